@@ -1,0 +1,5 @@
+// Package mappings owns the mapping file: one YAML document holding the source, the
+// target and the entity mappings. It parses strictly (unknown keys are errors with
+// their line), expands ${ENV} references, validates, and hashes the effective mapping
+// so a resume under a changed configuration can be refused.
+package mappings
