@@ -1,0 +1,4 @@
+package sandbox
+
+// groupStore holds groups, members, group messages and topics.
+type groupStore struct{}
