@@ -1,0 +1,171 @@
+package extract
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TimeFormat says how a source spells timestamps: one of the named formats below, or
+// any Go time layout (interpreted in UTC unless the layout has a zone).
+type TimeFormat string
+
+// The named time formats.
+const (
+	// TimeUnix is seconds since the epoch, possibly fractional ("1700000000.25").
+	TimeUnix TimeFormat = "unix"
+	// TimeUnixMS is milliseconds since the epoch, an integer.
+	TimeUnixMS TimeFormat = "unix_ms"
+	// TimeTimestamptz accepts RFC 3339 and PostgreSQL's timestamptz/timestamp text
+	// output ("2024-01-02 03:04:05.123456+08", "2024-01-02T03:04:05Z"); a value
+	// without a zone is UTC. PostgreSQL timestamptz/timestamp columns are used
+	// directly whatever the format says. It is the default for both sources because
+	// it reads both what PostgreSQL's COPY writes and RFC 3339.
+	TimeTimestamptz TimeFormat = "timestamptz"
+	// TimeRFC3339 is strict RFC 3339 with an optional fraction of a second.
+	TimeRFC3339 TimeFormat = "rfc3339"
+)
+
+// DefaultTimeFormat is used when an EntitySource leaves Time empty.
+const DefaultTimeFormat = TimeTimestamptz
+
+// Validate reports whether f is a named format or a usable Go layout. The empty
+// format is valid (it means DefaultTimeFormat).
+func (f TimeFormat) Validate() error {
+	switch f {
+	case "", TimeUnix, TimeUnixMS, TimeTimestamptz, TimeRFC3339:
+		return nil
+	}
+	// A Go layout must contain layout elements and parse what it formats.
+	ref := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
+	s := ref.Format(string(f))
+	if s == string(f) {
+		return fmt.Errorf("time format %q is neither unix, unix_ms, timestamptz, rfc3339 nor a Go layout", string(f))
+	}
+	if _, err := time.Parse(string(f), s); err != nil {
+		return fmt.Errorf("time format %q is not a usable Go layout: %w", string(f), err)
+	}
+	return nil
+}
+
+// EntitySource says where one entity's records come from.
+type EntitySource struct {
+	// File is the CSV file (relative paths are relative to CSVConfig.Dir).
+	File string
+	// Query is the PostgreSQL SQL returning the entity's columns. The reader wraps it
+	// as a subquery and pages through it, so it must not end with ORDER BY/LIMIT that
+	// would change its rows, nor a semicolon.
+	Query string
+	// Columns maps a canonical field (see Fields) to the source column holding it.
+	// A field not mapped here is read from the column of its canonical name when the
+	// source has one, else it is empty.
+	Columns map[string]string
+	// Time is the timestamp format of the entity's time column; empty means
+	// DefaultTimeFormat.
+	Time TimeFormat
+	// Sorted (CSV) declares that the file is already in the entity's stream order
+	// (see Reader), so the on-disk sort is skipped. The reader trusts it and does not
+	// check it.
+	Sorted bool
+}
+
+// Default settings.
+const (
+	DefaultDelimiter       = ','
+	DefaultSortMemoryBytes = 64 << 20
+	DefaultPageSize        = 10000
+)
+
+// CSVConfig configures a CSVReader.
+type CSVConfig struct {
+	// Dir is the directory relative file paths are resolved against.
+	Dir string
+	// Delimiter separates fields; zero means ','.
+	Delimiter rune
+	// Entities lists the files; an entity absent here is empty.
+	Entities map[Entity]EntitySource
+	// TempDir holds the sort's spill files; empty means os.TempDir().
+	TempDir string
+	// SortMemoryBytes bounds the records held in memory by the on-disk sort of
+	// members and messages; zero means DefaultSortMemoryBytes.
+	SortMemoryBytes int
+}
+
+// PostgresConfig configures a PostgresReader.
+type PostgresConfig struct {
+	// URL is the pgx connection string. It may hold a password: never log it.
+	URL string
+	// Entities lists the queries; an entity absent here is empty.
+	Entities map[Entity]EntitySource
+	// PageSize is the number of rows per keyset page; zero means DefaultPageSize.
+	PageSize int
+}
+
+// Rule codes of BadRow.
+const (
+	RuleRaggedRow   = "csv.ragged_row"   // a CSV record with a different field count than the header
+	RuleInvalidUTF8 = "csv.invalid_utf8" // a field that is not valid UTF-8
+	RuleParse       = "csv.parse"        // encoding/csv could not parse the record
+	RuleMissing     = "field.missing"    // a required field is empty or NULL
+	RuleTimestamp   = "field.timestamp"  // a timestamp does not parse in the configured format
+	RuleNumber      = "field.number"     // a number field does not parse
+)
+
+// BadRow is a source record that was skipped. Reading goes on after it.
+type BadRow struct {
+	Entity  Entity
+	Origin  Origin
+	Rule    string
+	Message string
+}
+
+func (b BadRow) String() string {
+	return b.Origin.String() + ": " + b.Rule + ": " + b.Message
+}
+
+// Options are the settings shared by both readers.
+type Options struct {
+	// OnBadRow is called synchronously, from the goroutine calling the Reader method,
+	// for each skipped record. Nil ignores them.
+	OnBadRow func(BadRow)
+}
+
+// ErrConfig is wrapped by every configuration error a constructor returns.
+var ErrConfig = errors.New("extract: invalid configuration")
+
+// validateSources checks what both readers need of the entity sources; needFile
+// says whether each must name a File (CSV) or a Query (PostgreSQL).
+func validateSources(entities map[Entity]EntitySource, needFile bool) error {
+	for e, src := range entities {
+		if !e.Valid() {
+			return fmt.Errorf("%w: unknown entity %q", ErrConfig, string(e))
+		}
+		if needFile && src.File == "" {
+			return fmt.Errorf("%w: %s: no file", ErrConfig, e)
+		}
+		if !needFile && src.Query == "" {
+			return fmt.Errorf("%w: %s: no query", ErrConfig, e)
+		}
+		if err := src.Time.Validate(); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrConfig, e, err)
+		}
+		for field, col := range src.Columns {
+			if !hasField(e, field) {
+				return fmt.Errorf("%w: %s: column mapping for unknown field %q", ErrConfig, e, field)
+			}
+			if col == "" {
+				return fmt.Errorf("%w: %s: field %q mapped to an empty column name", ErrConfig, e, field)
+			}
+		}
+	}
+	return nil
+}
+
+func hasField(e Entity, field string) bool {
+	for _, f := range entityFields[e] {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}

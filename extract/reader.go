@@ -1,0 +1,42 @@
+package extract
+
+import "context"
+
+// Reader streams the legacy records of one source. CSVReader and PostgresReader
+// implement it; extracttest.Run is the suite every implementation must pass.
+//
+// Each method reads its entity from the start, calling fn once per record in the
+// order below, synchronously on the caller's goroutine; it may be called any number of
+// times, each call re-reading the source. A source without the entity yields no
+// records and a nil error. Records that cannot be read (a missing required field, an
+// unparsable timestamp or number, a broken CSV line) are skipped and reported to
+// Options.OnBadRow, on the same goroutine, before the next record; they never stop the
+// read. A non-nil error from fn stops the read and is returned as is, so errors.Is and
+// errors.As see it; cancelling ctx stops the read with an error wrapping ctx.Err().
+//
+// Order, identical in every implementation: strings (group ids, user ids, conversation
+// ids) compare bytewise; times compare at full precision; a legacy message id compares
+// shortlex — by length, then bytewise — which is numeric order for integer ids.
+//
+//   - Members: by group_id, then joined_at, then user_id.
+//   - GroupMessages: by group_id, then sent_at, then id. One group is one stream.
+//   - DirectMessages: by conversation (ConversationKey(sender, recipient)), then
+//     sent_at, then id. One conversation is one stream.
+//   - Users, Groups, Friends: CSV gives file order; PostgreSQL gives key order.
+//
+// A stream ends where its key changes: the caller sees a new group_id or a new
+// ConversationKey on the next record, or the method returns. Every stream's records
+// are contiguous.
+//
+// Memory stays bounded whatever the source size: a Reader never holds an entity
+// whole. A Reader is not safe for concurrent use; Close releases its resources (spill
+// files, connections) and must be called once the Reader is no longer needed.
+type Reader interface {
+	Users(ctx context.Context, fn func(User) error) error
+	Groups(ctx context.Context, fn func(Group) error) error
+	Members(ctx context.Context, fn func(Member) error) error
+	GroupMessages(ctx context.Context, fn func(Message) error) error
+	DirectMessages(ctx context.Context, fn func(Message) error) error
+	Friends(ctx context.Context, fn func(Friend) error) error
+	Close() error
+}
