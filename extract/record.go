@@ -32,8 +32,8 @@ func (e Entity) Valid() bool {
 // entityFields holds the canonical field names of each entity, in the order the
 // readers project them. The mapping file maps source columns onto these names.
 var entityFields = map[Entity][]string{
-	Users:  {"id", "nick", "face_url", "created_at"},
-	Groups: {"id", "owner_id", "type", "name", "introduction", "notification", "face_url", "max_members", "created_at"},
+	Users:   {"id", "nick", "face_url", "created_at"},
+	Groups:  {"id", "owner_id", "type", "name", "introduction", "notification", "face_url", "max_members", "created_at"},
 	Members: {"group_id", "user_id", "role", "joined_at", "unread"},
 	GroupMessages: {"id", "group_id", "sender_id", "sent_at", "kind", "text", "payload", "url", "file_name",
 		"size", "width", "height", "duration"},
