@@ -16,8 +16,8 @@ import (
 // limits and faults, and that the body is a JSON object.
 type call struct {
 	cmd    tencentim.Command
-	raw    []byte // the request body as sent
-	fields        // the body's top-level members
+	raw    []byte    // the request body as sent
+	fields           // the body's top-level members
 	now    time.Time // the server clock at arrival
 }
 
