@@ -172,19 +172,34 @@ func VerifyUserSig(sdkappid int64, key Secret, identifier, sig string, now time.
 
 // Secret holds the TIM secret key. Its String, GoString and JSON forms are redacted
 // so that it cannot leak into logs, reports or checkpoints by accident.
-type Secret struct{ v string }
+//
+// The value sits behind a pointer because fmt prints a struct reached through an
+// unexported field (e.g. a Config kept in a server's private field) by reflection,
+// without calling String; a nested pointer is then printed as an address, never
+// as the key.
+type Secret struct{ v *string }
 
 // NewSecret wraps a secret key.
-func NewSecret(s string) Secret { return Secret{v: s} }
+func NewSecret(s string) Secret {
+	if s == "" {
+		return Secret{}
+	}
+	return Secret{v: &s}
+}
 
 // Reveal returns the key itself; only signing code calls it.
-func (s Secret) Reveal() string { return s.v }
+func (s Secret) Reveal() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
 
 // IsZero reports whether no key was given.
-func (s Secret) IsZero() bool { return s.v == "" }
+func (s Secret) IsZero() bool { return s.v == nil || *s.v == "" }
 
 func (s Secret) String() string {
-	if s.v == "" {
+	if s.IsZero() {
 		return ""
 	}
 	return "[redacted]"
