@@ -1,6 +1,10 @@
 package sandbox
 
 import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"time"
 
@@ -8,13 +12,15 @@ import (
 )
 
 // Config configures a Server. The zero value of every optional field is the
-// permissive test default.
+// permissive test default: no rate limits, no latency, no faults, no account limit,
+// unlimited roaming period.
 type Config struct {
 	SDKAppID  int64
 	SecretKey tencentim.Secret
 	Admins    []string // identifiers allowed to call; at least one
 
-	// Now is the server clock (UserSig expiry, "before now" rules). nil: time.Now.
+	// Now is the server clock (UserSig expiry, "before now" rules, rate-limit
+	// windows). nil: time.Now.
 	Now func() time.Time
 
 	// StrictTime rejects a group message whose SendTime equals the group's latest
@@ -26,15 +32,129 @@ type Config struct {
 	DefaultMaxMemberCount int
 	// AccountLimit answers 70398 past this many accounts (spec §3.3); 0 means unlimited.
 	AccountLimit int
+
+	// RateLimits is each command's QPS (spec §1.10); a call over it answers 60007
+	// (design §7 A24). nil or empty: no limits. See DocumentedRateLimits and
+	// ParseRateLimits.
+	RateLimits map[tencentim.Command]float64
+	// Latency is added before every /v4 answer, plus a uniform random extra in
+	// [0, LatencyJitter). The wait happens outside the state lock.
+	Latency       time.Duration
+	LatencyJitter time.Duration
+	// Faults are injected failures, checked in order after authentication and rate
+	// limiting; the first that fires wins. See Fault and ParseFaults.
+	Faults []Fault
+	// Seed seeds every random choice (faults, jitter, omitted MsgSeq, assigned
+	// group IDs), so that a run is reproducible.
+	Seed int64
+
+	// RoamingPeriod hides C2C messages older than now-RoamingPeriod from
+	// admin_getroammsg (spec §7.2, item 38; the vendor default is 7 days).
+	// 0 means unlimited.
+	RoamingPeriod time.Duration
+	// FriendLimit is the most friends per user, answering item 30010 beyond it
+	// (spec §5.1 supplement); 0 means 3000.
+	FriendLimit int
+	// MaxRecentContacts is the most conversations kept per user, oldest dropped
+	// first (spec §9 supplement: 100 by default on the vendor side); 0 means
+	// unlimited, so that a rehearsal can verify every conversation.
+	MaxRecentContacts int
+
+	// StateFile, when it exists, is loaded by New (see Server.Load). The CLI saves
+	// the state there on a clean shutdown.
+	StateFile string
 }
 
-// Server is the emulator. It is an http.Handler; all state sits behind mu.
+// Server is the emulator. It is an http.Handler (gateway.go); all state sits
+// behind mu, which the gateway holds around each command handler.
 type Server struct {
-	cfg Config
+	cfg    Config
+	routes map[tencentim.Command]handler
+	limits *rateLimiter
+	faults *faultInjector
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
 
 	mu     sync.Mutex
 	users  userStore  // accounts, profiles, friends, C2C messages, conversations
 	groups groupStore // groups, members, group messages, topics
+}
+
+// New validates cfg and returns an empty Server, or one loaded from cfg.StateFile
+// when that file exists.
+func New(cfg Config) (*Server, error) {
+	if cfg.SDKAppID <= 0 {
+		return nil, errors.New("sandbox: sdkappid must be positive")
+	}
+	if cfg.SecretKey.IsZero() {
+		return nil, errors.New("sandbox: secret key is required")
+	}
+	if len(cfg.Admins) == 0 {
+		return nil, errors.New("sandbox: at least one admin identifier is required")
+	}
+	for _, a := range cfg.Admins {
+		if !validUserID(a) {
+			return nil, fmt.Errorf("sandbox: admin identifier %q is not a valid UserID", a)
+		}
+	}
+	for cmd, qps := range cfg.RateLimits {
+		if !(qps > 0) {
+			return nil, fmt.Errorf("sandbox: rate limit of %s must be positive, got %v", cmd, qps)
+		}
+	}
+	for i, f := range cfg.Faults {
+		if err := f.validate(); err != nil {
+			return nil, fmt.Errorf("sandbox: fault %d: %w", i+1, err)
+		}
+	}
+	if cfg.Latency < 0 || cfg.LatencyJitter < 0 || cfg.RoamingPeriod < 0 {
+		return nil, errors.New("sandbox: durations must not be negative")
+	}
+	if cfg.AccountLimit < 0 || cfg.FriendLimit < 0 || cfg.MaxRecentContacts < 0 {
+		return nil, errors.New("sandbox: limits must not be negative")
+	}
+	s := &Server{
+		cfg:    cfg,
+		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), 0x1ee7c0de)),
+		limits: newRateLimiter(cfg.RateLimits),
+		faults: newFaultInjector(cfg.Faults),
+	}
+	s.routes = s.routeTable()
+	s.resetState()
+	if cfg.StateFile != "" {
+		if _, err := os.Stat(cfg.StateFile); err == nil {
+			if err := s.Load(cfg.StateFile); err != nil {
+				return nil, err
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("sandbox: state file: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// routeTable merges the two halves of the API: userRoutes (accounts, profiles,
+// friends, C2C, conversations) and groupRoutes (groups, members, group messages,
+// topics).
+func (s *Server) routeTable() map[tencentim.Command]handler {
+	m := make(map[tencentim.Command]handler, len(userRoutes)+len(groupRoutes))
+	for cmd, h := range userRoutes {
+		m[cmd] = h
+	}
+	for cmd, h := range groupRoutes {
+		if _, dup := m[cmd]; dup {
+			panic("sandbox: command served twice: " + cmd.String())
+		}
+		m[cmd] = h
+	}
+	return m
+}
+
+// resetState empties every store; the caller holds s.mu or owns s exclusively.
+func (s *Server) resetState() {
+	s.users.init(s.cfg.MaxRecentContacts)
+	s.groups.init()
 }
 
 func (s *Server) now() time.Time {
@@ -42,4 +162,39 @@ func (s *Server) now() time.Time {
 		return s.cfg.Now()
 	}
 	return time.Now()
+}
+
+// The rand* helpers draw from the seeded generator; they are safe to call with or
+// without s.mu held.
+
+func (s *Server) randUint32() uint32 {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Uint32()
+}
+
+func (s *Server) randUint64() uint64 {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Uint64()
+}
+
+// randIntn returns a number in [0, n); n must be positive.
+func (s *Server) randIntn(n int) int {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.IntN(n)
+}
+
+func (s *Server) randFloat64() float64 {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Float64()
+}
+
+func (s *Server) friendLimit() int {
+	if s.cfg.FriendLimit > 0 {
+		return s.cfg.FriendLimit
+	}
+	return 3000
 }
