@@ -185,7 +185,8 @@ func parseEndpoint(raw string) (string, bool, error) {
 		return "", false, fmt.Errorf("endpoint %q has no host", u.Redacted())
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", false, fmt.Errorf("endpoint %q must not carry credentials, a query or a fragment", u.Redacted())
+		// Not echoed: whatever it carries may be secret.
+		return "", false, errors.New("endpoint must not carry credentials, a query or a fragment")
 	}
 	loopback := isLoopbackHost(u.Hostname())
 	switch strings.ToLower(u.Scheme) {
