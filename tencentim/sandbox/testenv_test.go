@@ -65,6 +65,12 @@ type testEnv struct {
 // 1; mod adjusts the Config before New.
 func newTestEnv(t *testing.T, mod ...func(*Config)) *testEnv {
 	t.Helper()
+	return newTestEnvTB(t, mod...)
+}
+
+// newTestEnvTB is newTestEnv for benchmarks and fuzz targets.
+func newTestEnvTB(t testing.TB, mod ...func(*Config)) *testEnv {
+	t.Helper()
 	clock := &fakeClock{t: testEpoch}
 	cfg := Config{
 		SDKAppID:  testSDKAppID,
