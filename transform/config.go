@@ -141,16 +141,17 @@ func (c Config) Validate() error {
 	if c.Now.IsZero() {
 		bad("now is required")
 	}
-	checkMap(c.GroupTypes, "group_types", timTypes, bad)
+	checkMap(c.GroupTypes, "group_types", timTypes, "Private, Public, ChatRoom, AVChatRoom, Community, Work, Meeting", bad)
 	if c.DefaultGroupType != "" {
 		if _, ok := timTypes[strings.ToLower(c.DefaultGroupType)]; !ok {
 			bad("default_group_type %q is not a TIM group type (Private, Public, ChatRoom, AVChatRoom, Community, Work, Meeting)", c.DefaultGroupType)
 		}
 	}
-	checkMap(c.Roles, "roles", timRoles, bad)
+	checkMap(c.Roles, "roles", timRoles, "Owner, Admin, Member", bad)
 
 	kinds := make(map[string]KindRule, len(c.Kinds))
-	for k, r := range c.Kinds {
+	for _, k := range slices.Sorted(maps.Keys(c.Kinds)) {
+		r := c.Kinds[k]
 		if !elements[strings.ToLower(r.Element)] {
 			bad("kinds[%q]: element %q is not one of text, face, location, custom, image, file, sound, video", k, r.Element)
 		}
@@ -195,12 +196,13 @@ func (c Config) Validate() error {
 
 // checkMap reports map values that are not among allowed (lower-case keys) and keys
 // that collide case-insensitively with different values.
-func checkMap(m map[string]string, field string, allowed map[string]string, bad func(string, ...any)) {
+func checkMap(m map[string]string, field string, allowed map[string]string, allowedText string, bad func(string, ...any)) {
 	seen := make(map[string]string, len(m))
-	for k, v := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
 		canon, ok := allowed[strings.ToLower(v)]
 		if !ok {
-			bad("%s[%q]: %q is not one of %s", field, k, v, strings.Join(sortedValues(allowed), ", "))
+			bad("%s[%q]: %q is not one of %s", field, k, v, allowedText)
 			continue
 		}
 		lk := strings.ToLower(k)
@@ -221,10 +223,6 @@ func checkPolicy(field, value string, bad func(string, ...any), allowed ...strin
 		}
 	}
 	bad("%s %q is not one of %s", field, value, strings.Join(allowed, ", "))
-}
-
-func sortedValues(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 // policy returns the canonical lower-case value of a policy field, or def when empty.
