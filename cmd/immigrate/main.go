@@ -1,0 +1,17 @@
+// Command immigrate migrates a legacy chat platform into Tencent Cloud Chat through
+// its REST import APIs. See the README for the commands and exit codes.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
