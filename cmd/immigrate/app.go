@@ -43,8 +43,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes once, in run.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: onUsageError,
-		HideVersion: true,
+		OnUsageError:   onUsageError,
+		HideVersion:    true,
 		Commands: []*cli.Command{
 			sandboxCommand(),
 			usersigCommand(),
