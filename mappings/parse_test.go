@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/tencentim"
 )
@@ -766,5 +768,88 @@ func TestPaths(t *testing.T) {
 				t.Errorf("parentPath(%q) = %q, want %q", got, back, tt.back)
 			}
 		})
+	}
+}
+
+func TestDecodeErrorKeepsLines(t *testing.T) {
+	err := decodeError("m.yaml", &yaml.TypeError{Errors: []string{
+		"line 3: field foo not found in type mappings.rawFile",
+		"cannot unmarshal something",
+	}})
+	errs := Errors(err)
+	if len(errs) != 2 {
+		t.Fatalf("got %d errors: %v", len(errs), err)
+	}
+	if errs[0].Line != 3 || errs[0].Msg != "field foo not found in type mappings.rawFile" {
+		t.Errorf("first = %+v", errs[0])
+	}
+	if errs[1].Line != 0 || errs[1].Msg != "cannot unmarshal something" {
+		t.Errorf("second = %+v", errs[1])
+	}
+}
+
+func TestEndpoints(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"https://adminapisgp.im.qcloud.com", true},
+		{"https://adminapisgp.im.qcloud.com/", true},
+		{"http://127.0.0.1:8080", true},
+		{"http://127.9.9.9", true},
+		{"http://localhost:1234", true},
+		{"http://[::1]:8080", true},
+		{"http://10.0.0.1:8080", false},
+		{"http://example.com", false},
+		{"ftp://example.com", false},
+		{"adminapisgp.im.qcloud.com", false},
+		{"https://user:pw@example.com", false},
+		{"https://example.com/?x=1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			if msg := checkEndpoint(tt.url); (msg == "") != tt.ok {
+				t.Errorf("checkEndpoint(%q) = %q, want ok=%v", tt.url, msg, tt.ok)
+			}
+		})
+	}
+}
+
+func TestSourceChecks(t *testing.T) {
+	pg := strings.Replace(minimal, "  csv: {dir: data}", "  postgres: {url: pg, page_size: PAGE}", 1)
+	pg = strings.Replace(pg, "{file: users.csv}", "{query: SELECT 1}", 1)
+	tests := []struct {
+		name, doc, path, msg string
+	}{
+		{"page size zero", strings.Replace(pg, "PAGE", "0", 1), "source.postgres.page_size", "out of range"},
+		{"url missing", strings.Replace(strings.Replace(pg, "url: pg, ", "", 1), "PAGE", "10", 1), "source.postgres.url", "required"},
+		{"file for postgres", strings.Replace(strings.Replace(pg, "{query: SELECT 1}", "{query: SELECT 1, file: u.csv}", 1), "PAGE", "10", 1), "entities.users.file", "use query"},
+		{"sorted for postgres", strings.Replace(strings.Replace(pg, "{query: SELECT 1}", "{query: SELECT 1, sorted: true}", 1), "PAGE", "10", 1), "entities.users.sorted", "only a CSV source"},
+		{"query missing", strings.Replace(strings.Replace(pg, "{query: SELECT 1}", "{time: unix}", 1), "PAGE", "10", 1), "entities.users", "query: required"},
+		{"quote as delimiter", strings.Replace(minimal, "{dir: data}", `{dir: data, delimiter: '"'}`, 1), "source.csv.delimiter", "cannot separate"},
+		{"tiny sort memory", strings.Replace(minimal, "{dir: data}", "{dir: data, sort_memory: 1KiB}", 1), "source.csv.sort_memory", "too small"},
+		{"no source", strings.Replace(minimal, "source:\n  csv: {dir: data}\n", "", 1), "source", "required"},
+		{"no target", strings.Replace(minimal, "target:\n  sandbox: embedded\n", "", 1), "target", "required"},
+		{"no entities", strings.Replace(minimal, "entities:\n  users: {file: users.csv}\n", "", 1), "entities", "required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc), "m.yaml", nil)
+			for _, e := range Errors(err) {
+				if e.Path == tt.path && strings.Contains(e.Msg, tt.msg) {
+					return
+				}
+			}
+			t.Errorf("no %s error %q in %v", tt.path, tt.msg, err)
+		})
+	}
+}
+
+func TestFoldedBlockEnvLine(t *testing.T) {
+	doc := minimal + "output: >\n  ${NOPE}\n"
+	_, err := Parse([]byte(doc), "m.yaml", nil)
+	errs := Errors(err)
+	if len(errs) != 1 || errs[0].Line != 9 || errs[0].Path != "output" {
+		t.Fatalf("got %v, want one error at line 9 on output", err)
 	}
 }
