@@ -853,3 +853,29 @@ func TestFoldedBlockEnvLine(t *testing.T) {
 		t.Fatalf("got %v, want one error at line 9 on output", err)
 	}
 }
+
+func TestAccountLimits(t *testing.T) {
+	tests := []struct {
+		target  string
+		edition string
+		limit   int
+	}{
+		{"", EditionPro, 0},
+		{"  edition: free\n", EditionFree, FreeAccountLimit},
+		{"  edition: ultimate\n", EditionUltimate, 0},
+		{"  account_limit: 500\n", "", 500},
+		{"  edition: free\n  account_limit: 20\n", EditionFree, 20},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSpace(tt.target), func(t *testing.T) {
+			doc := strings.Replace(minimal, "  sandbox: embedded\n", "  sandbox: embedded\n"+tt.target, 1)
+			f, err := Parse([]byte(doc), "m.yaml", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Target.Edition != tt.edition || f.Target.AccountLimit != tt.limit {
+				t.Errorf("edition, limit = %q, %d; want %q, %d", f.Target.Edition, f.Target.AccountLimit, tt.edition, tt.limit)
+			}
+		})
+	}
+}
