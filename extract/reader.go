@@ -7,12 +7,20 @@ import "context"
 //
 // Each method reads its entity from the start, calling fn once per record in the
 // order below, synchronously on the caller's goroutine; it may be called any number of
-// times, each call re-reading the source. A source without the entity yields no
-// records and a nil error. Records that cannot be read (a missing required field, an
-// unparsable timestamp or number, a broken CSV line) are skipped and reported to
-// Options.OnBadRow, on the same goroutine, before the next record; they never stop the
-// read. A non-nil error from fn stops the read and is returned as is, so errors.Is and
-// errors.As see it; cancelling ctx stops the read with an error wrapping ctx.Err().
+// times, each call re-reading the source, and different methods (or the same one) may
+// run concurrently. A source without the entity yields no records and a nil error.
+// Records are UTC-normalized and share no mutable memory with the reader: fn may keep
+// them.
+//
+// Records that cannot be read (a missing required field, an unparsable timestamp or
+// number, a broken CSV line) are skipped and reported to Options.OnBadRow on the
+// caller's goroutine; they never stop the read. A BadRow may be reported ahead of the
+// records around it (a sort or a page reads ahead), never after the method returns.
+//
+// A non-nil error from fn stops the read and is returned as is, so errors.Is and
+// errors.As see it. Cancelling ctx stops the read before the next record with an
+// error wrapping ctx.Err(). Other errors (I/O, SQL) are wrapped with the entity or
+// file:line.
 //
 // Order, identical in every implementation: strings (group ids, user ids, conversation
 // ids) compare bytewise; times compare at full precision; a legacy message id compares
@@ -29,8 +37,8 @@ import "context"
 // are contiguous.
 //
 // Memory stays bounded whatever the source size: a Reader never holds an entity
-// whole. A Reader is not safe for concurrent use; Close releases its resources (spill
-// files, connections) and must be called once the Reader is no longer needed.
+// whole. Close releases its resources (spill files, connections) and must be called
+// once the Reader is no longer needed.
 type Reader interface {
 	Users(ctx context.Context, fn func(User) error) error
 	Groups(ctx context.Context, fn func(Group) error) error

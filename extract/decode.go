@@ -1,0 +1,251 @@
+package extract
+
+import (
+	"cmp"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Canonical field positions, matching entityFields. Decoders index a row of values in
+// canonical order with these.
+const (
+	fUserID, fUserNick, fUserFaceURL, fUserCreatedAt = 0, 1, 2, 3
+
+	fGroupID, fGroupOwnerID, fGroupType, fGroupName, fGroupIntroduction  = 0, 1, 2, 3, 4
+	fGroupNotification, fGroupFaceURL, fGroupMaxMembers, fGroupCreatedAt = 5, 6, 7, 8
+
+	fMemberGroupID, fMemberUserID, fMemberRole, fMemberJoinedAt, fMemberUnread = 0, 1, 2, 3, 4
+
+	// Messages of both kinds share id, sent_at and the content fields; positions 1
+	// and 2 are group_id, sender_id (group) or sender_id, recipient_id (direct).
+	fMsgID, fMsgSentAt, fMsgKind, fMsgText, fMsgPayload, fMsgURL, fMsgFileName = 0, 3, 4, 5, 6, 7, 8
+	fMsgSize, fMsgWidth, fMsgHeight, fMsgDuration                              = 9, 10, 11, 12
+
+	fFriendUserID, fFriendFriendID, fFriendRemark, fFriendAddedAt = 0, 1, 2, 3
+)
+
+// maxFields is the largest number of canonical fields of any entity.
+const maxFields = 13
+
+// timeField is the canonical position of each entity's one time field.
+var timeField = map[Entity]int{
+	Users: fUserCreatedAt, Groups: fGroupCreatedAt, Members: fMemberJoinedAt,
+	GroupMessages: fMsgSentAt, DirectMessages: fMsgSentAt, Friends: fFriendAddedAt,
+}
+
+// decoder turns one source row, as values in canonical field order ("" for an empty,
+// NULL or absent value), into a record, or reports why it cannot.
+type decoder struct {
+	entity   Entity
+	fields   []string // canonical names
+	columns  []string // source column of each field, "" if absent
+	required []int
+	time     timeParser
+	onBad    func(BadRow)
+}
+
+func newDecoder(e Entity, columns []string, tf TimeFormat, onBad func(BadRow)) *decoder {
+	d := &decoder{entity: e, fields: entityFields[e], columns: columns, time: newTimeParser(tf), onBad: onBad}
+	for _, name := range entityRequired[e] {
+		for i, f := range d.fields {
+			if f == name {
+				d.required = append(d.required, i)
+			}
+		}
+	}
+	return d
+}
+
+// bad reports a skipped row. It is off the hot path, so it may allocate.
+func (d *decoder) bad(o Origin, rule, format string, args ...any) {
+	if d.onBad != nil {
+		d.onBad(BadRow{Entity: d.entity, Origin: o, Rule: rule, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// describe names field i and, when it differs, the source column it came from.
+func (d *decoder) describe(i int) string {
+	if c := d.columns[i]; c != "" && c != d.fields[i] {
+		return strconv.Quote(d.fields[i]) + " (column " + strconv.Quote(c) + ")"
+	}
+	return strconv.Quote(d.fields[i])
+}
+
+func (d *decoder) checkRequired(v []string, o Origin) bool {
+	for _, i := range d.required {
+		if v[i] == "" {
+			d.bad(o, RuleMissing, "required field %s is empty", d.describe(i))
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) timeAt(v []string, i int, o Origin) (time.Time, bool) {
+	if v[i] == "" {
+		return time.Time{}, true
+	}
+	t, err := d.time.parse(v[i])
+	if err != nil {
+		d.bad(o, RuleTimestamp, "field %s: %v", d.describe(i), err)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func (d *decoder) intAt(v []string, i int, o Origin) (int, bool) {
+	n, ok := d.int64At(v, i, o)
+	return int(n), ok
+}
+
+func (d *decoder) int64At(v []string, i int, o Origin) (int64, bool) {
+	if v[i] == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(v[i], 10, 64)
+	if err != nil {
+		d.bad(o, RuleNumber, "field %s: %q is not an integer", d.describe(i), v[i])
+		return 0, false
+	}
+	return n, true
+}
+
+func (d *decoder) user(v []string, o Origin) (User, bool) {
+	if !d.checkRequired(v, o) {
+		return User{}, false
+	}
+	t, ok := d.timeAt(v, fUserCreatedAt, o)
+	if !ok {
+		return User{}, false
+	}
+	return User{ID: v[fUserID], Nick: v[fUserNick], FaceURL: v[fUserFaceURL], CreatedAt: t, Origin: o}, true
+}
+
+func (d *decoder) group(v []string, o Origin) (Group, bool) {
+	if !d.checkRequired(v, o) {
+		return Group{}, false
+	}
+	t, ok := d.timeAt(v, fGroupCreatedAt, o)
+	if !ok {
+		return Group{}, false
+	}
+	maxMembers, ok := d.intAt(v, fGroupMaxMembers, o)
+	if !ok {
+		return Group{}, false
+	}
+	return Group{
+		ID: v[fGroupID], OwnerID: v[fGroupOwnerID], Type: v[fGroupType], Name: v[fGroupName],
+		Introduction: v[fGroupIntroduction], Notification: v[fGroupNotification], FaceURL: v[fGroupFaceURL],
+		MaxMembers: maxMembers, CreatedAt: t, Origin: o,
+	}, true
+}
+
+func (d *decoder) member(v []string, o Origin) (Member, bool) {
+	if !d.checkRequired(v, o) {
+		return Member{}, false
+	}
+	t, ok := d.timeAt(v, fMemberJoinedAt, o)
+	if !ok {
+		return Member{}, false
+	}
+	unread, ok := d.intAt(v, fMemberUnread, o)
+	if !ok {
+		return Member{}, false
+	}
+	return Member{
+		GroupID: v[fMemberGroupID], UserID: v[fMemberUserID], Role: v[fMemberRole], JoinedAt: t,
+		Unread: unread, HasUnread: v[fMemberUnread] != "", Origin: o,
+	}, true
+}
+
+func (d *decoder) message(v []string, o Origin) (Message, bool) {
+	if !d.checkRequired(v, o) {
+		return Message{}, false
+	}
+	t, ok := d.timeAt(v, fMsgSentAt, o)
+	if !ok {
+		return Message{}, false
+	}
+	m := Message{
+		ID: v[fMsgID], SentAt: t, Kind: v[fMsgKind], Text: v[fMsgText], Payload: v[fMsgPayload],
+		URL: v[fMsgURL], FileName: v[fMsgFileName], Origin: o,
+	}
+	if d.entity == GroupMessages {
+		m.GroupID, m.SenderID = v[1], v[2]
+	} else {
+		m.SenderID, m.RecipientID = v[1], v[2]
+	}
+	if m.Size, ok = d.int64At(v, fMsgSize, o); !ok {
+		return Message{}, false
+	}
+	if m.Width, ok = d.intAt(v, fMsgWidth, o); !ok {
+		return Message{}, false
+	}
+	if m.Height, ok = d.intAt(v, fMsgHeight, o); !ok {
+		return Message{}, false
+	}
+	if m.Duration, ok = d.intAt(v, fMsgDuration, o); !ok {
+		return Message{}, false
+	}
+	return m, true
+}
+
+func (d *decoder) friend(v []string, o Origin) (Friend, bool) {
+	if !d.checkRequired(v, o) {
+		return Friend{}, false
+	}
+	t, ok := d.timeAt(v, fFriendAddedAt, o)
+	if !ok {
+		return Friend{}, false
+	}
+	return Friend{UserID: v[fFriendUserID], FriendID: v[fFriendFriendID], Remark: v[fFriendRemark], AddedAt: t, Origin: o}, true
+}
+
+// compareIDs orders legacy message ids shortlex: by length, then bytewise, which is
+// numeric order for integer ids ("9" < "10").
+func compareIDs(a, b string) int {
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// compareGroupMessages is the GroupMessages stream order: group, time, id.
+func compareGroupMessages(a, b *Message) int {
+	if c := strings.Compare(a.GroupID, b.GroupID); c != 0 {
+		return c
+	}
+	if c := a.SentAt.Compare(b.SentAt); c != 0 {
+		return c
+	}
+	return compareIDs(a.ID, b.ID)
+}
+
+// compareDirectMessages is the DirectMessages stream order: conversation, time, id.
+func compareDirectMessages(a, b *Message) int {
+	alo, ahi := ConversationKey(a.SenderID, a.RecipientID)
+	blo, bhi := ConversationKey(b.SenderID, b.RecipientID)
+	if c := strings.Compare(alo, blo); c != 0 {
+		return c
+	}
+	if c := strings.Compare(ahi, bhi); c != 0 {
+		return c
+	}
+	if c := a.SentAt.Compare(b.SentAt); c != 0 {
+		return c
+	}
+	return compareIDs(a.ID, b.ID)
+}
+
+// compareMembers is the Members order: group, join time, user.
+func compareMembers(a, b *Member) int {
+	if c := strings.Compare(a.GroupID, b.GroupID); c != 0 {
+		return c
+	}
+	if c := a.JoinedAt.Compare(b.JoinedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.UserID, b.UserID)
+}

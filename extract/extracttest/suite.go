@@ -1,0 +1,436 @@
+package extracttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/immigrate/immigrate/extract"
+)
+
+// Run runs the Reader contract suite. open must load ds into a fresh source (each
+// table of ds.Tables, and nothing else) and return a Reader built with ds.Options; Run
+// closes it. open is called more than once.
+//
+// The suite asserts every record of Legacy() and its order, the BadRows with their
+// rules and origins, re-reading, concurrent reads, errors from fn, cancellation and
+// absent entities. Origins are checked in the form of the implementation: file:line
+// as WriteCSV lays the files out, or entity[key] as for PostgresEntities.
+func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
+	ds := Legacy()
+	var (
+		mu  sync.Mutex
+		bad []extract.BadRow
+	)
+	ds.Options = extract.Options{OnBadRow: func(b extract.BadRow) {
+		mu.Lock()
+		bad = append(bad, b)
+		mu.Unlock()
+	}}
+	takeBad := func() []extract.BadRow {
+		mu.Lock()
+		defer mu.Unlock()
+		b := bad
+		bad = nil
+		return b
+	}
+	r := open(t, ds)
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	users := collect(t, r.Users)
+	if len(users) == 0 {
+		t.Fatal("Users returned no records")
+	}
+	takeBad()
+	form := pgForm
+	if users[0].Origin.Line > 0 {
+		form = csvForm
+	}
+	exp := expectations(ds, form)
+
+	for _, c := range exp {
+		t.Run(string(c.entity), func(t *testing.T) {
+			takeBad()
+			got := mustRead(t, c, r)
+			if !slices.Equal(got, c.records) {
+				t.Errorf("records:\n%s", diff(got, c.records))
+			}
+			gotBad := renderBad(t, c.entity, takeBad())
+			if !slices.Equal(gotBad, c.bad) {
+				t.Errorf("bad rows:\n%s", diff(gotBad, c.bad))
+			}
+			// Each call re-reads from the start.
+			if again := mustRead(t, c, r); !slices.Equal(again, got) {
+				t.Errorf("second read differs:\n%s", diff(again, got))
+			}
+			takeBad()
+		})
+	}
+
+	t.Run("concurrent reads", func(t *testing.T) {
+		got := make([][]string, len(exp))
+		errs := make([]error, len(exp))
+		var wg sync.WaitGroup
+		for i, c := range exp {
+			wg.Go(func() { got[i], errs[i] = c.read(r) })
+		}
+		wg.Wait()
+		for i, c := range exp {
+			if errs[i] != nil {
+				t.Errorf("%s read concurrently: %v", c.entity, errs[i])
+			} else if !slices.Equal(got[i], c.records) {
+				t.Errorf("%s read concurrently:\n%s", c.entity, diff(got[i], c.records))
+			}
+		}
+		takeBad()
+	})
+
+	t.Run("error from fn stops the read", func(t *testing.T) {
+		stop := errors.New("stop here")
+		for _, m := range methods(r) {
+			calls := 0
+			err := m.read(context.Background(), func() error {
+				calls++
+				return fmt.Errorf("caller: %w", stop)
+			})
+			if !errors.Is(err, stop) {
+				t.Errorf("%s: err = %v, want one wrapping %v", m.entity, err, stop)
+			}
+			if calls != 1 {
+				t.Errorf("%s: fn called %d times after returning an error, want 1", m.entity, calls)
+			}
+		}
+		takeBad()
+	})
+
+	t.Run("cancellation stops the read", func(t *testing.T) {
+		for _, m := range methods(r) {
+			ctx, cancel := context.WithCancel(context.Background())
+			calls := 0
+			err := m.read(ctx, func() error {
+				calls++
+				cancel()
+				return nil
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: cancelled in fn: err = %v, want context.Canceled", m.entity, err)
+			}
+			if calls != 1 {
+				t.Errorf("%s: fn called %d times after cancellation, want 1", m.entity, calls)
+			}
+			calls = 0
+			err = m.read(ctx, func() error { calls++; return nil })
+			if !errors.Is(err, context.Canceled) || calls != 0 {
+				t.Errorf("%s: cancelled before: err = %v after %d records, want context.Canceled after 0", m.entity, err, calls)
+			}
+		}
+		takeBad()
+	})
+
+	t.Run("absent entities are empty", func(t *testing.T) {
+		only := Dataset{Time: ds.Time, Options: ds.Options, Tables: map[extract.Entity]Table{extract.Users: ds.Tables[extract.Users]}}
+		r2 := open(t, only)
+		defer r2.Close()
+		for _, m := range methods(r2) {
+			if m.entity == extract.Users {
+				continue
+			}
+			calls := 0
+			if err := m.read(context.Background(), func() error { calls++; return nil }); err != nil || calls != 0 {
+				t.Errorf("%s: err = %v after %d records, want nil after 0", m.entity, err, calls)
+			}
+		}
+		takeBad()
+	})
+}
+
+type originForm int
+
+const (
+	csvForm originForm = iota
+	pgForm
+)
+
+// entityCase is what one entity must read as, rendered to strings for comparison.
+type entityCase struct {
+	entity  extract.Entity
+	read    func(r extract.Reader) ([]string, error)
+	records []string
+	bad     []string
+}
+
+func mustRead(t *testing.T, c entityCase, r extract.Reader) []string {
+	t.Helper()
+	got, err := c.read(r)
+	if err != nil {
+		t.Fatalf("%s: %v", c.entity, err)
+	}
+	return got
+}
+
+func collect[T any](t *testing.T, read func(context.Context, func(T) error) error) []T {
+	t.Helper()
+	out, err := collectErr(read)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return out
+}
+
+func collectErr[T any](read func(context.Context, func(T) error) error) ([]T, error) {
+	var out []T
+	err := read(context.Background(), func(rec T) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+func render[T any](recs []T) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = fmt.Sprintf("%+v", r)
+	}
+	return out
+}
+
+func reader[T any](method func(extract.Reader) func(context.Context, func(T) error) error) func(extract.Reader) ([]string, error) {
+	return func(r extract.Reader) ([]string, error) {
+		recs, err := collectErr(method(r))
+		return render(recs), err
+	}
+}
+
+func renderBad(t *testing.T, e extract.Entity, bad []extract.BadRow) []string {
+	t.Helper()
+	out := make([]string, len(bad))
+	for i, b := range bad {
+		if b.Entity != e {
+			t.Errorf("bad row %v reported for entity %q, want %q", b, b.Entity, e)
+		}
+		if b.Message == "" {
+			t.Errorf("bad row %v has no message", b)
+		}
+		out[i] = b.Origin.String() + " " + b.Rule
+	}
+	slices.Sort(out)
+	return out
+}
+
+func diff(got, want []string) string {
+	var b strings.Builder
+	for i := 0; i < max(len(got), len(want)); i++ {
+		g, w := "<none>", "<none>"
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		mark := "  "
+		if g != w {
+			mark = "! "
+		}
+		fmt.Fprintf(&b, "%s%d got  %s\n%s%d want %s\n", mark, i, g, mark, i, w)
+	}
+	return b.String()
+}
+
+// method is one Reader method with the record type erased.
+type method struct {
+	entity extract.Entity
+	read   func(ctx context.Context, fn func() error) error
+}
+
+func methods(r extract.Reader) []method {
+	return []method{
+		{extract.Users, func(ctx context.Context, fn func() error) error {
+			return r.Users(ctx, func(extract.User) error { return fn() })
+		}},
+		{extract.Groups, func(ctx context.Context, fn func() error) error {
+			return r.Groups(ctx, func(extract.Group) error { return fn() })
+		}},
+		{extract.Members, func(ctx context.Context, fn func() error) error {
+			return r.Members(ctx, func(extract.Member) error { return fn() })
+		}},
+		{extract.GroupMessages, func(ctx context.Context, fn func() error) error {
+			return r.GroupMessages(ctx, func(extract.Message) error { return fn() })
+		}},
+		{extract.DirectMessages, func(ctx context.Context, fn func() error) error {
+			return r.DirectMessages(ctx, func(extract.Message) error { return fn() })
+		}},
+		{extract.Friends, func(ctx context.Context, fn func() error) error {
+			return r.Friends(ctx, func(extract.Friend) error { return fn() })
+		}},
+	}
+}
+
+// ts parses an RFC 3339 time of the expectations.
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+// origins computes where each row of each table comes from, in the given form.
+type origins struct {
+	ds   Dataset
+	form originForm
+}
+
+func (o origins) of(e extract.Entity, row int) extract.Origin {
+	tab := o.ds.Tables[e]
+	if o.form == csvForm {
+		_, lines := encodeCSV(tab, ',')
+		return extract.Origin{Source: CSVName(e), Line: lines[row]}
+	}
+	cell := func(col string) string {
+		return tab.Rows[row][slices.Index(tab.Columns, col)]
+	}
+	var key string
+	switch e {
+	case extract.Members:
+		key = "group_id=" + cell("group_id") + ",user_id=" + cell("user_id")
+	case extract.Friends:
+		key = "user_id=" + cell("user_id") + ",friend_id=" + cell("friend_id")
+	default:
+		key = "id=" + cell("id")
+	}
+	return extract.Origin{Source: string(e), Key: key}
+}
+
+func (o origins) bad(e extract.Entity, rows map[int]string) []string {
+	var out []string
+	for row, rule := range rows {
+		out = append(out, o.of(e, row).String()+" "+rule)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// expectations lists, per entity, the exact records of Legacy() in Reader order.
+func expectations(ds Dataset, form originForm) []entityCase {
+	o := origins{ds, form}
+	u := func(row int, rec extract.User) extract.User { rec.Origin = o.of(extract.Users, row); return rec }
+	g := func(row int, rec extract.Group) extract.Group { rec.Origin = o.of(extract.Groups, row); return rec }
+	mb := func(row int, rec extract.Member) extract.Member { rec.Origin = o.of(extract.Members, row); return rec }
+	gm := func(row int, rec extract.Message) extract.Message {
+		rec.Origin = o.of(extract.GroupMessages, row)
+		return rec
+	}
+	dm := func(row int, rec extract.Message) extract.Message {
+		rec.Origin = o.of(extract.DirectMessages, row)
+		return rec
+	}
+	f := func(row int, rec extract.Friend) extract.Friend { rec.Origin = o.of(extract.Friends, row); return rec }
+	var zero time.Time
+	return []entityCase{
+		{
+			entity: extract.Users,
+			read:   reader(func(r extract.Reader) func(context.Context, func(extract.User) error) error { return r.Users }),
+			records: render([]extract.User{
+				u(1, extract.User{ID: "10", Nick: "Ten", CreatedAt: ts("2023-01-01T00:00:10Z")}),
+				u(2, extract.User{ID: "9", Nick: "Nine", FaceURL: "https://cdn.example/9.png", CreatedAt: ts("2023-01-01T00:00:09Z")}),
+				u(3, extract.User{ID: "u1", Nick: `Alice "Al", Jr.`, CreatedAt: ts("2023-01-02T03:04:05.123456Z")}),
+				u(4, extract.User{ID: "u2", Nick: "Zoë 李雷\nsecond line", CreatedAt: zero}),
+				u(6, extract.User{ID: "u4", Nick: "😀 emoji; semicolon", CreatedAt: ts("2023-01-02T05:34:05.5Z")}),
+			}),
+			bad: o.bad(extract.Users, map[int]string{0: extract.RuleMissing, 5: extract.RuleTimestamp}),
+		},
+		{
+			entity: extract.Groups,
+			read:   reader(func(r extract.Reader) func(context.Context, func(extract.Group) error) error { return r.Groups }),
+			records: render([]extract.Group{
+				g(0, extract.Group{ID: "g1", OwnerID: "u1", Type: "Public", Name: `Group, "one"`,
+					Introduction: "intro\nwith newline", MaxMembers: 200, CreatedAt: ts("2023-01-01T00:00:00Z")}),
+				g(1, extract.Group{ID: "g10", OwnerID: "u2", Type: "Private", Name: "十", Notification: "notice",
+					FaceURL: "https://cdn.example/g10.png", CreatedAt: ts("2022-12-31T15:00:00Z")}),
+				g(3, extract.Group{ID: "g9", Type: "ChatRoom"}),
+			}),
+			bad: o.bad(extract.Groups, map[int]string{2: extract.RuleNumber}),
+		},
+		{
+			entity: extract.Members,
+			read:   reader(func(r extract.Reader) func(context.Context, func(extract.Member) error) error { return r.Members }),
+			records: render([]extract.Member{
+				mb(5, extract.Member{GroupID: "g1", UserID: "u4"}),
+				mb(2, extract.Member{GroupID: "g1", UserID: "u1", Role: "Owner", JoinedAt: ts("2023-01-01T00:00:00Z"), HasUnread: true}),
+				mb(10, extract.Member{GroupID: "g1", UserID: "10", Role: "Member", JoinedAt: ts("2023-01-02T00:00:00Z")}),
+				mb(1, extract.Member{GroupID: "g1", UserID: "u2", Role: "Admin", JoinedAt: ts("2023-01-02T00:00:00Z"), Unread: 5, HasUnread: true}),
+				mb(3, extract.Member{GroupID: "g1", UserID: "u3", Role: "Member", JoinedAt: ts("2023-01-02T00:00:00Z")}),
+				mb(8, extract.Member{GroupID: "g1", UserID: "u9", JoinedAt: ts("2023-01-02T00:00:00Z")}),
+				mb(9, extract.Member{GroupID: "g10", UserID: "u3", Role: "Member", JoinedAt: ts("2022-12-31T16:59:59.999999Z")}),
+				mb(7, extract.Member{GroupID: "g10", UserID: "u2", Role: "Member", JoinedAt: ts("2022-12-31T17:00:00Z"), Unread: 1, HasUnread: true}),
+				mb(0, extract.Member{GroupID: "g2", UserID: "u1", Role: "Member", JoinedAt: ts("2023-01-03T00:00:00Z")}),
+			}),
+			bad: o.bad(extract.Members, map[int]string{4: extract.RuleMissing, 6: extract.RuleNumber}),
+		},
+		{
+			entity: extract.GroupMessages,
+			read: reader(func(r extract.Reader) func(context.Context, func(extract.Message) error) error {
+				return r.GroupMessages
+			}),
+			records: render([]extract.Message{
+				gm(11, extract.Message{ID: "16", GroupID: "g1", SenderID: "u2", SentAt: ts("2023-02-01T09:00:00Z"), Kind: "text", Text: "zone"}),
+				gm(2, extract.Message{ID: "11", GroupID: "g1", SenderID: "u1", SentAt: ts("2023-02-01T09:59:59.999Z"), Kind: "text", Text: "earlier"}),
+				gm(1, extract.Message{ID: "9", GroupID: "g1", SenderID: "u2", SentAt: ts("2023-02-01T10:00:00Z"), Kind: "text", Text: "nine"}),
+				gm(0, extract.Message{ID: "10", GroupID: "g1", SenderID: "u1", SentAt: ts("2023-02-01T10:00:00Z"), Kind: "text", Text: "ten"}),
+				gm(10, extract.Message{ID: "100", GroupID: "g1", SenderID: "u1", SentAt: ts("2023-02-01T10:00:00Z"), Kind: "text", Text: "hundred"}),
+				gm(3, extract.Message{ID: "12", GroupID: "g1", SenderID: "u1", SentAt: ts("2023-02-01T10:00:00.5Z"), Kind: "text",
+					Text: "comma, \"quote\" and\nnewline"}),
+				gm(9, extract.Message{ID: "1", GroupID: "g10", SenderID: "u2", SentAt: ts("2023-02-01T00:00:00Z"), Kind: "custom",
+					Payload: `{"k":"v, w"}`}),
+				gm(4, extract.Message{ID: "3", GroupID: "g10", SenderID: "u1", SentAt: ts("2023-02-01T00:00:00Z"), Kind: "image",
+					URL: "https://cdn.example/a.png", FileName: "a.png", Size: 1024, Width: 640, Height: 480}),
+				gm(8, extract.Message{ID: "2", GroupID: "g2", SenderID: "u2", SentAt: ts("2023-01-31T23:59:59Z"), Kind: "text", Text: "émoji 😀"}),
+			}),
+			bad: o.bad(extract.GroupMessages, map[int]string{
+				5: extract.RuleMissing, 6: extract.RuleTimestamp, 7: extract.RuleNumber, 12: extract.RuleMissing,
+			}),
+		},
+		{
+			entity: extract.DirectMessages,
+			read: reader(func(r extract.Reader) func(context.Context, func(extract.Message) error) error {
+				return r.DirectMessages
+			}),
+			records: render([]extract.Message{
+				dm(11, extract.Message{ID: "12", SenderID: "u1", RecipientID: "u1", SentAt: ts("2023-01-01T00:00:00Z"), Kind: "text",
+					Text: "note to self\twith a tab"}),
+				dm(1, extract.Message{ID: "4", SenderID: "u1", RecipientID: "u2", SentAt: ts("2023-03-01T00:00:00Z"), Kind: "text", Text: "four"}),
+				dm(0, extract.Message{ID: "5", SenderID: "u2", RecipientID: "u1", SentAt: ts("2023-03-01T00:00:00Z"), Kind: "text", Text: "five"}),
+				dm(9, extract.Message{ID: "10", SenderID: "u1", RecipientID: "u2", SentAt: ts("2023-03-01T00:00:00Z"), Kind: "text",
+					Text: "ten, same instant"}),
+				dm(4, extract.Message{ID: "1", SenderID: "u1", RecipientID: "u2", SentAt: ts("2023-03-01T00:00:00.000001Z"), Kind: "text", Text: "one"}),
+				dm(3, extract.Message{ID: "20", SenderID: "u3", RecipientID: "u1", SentAt: ts("2023-02-27T00:00:00Z"), Kind: "text", Text: "twenty"}),
+				dm(2, extract.Message{ID: "3", SenderID: "u1", RecipientID: "u3", SentAt: ts("2023-02-28T00:00:00Z"), Kind: "text", Text: "three"}),
+				dm(10, extract.Message{ID: "11", SenderID: "u9", RecipientID: "u10", SentAt: ts("2022-12-31T23:59:59Z"), Kind: "video",
+					URL: "https://cdn.example/v.mp4", FileName: "v.mp4", Size: 4096, Width: 1920, Height: 1080, Duration: 60}),
+				dm(5, extract.Message{ID: "6", SenderID: "u10", RecipientID: "u9", SentAt: ts("2023-01-01T00:00:00Z"), Kind: "sound",
+					URL: "https://cdn.example/s.mp3", Size: 2048, Duration: 7}),
+			}),
+			bad: o.bad(extract.DirectMessages, map[int]string{
+				6: extract.RuleMissing, 7: extract.RuleMissing, 8: extract.RuleNumber,
+			}),
+		},
+		{
+			entity: extract.Friends,
+			read:   reader(func(r extract.Reader) func(context.Context, func(extract.Friend) error) error { return r.Friends }),
+			records: render([]extract.Friend{
+				f(0, extract.Friend{UserID: "u1", FriendID: "u2", Remark: "best friend", AddedAt: ts("2023-01-01T00:00:00Z")}),
+				f(1, extract.Friend{UserID: "u1", FriendID: "u3"}),
+				f(3, extract.Friend{UserID: "u2", FriendID: "u1", Remark: "remark, with comma", AddedAt: ts("2023-01-01T00:00:00Z")}),
+			}),
+			bad: o.bad(extract.Friends, map[int]string{2: extract.RuleMissing, 4: extract.RuleTimestamp}),
+		},
+	}
+}
