@@ -94,18 +94,28 @@ func (e *testEnv) groupInfo(t *testing.T, id string) tencentim.GroupInfo {
 	return resp.GroupInfo[0]
 }
 
-// members reads every member of a non-community group by account.
+// members reads every member of a group by account, following Next cursors for
+// a community.
 func (e *testEnv) members(t *testing.T, groupID string) map[string]tencentim.GroupMemberInfo {
 	t.Helper()
-	resp, err := e.client.GetGroupMemberInfo(t.Context(), &tencentim.GetGroupMemberInfoRequest{GroupID: groupID})
-	if err != nil {
-		t.Fatalf("get_group_member_info: %v", err)
+	out := map[string]tencentim.GroupMemberInfo{}
+	req := &tencentim.GetGroupMemberInfoRequest{GroupID: groupID}
+	if strings.HasPrefix(groupID, communityIDPrefix) {
+		req.Next = new(string)
 	}
-	out := make(map[string]tencentim.GroupMemberInfo, len(resp.MemberList))
-	for _, m := range resp.MemberList {
-		out[m.MemberAccount] = m
+	for {
+		resp, err := e.client.GetGroupMemberInfo(t.Context(), req)
+		if err != nil {
+			t.Fatalf("get_group_member_info: %v", err)
+		}
+		for _, m := range resp.MemberList {
+			out[m.MemberAccount] = m
+		}
+		if resp.Next == nil || *resp.Next == "" {
+			return out
+		}
+		req.Next = resp.Next
 	}
-	return out
 }
 
 func unreadOf(t *testing.T, m tencentim.GroupMemberInfo) int {
