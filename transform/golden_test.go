@@ -78,7 +78,7 @@ func goldenRecords() []any {
 		dm("d7", "voice", func(m *extract.Message) { m.URL, m.Size, m.Duration = "https://cdn.example/s.amr", 300, 4 }),
 		dm("d8", "video", func(m *extract.Message) {
 			m.URL, m.Payload, m.Width, m.Height, m.Size, m.Duration =
-				"https://cdn.example/v.mp4", `{"thumb_url":"https://cdn.example/v.jpg"}`, 640, 360, 1 << 20, 30
+				"https://cdn.example/v.mp4", `{"thumb_url":"https://cdn.example/v.jpg"}`, 640, 360, 1<<20, 30
 		}),
 		// Same second as d1-d8 in the alice/bob conversation: ranks 8 and 9.
 		dm("d9", "text", func(m *extract.Message) { m.SenderID, m.RecipientID = "bob", "alice" }),
