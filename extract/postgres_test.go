@@ -1,0 +1,414 @@
+package extract_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/extract/extracttest"
+)
+
+func pgURL() string {
+	if u := os.Getenv("IMMIGRATE_TEST_PG_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// pgSchema connects to the test server and creates a schema that is dropped when tb
+// ends. Without a server it skips loudly, or fails when IMMIGRATE_TEST_REQUIRE_PG=1.
+func pgSchema(tb testing.TB) (*pgx.Conn, string) {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgURL())
+	if err != nil {
+		msg := fmt.Sprintf("!!! PostgreSQL unreachable, PostgreSQL tests NOT RUN: %v (set IMMIGRATE_TEST_PG_URL)", err)
+		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "extract_test_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		conn.Close(ctx)
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			tb.Errorf("drop schema: %v", err)
+		}
+		conn.Close(context.Background())
+	})
+	return conn, schema
+}
+
+func exec(tb testing.TB, conn *pgx.Conn, sql string) {
+	tb.Helper()
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		tb.Fatalf("%v\n%s", err, sql)
+	}
+}
+
+func TestPostgresReaderSuite(t *testing.T) {
+	for _, pageSize := range []int{1, 3, 0} {
+		t.Run(fmt.Sprintf("page size %d", pageSize), func(t *testing.T) {
+			extracttest.Run(t, func(t *testing.T, ds extracttest.Dataset) extract.Reader {
+				conn, schema := pgSchema(t)
+				exec(t, conn, extracttest.SchemaSQL(ds, schema))
+				r, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
+					URL: pgURL(), Entities: extracttest.PostgresEntities(ds, schema), PageSize: pageSize,
+				}, ds.Options)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			})
+		})
+	}
+}
+
+// readAll reads one entity with a fresh reader and renders its records and bad rows.
+func readAll(t *testing.T, cfg extract.PostgresConfig, e extract.Entity) (recs, bad []string) {
+	t.Helper()
+	opt := extract.Options{OnBadRow: func(b extract.BadRow) { bad = append(bad, b.String()) }}
+	r, err := extract.NewPostgresReader(context.Background(), cfg, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	recs, err = readEntity(context.Background(), r, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, bad
+}
+
+func readEntity(ctx context.Context, r extract.Reader, e extract.Entity) ([]string, error) {
+	var out []string
+	add := func(v any) error { out = append(out, fmt.Sprintf("%+v", v)); return nil }
+	var err error
+	switch e {
+	case extract.Users:
+		err = r.Users(ctx, func(v extract.User) error { return add(v) })
+	case extract.Groups:
+		err = r.Groups(ctx, func(v extract.Group) error { return add(v) })
+	case extract.Members:
+		err = r.Members(ctx, func(v extract.Member) error { return add(v) })
+	case extract.GroupMessages:
+		err = r.GroupMessages(ctx, func(v extract.Message) error { return add(v) })
+	case extract.DirectMessages:
+		err = r.DirectMessages(ctx, func(v extract.Message) error { return add(v) })
+	case extract.Friends:
+		err = r.Friends(ctx, func(v extract.Friend) error { return add(v) })
+	}
+	return out, err
+}
+
+func utc(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+func TestPostgresNativeTypes(t *testing.T) {
+	conn, schema := pgSchema(t)
+	exec(t, conn, strings.ReplaceAll(`
+CREATE TABLE S.msg (mid bigint, room int, author text, at timestamptz, body text, bytes numeric, w smallint);
+INSERT INTO S.msg VALUES
+  (10, 7, 'u1', '2024-05-01 10:00:00+00', 'ten', 12, NULL),
+  (9, 7, 'u2', '2024-05-01 12:00:00+02', 'nine', NULL, 3),
+  (11, 7, 'u1', '2024-05-01 09:59:59.999999+00', 'earlier', NULL, NULL),
+  (1, 12, 'u1', '2024-05-01 00:00:00+00', 'other room', NULL, NULL),
+  (2, 7, 'u1', 'infinity', 'never', NULL, NULL),
+  (3, 7, 'u1', '2024-05-01 00:00:00+00', 'half byte', 1.5, NULL),
+  (4, 7, NULL, '2024-05-01 00:00:00+00', 'no author', NULL, NULL);
+CREATE TABLE S.dm (id bigint, a text, b text, ts bigint);
+INSERT INTO S.dm VALUES (10, 'x', 'y', 1700000000), (9, 'y', 'x', 1700000000), (8, 'x', 'y', 1699999999), (7, 'x', 'y', NULL);
+CREATE TABLE S.dm_ms (id text, a text, b text, ts text);
+INSERT INTO S.dm_ms VALUES ('1', 'x', 'y', '1700000000001'), ('2', 'x', 'y', '999'), ('3', 'x', 'y', '-5'), ('4', 'x', 'y', '12a');
+CREATE TABLE S.mem (g text, u text, joined timestamp, unread bigint);
+INSERT INTO S.mem VALUES ('g', 'b', '2024-01-01 00:00:00', 4), ('g', 'a', '2024-01-01 00:00:00', NULL), ('g', 'c', NULL, 0);
+`, "S.", schema+"."))
+	msgCols := map[string]string{"id": "mid", "group_id": "room", "sender_id": "author", "sent_at": "at", "text": "body", "size": "bytes", "width": "w"}
+	cases := []struct {
+		name    string
+		entity  extract.Entity
+		src     extract.EntitySource
+		want    []any
+		wantBad []string
+	}{
+		{
+			// Group "12" sorts before "7": string keys compare bytewise.
+			name:   "bigint ids, int groups, timestamptz, numeric and smallint",
+			entity: extract.GroupMessages,
+			// The format is ignored for a timestamptz column.
+			src: extract.EntitySource{Query: "SELECT * FROM S.msg", Columns: msgCols, Time: extract.TimeUnix},
+			want: []any{
+				extract.Message{ID: "1", GroupID: "12", SenderID: "u1", SentAt: utc("2024-05-01T00:00:00Z"), Text: "other room",
+					Origin: extract.Origin{Source: "group_messages", Key: "id=1"}},
+				extract.Message{ID: "11", GroupID: "7", SenderID: "u1", SentAt: utc("2024-05-01T09:59:59.999999Z"), Text: "earlier",
+					Origin: extract.Origin{Source: "group_messages", Key: "id=11"}},
+				extract.Message{ID: "9", GroupID: "7", SenderID: "u2", SentAt: utc("2024-05-01T10:00:00Z"), Text: "nine", Width: 3,
+					Origin: extract.Origin{Source: "group_messages", Key: "id=9"}},
+				extract.Message{ID: "10", GroupID: "7", SenderID: "u1", SentAt: utc("2024-05-01T10:00:00Z"), Text: "ten", Size: 12,
+					Origin: extract.Origin{Source: "group_messages", Key: "id=10"}},
+			},
+			wantBad: []string{
+				`group_messages[id=2]: field.timestamp: field "sent_at" (column "at"): "infinity" is not a timestamptz time: bad syntax`,
+				`group_messages[id=3]: field.number: field "size" (column "bytes"): "1.5" is not an integer`,
+				`group_messages[id=4]: field.missing: required field "sender_id" (column "author") is empty`,
+			},
+		},
+		{
+			name:   "unix seconds in bigint",
+			entity: extract.DirectMessages,
+			src: extract.EntitySource{Query: "SELECT id, a AS sender_id, b AS recipient_id, ts AS sent_at FROM S.dm",
+				Time: extract.TimeUnix},
+			want: []any{
+				extract.Message{ID: "8", SenderID: "x", RecipientID: "y", SentAt: time.Unix(1699999999, 0).UTC(),
+					Origin: extract.Origin{Source: "direct_messages", Key: "id=8"}},
+				extract.Message{ID: "9", SenderID: "y", RecipientID: "x", SentAt: time.Unix(1700000000, 0).UTC(),
+					Origin: extract.Origin{Source: "direct_messages", Key: "id=9"}},
+				extract.Message{ID: "10", SenderID: "x", RecipientID: "y", SentAt: time.Unix(1700000000, 0).UTC(),
+					Origin: extract.Origin{Source: "direct_messages", Key: "id=10"}},
+			},
+			wantBad: []string{`direct_messages[id=7]: field.missing: required field "sent_at" is empty`},
+		},
+		{
+			name:   "unix milliseconds in text",
+			entity: extract.DirectMessages,
+			src: extract.EntitySource{Query: "SELECT * FROM S.dm_ms",
+				Columns: map[string]string{"sender_id": "a", "recipient_id": "b", "sent_at": "ts"}, Time: extract.TimeUnixMS},
+			want: []any{
+				extract.Message{ID: "3", SenderID: "x", RecipientID: "y", SentAt: time.UnixMilli(-5).UTC(),
+					Origin: extract.Origin{Source: "direct_messages", Key: "id=3"}},
+				extract.Message{ID: "2", SenderID: "x", RecipientID: "y", SentAt: time.UnixMilli(999).UTC(),
+					Origin: extract.Origin{Source: "direct_messages", Key: "id=2"}},
+				extract.Message{ID: "1", SenderID: "x", RecipientID: "y", SentAt: time.UnixMilli(1700000000001).UTC(),
+					Origin: extract.Origin{Source: "direct_messages", Key: "id=1"}},
+			},
+			wantBad: []string{`direct_messages[id=4]: field.timestamp: field "sent_at" (column "ts"): "12a" is not a unix_ms time: bad syntax`},
+		},
+		{
+			name:   "timestamp without zone, bigint unread, NULL join time first",
+			entity: extract.Members,
+			src: extract.EntitySource{Query: "SELECT * FROM S.mem",
+				Columns: map[string]string{"group_id": "g", "user_id": "u", "joined_at": "joined"}},
+			want: []any{
+				extract.Member{GroupID: "g", UserID: "c", Unread: 0, HasUnread: true, Origin: extract.Origin{Source: "group_members", Key: "group_id=g,user_id=c"}},
+				extract.Member{GroupID: "g", UserID: "a", JoinedAt: utc("2024-01-01T00:00:00Z"), Origin: extract.Origin{Source: "group_members", Key: "group_id=g,user_id=a"}},
+				extract.Member{GroupID: "g", UserID: "b", JoinedAt: utc("2024-01-01T00:00:00Z"), Unread: 4, HasUnread: true,
+					Origin: extract.Origin{Source: "group_members", Key: "group_id=g,user_id=b"}},
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.src.Query = strings.ReplaceAll(tc.src.Query, "S.", schema+".")
+			for _, pageSize := range []int{1, 2, 100} {
+				cfg := extract.PostgresConfig{URL: pgURL(), PageSize: pageSize, Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src}}
+				got, bad := readAll(t, cfg, tc.entity)
+				want := make([]string, len(tc.want))
+				for i, w := range tc.want {
+					want[i] = fmt.Sprintf("%+v", w)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("page size %d: records\n got %q\nwant %q", pageSize, got, want)
+				}
+				slices.Sort(bad)
+				if !slices.Equal(bad, tc.wantBad) {
+					t.Errorf("page size %d: bad rows\n got %q\nwant %q", pageSize, bad, tc.wantBad)
+				}
+			}
+		})
+	}
+}
+
+// Rows sharing a key straddle page boundaries; OFFSET must neither lose nor repeat
+// them.
+func TestPostgresDuplicateKeys(t *testing.T) {
+	conn, schema := pgSchema(t)
+	exec(t, conn, fmt.Sprintf(`CREATE TABLE %[1]s.u (id text, nick text);
+INSERT INTO %[1]s.u SELECT CASE WHEN i %% 3 = 0 THEN 'dup' ELSE 'u' || i END, 'n' || i FROM generate_series(1, 40) i;
+INSERT INTO %[1]s.u VALUES (NULL, 'null1'), (NULL, 'null2'), ('', 'empty');`, schema))
+	for _, pageSize := range []int{1, 2, 5, 7} {
+		cfg := extract.PostgresConfig{URL: pgURL(), PageSize: pageSize,
+			Entities: map[extract.Entity]extract.EntitySource{extract.Users: {Query: "SELECT * FROM " + schema + ".u"}}}
+		var nicks []string
+		var bad int
+		r, err := extract.NewPostgresReader(context.Background(), cfg, extract.Options{OnBadRow: func(extract.BadRow) { bad++ }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Users(context.Background(), func(u extract.User) error { nicks = append(nicks, u.Nick); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		slices.Sort(nicks)
+		if n := len(slices.Compact(slices.Clone(nicks))); n != 40 || len(nicks) != 40 {
+			t.Errorf("page size %d: read %d users (%d distinct), want 40 distinct", pageSize, len(nicks), n)
+		}
+		if bad != 3 {
+			t.Errorf("page size %d: %d bad rows, want 3 (two NULL ids, one empty)", pageSize, bad)
+		}
+	}
+}
+
+// TestPostgresAgreesWithCSV feeds the same random messages to both readers and expects
+// the same sequence: the SQL order keys must order text times exactly as Go parses
+// them, whatever the zone, fraction or validity.
+func TestPostgresAgreesWithCSV(t *testing.T) {
+	conn, _ := pgSchema(t)
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	zones := []string{"Z", "z", "+00", "+08", "-0230", "+05:45", "-11:00", "+01:02:03", ""}
+	texts := map[extract.TimeFormat]func() string{
+		extract.TimeTimestamptz: func() string {
+			sec := 1700000000 + rng.Int64N(7200)
+			zone := zones[rng.IntN(len(zones))]
+			base := time.Unix(sec, 0).UTC()
+			if zone != "" && zone != "Z" && zone != "z" {
+				off := zoneSeconds(zone)
+				base = base.Add(time.Duration(off) * time.Second)
+			}
+			s := base.Format("2006-01-02")
+			if rng.IntN(2) == 0 {
+				s += "T"
+			} else {
+				s += " "
+			}
+			s += base.Format("15:04:05")
+			if rng.IntN(2) == 0 {
+				s += "."
+				for range 1 + rng.IntN(9) {
+					s += fmt.Sprint(rng.IntN(10))
+				}
+			}
+			switch rng.IntN(20) {
+			case 0:
+				return "2023-02-29T00:00:00Z" // impossible date
+			case 1:
+				return "garbage"
+			case 2:
+				return ""
+			}
+			return s + zone
+		},
+		extract.TimeUnix: func() string {
+			switch rng.IntN(12) {
+			case 0:
+				return "1.2.3"
+			case 1:
+				return ""
+			case 2:
+				return "-" + fmt.Sprint(rng.IntN(100)) + ".5"
+			}
+			s := fmt.Sprint(1700000000 + rng.IntN(50))
+			if rng.IntN(2) == 0 {
+				s += "."
+				for range 1 + rng.IntN(10) { // 10 digits is one too many
+					s += fmt.Sprint(rng.IntN(10))
+				}
+			}
+			return s
+		},
+	}
+	texts[extract.TimeRFC3339] = texts[extract.TimeTimestamptz]
+	texts[extract.TimeUnixMS] = func() string {
+		if rng.IntN(10) == 0 {
+			return "12.5"
+		}
+		return fmt.Sprint(1700000000000 + rng.IntN(100))
+	}
+	for _, tf := range []extract.TimeFormat{extract.TimeTimestamptz, extract.TimeRFC3339, extract.TimeUnix, extract.TimeUnixMS} {
+		t.Run(string(tf), func(t *testing.T) {
+			// Bytewise, "B" < "a" < "b" < "c" < "ä", unlike most collations.
+			users := []string{"a", "b", "c", "ä", "B"}
+			tab := extracttest.Table{Columns: []string{"id", "sender_id", "recipient_id", "sent_at", "text"}}
+			// Unique ids keep the order total, so ties cannot be broken differently.
+			for i, id := range rng.Perm(300) {
+				tab.Rows = append(tab.Rows, []string{
+					fmt.Sprint(id), users[rng.IntN(len(users))], users[rng.IntN(len(users))], texts[tf](), fmt.Sprint(i),
+				})
+			}
+			ds := extracttest.Dataset{Time: tf, Tables: map[extract.Entity]extracttest.Table{extract.DirectMessages: tab}}
+
+			var csvBad, pgBad []string
+			csvCfg := extracttest.WriteCSV(t, t.TempDir(), ds, ',')
+			csvCfg.TempDir = t.TempDir()
+			cr, err := extract.NewCSVReader(csvCfg, extract.Options{OnBadRow: func(b extract.BadRow) { csvBad = append(csvBad, b.Rule) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cr.Close()
+			_, schema := pgSchema(t)
+			exec(t, conn, extracttest.SchemaSQL(ds, schema))
+			pr, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
+				URL: pgURL(), PageSize: 16, Entities: extracttest.PostgresEntities(ds, schema),
+			}, extract.Options{OnBadRow: func(b extract.BadRow) { pgBad = append(pgBad, b.Rule) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+
+			read := func(r extract.Reader) []string {
+				var out []string
+				if err := r.DirectMessages(context.Background(), func(m extract.Message) error {
+					m.Origin = extract.Origin{}
+					out = append(out, fmt.Sprintf("%+v", m))
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			fromCSV, fromPG := read(cr), read(pr)
+			if len(fromCSV) < 100 {
+				t.Fatalf("only %d of 300 rows readable: the generator is off", len(fromCSV))
+			}
+			if !slices.Equal(fromCSV, fromPG) {
+				for i := range min(len(fromCSV), len(fromPG)) {
+					if fromCSV[i] != fromPG[i] {
+						t.Fatalf("first difference at record %d of %d/%d:\ncsv %s\npg  %s", i, len(fromCSV), len(fromPG), fromCSV[i], fromPG[i])
+					}
+				}
+				t.Fatalf("csv read %d records, postgres %d", len(fromCSV), len(fromPG))
+			}
+			slices.Sort(csvBad)
+			slices.Sort(pgBad)
+			if !slices.Equal(csvBad, pgBad) {
+				t.Errorf("bad rows differ:\ncsv %q\npg  %q", csvBad, pgBad)
+			}
+		})
+	}
+}
+
+func zoneSeconds(z string) int {
+	sign := 1
+	if z[0] == '-' {
+		sign = -1
+	}
+	d := strings.ReplaceAll(z[1:], ":", "")
+	var h, m, s int
+	fmt.Sscanf(d[:2], "%d", &h)
+	if len(d) >= 4 {
+		fmt.Sscanf(d[2:4], "%d", &m)
+	}
+	if len(d) >= 6 {
+		fmt.Sscanf(d[4:6], "%d", &s)
+	}
+	return sign * (h*3600 + m*60 + s)
+}
