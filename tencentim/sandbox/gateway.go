@@ -54,8 +54,8 @@ const (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel identity is the contract
-				panic(v)
+			if v == http.ErrAbortHandler {
+				panic(v) // resetConnection's deliberate abort
 			}
 			// Last resort: a handler bug must still answer the documented envelope.
 			writeEnvelope(w, tencentim.Command{}, errf(codeInternalServer, "internal error"))
@@ -254,7 +254,8 @@ func resetConnection(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-// displayServices return ErrorDisplay in their envelope (spec §1.4).
+// hasErrorDisplay reports whether the command's service returns ErrorDisplay in
+// its envelope: profile, relationship chain and recent contacts (spec §1.4).
 func hasErrorDisplay(cmd tencentim.Command) bool {
 	switch cmd.Service {
 	case "profile", "sns", "recentcontact":
