@@ -106,6 +106,7 @@ func baseRecords() []any {
 
 // outcome is one record's result in a run.
 type outcome struct {
+	id      string // legacy id ("group/user" for members)
 	entity  extract.Entity
 	origin  extract.Origin
 	ok      bool
@@ -133,26 +134,26 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 			case extract.User:
 				if pass == 0 {
 					o := tr.User(r)
-					res.outcomes = append(res.outcomes, outcome{extract.Users, r.Origin, o.OK, o.Issues, o.Account})
+					res.outcomes = append(res.outcomes, outcome{r.ID, extract.Users, r.Origin, o.OK, o.Issues, o.Account})
 				}
 			case extract.Group:
 				if pass == 1 {
 					o := tr.Group(r)
-					res.outcomes = append(res.outcomes, outcome{extract.Groups, r.Origin, o.OK, o.Issues, o.GroupID})
+					res.outcomes = append(res.outcomes, outcome{r.ID, extract.Groups, r.Origin, o.OK, o.Issues, o.GroupID})
 				}
 			case extract.Member:
 				if pass == 2 {
 					o := tr.Member(r)
-					res.outcomes = append(res.outcomes, outcome{extract.Members, r.Origin, o.OK, o.Issues, o.Member})
+					res.outcomes = append(res.outcomes, outcome{r.GroupID + "/" + r.UserID, extract.Members, r.Origin, o.OK, o.Issues, o.Member})
 				}
 			case extract.Message:
 				if r.GroupID != "" && pass == 3 {
 					o := tr.GroupMessage(r)
-					res.outcomes = append(res.outcomes, outcome{extract.GroupMessages, r.Origin, o.OK, o.Issues, o.Msg})
+					res.outcomes = append(res.outcomes, outcome{r.ID, extract.GroupMessages, r.Origin, o.OK, o.Issues, o.Msg})
 				}
 				if r.GroupID == "" && pass == 4 {
 					o := tr.DirectMessage(r)
-					res.outcomes = append(res.outcomes, outcome{extract.DirectMessages, r.Origin, o.OK, o.Issues, o.Msg})
+					res.outcomes = append(res.outcomes, outcome{r.ID, extract.DirectMessages, r.Origin, o.OK, o.Issues, o.Msg})
 				}
 			default:
 				t.Fatalf("run: unexpected record %T", r)
