@@ -35,8 +35,6 @@ type apiError struct {
 	Info string
 }
 
-func (e *apiError) Error() string { return strconv.Itoa(e.Code) + " " + e.Info }
-
 func errf(code int, info string) *apiError { return &apiError{Code: code, Info: info} }
 
 // Common error codes (spec §1.6) used by every command.

@@ -164,26 +164,13 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-// The rand* helpers draw from the seeded generator; they are safe to call with or
-// without s.mu held.
+// The rand* helpers draw from the gateway's seeded generator (faults, jitter,
+// omitted MsgSeq); they are safe to call with or without s.mu held.
 
 func (s *Server) randUint32() uint32 {
 	s.rngMu.Lock()
 	defer s.rngMu.Unlock()
 	return s.rng.Uint32()
-}
-
-func (s *Server) randUint64() uint64 {
-	s.rngMu.Lock()
-	defer s.rngMu.Unlock()
-	return s.rng.Uint64()
-}
-
-// randIntn returns a number in [0, n); n must be positive.
-func (s *Server) randIntn(n int) int {
-	s.rngMu.Lock()
-	defer s.rngMu.Unlock()
-	return s.rng.IntN(n)
 }
 
 func (s *Server) randFloat64() float64 {
