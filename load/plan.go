@@ -1,0 +1,311 @@
+package load
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/tencentim"
+)
+
+// ValidateResult is everything the dry run found. Its JSON form is report.json's
+// "result": field names are stable, for programs.
+type ValidateResult struct {
+	// Entities holds the counts of every entity read, in migration order. For each:
+	// Read = Valid + Rejected + Skipped, and Repaired ⊆ Valid (design §4 rule 6).
+	Entities []EntityCounts `json:"entities"`
+	Accounts AccountSummary `json:"accounts"`
+	// Issues are grouped by entity and rule, in migration order then rule code.
+	Issues []RuleSummary `json:"issues"`
+	Plan   Plan          `json:"plan"`
+	// TimeRanges spans the accepted records of each entity.
+	TimeRanges             []TimeRange        `json:"time_ranges"`
+	LargestGroups          []GroupSize        `json:"largest_groups"`            // by messages
+	LargestGroupsByMembers []GroupSize        `json:"largest_groups_by_members"` // by members
+	LargestConversations   []ConversationSize `json:"largest_conversations"`     // by messages
+	Warnings               []string           `json:"warnings"`
+	// Rewrites lists every id rewritten under ids.invalid: rewrite (the id map).
+	Rewrites []Rewrite `json:"rewrites"`
+}
+
+// Rejected is the number of records that would be rejected, over every entity.
+func (r *ValidateResult) Rejected() int64 {
+	var n int64
+	for _, c := range r.Entities {
+		n += c.Rejected
+	}
+	return n
+}
+
+// Counts returns the counts of entity e (zero counts if it was not read).
+func (r *ValidateResult) Counts(e extract.Entity) EntityCounts {
+	for _, c := range r.Entities {
+		if c.Entity == e {
+			return c
+		}
+	}
+	return EntityCounts{Entity: e}
+}
+
+// EntityCounts is the accounting of one entity.
+type EntityCounts struct {
+	Entity   extract.Entity `json:"entity"`
+	Read     int64          `json:"read"`
+	Valid    int64          `json:"valid"`
+	Repaired int64          `json:"repaired"` // valid, with a repair
+	Rejected int64          `json:"rejected"`
+	Skipped  int64          `json:"skipped"` // skipped by policy (the owner's member row; friends)
+}
+
+// AccountSummary counts the accounts phase's work.
+type AccountSummary struct {
+	Users     int64 `json:"users"`      // valid users
+	Implied   int64 `json:"implied"`    // referenced, absent from users, imported bare (unknown_users: import)
+	Total     int64 `json:"total"`      // accounts to import
+	Limit     int   `json:"limit"`      // the edition's cap, 0 = none
+	OverLimit int64 `json:"over_limit"` // users refused by the cap (account.edition_limit)
+}
+
+// RuleSummary is one rule's findings on one entity.
+type RuleSummary struct {
+	Entity   extract.Entity `json:"entity"`
+	Rule     string         `json:"rule"`
+	Severity string         `json:"severity"`
+	Count    int64          `json:"count"`
+	Summary  string         `json:"summary"`
+	Spec     string         `json:"spec"`
+	Examples []Example      `json:"examples"` // the first ones met
+}
+
+// Example is one record a rule found.
+type Example struct {
+	Origin   string `json:"origin"`
+	LegacyID string `json:"legacy_id"`
+	Message  string `json:"message"`
+}
+
+// TimeRange spans the accepted records of one entity.
+type TimeRange struct {
+	Entity extract.Entity `json:"entity"`
+	First  time.Time      `json:"first"`
+	Last   time.Time      `json:"last"`
+}
+
+// GroupSize is one group's accepted members (owner excluded) and messages.
+type GroupSize struct {
+	LegacyID string `json:"legacy_id"`
+	GroupID  string `json:"group_id"`
+	Type     string `json:"type"`
+	Members  int    `json:"members"`
+	Messages int    `json:"messages"`
+}
+
+// ConversationSize is one conversation's accepted messages; A < B bytewise.
+type ConversationSize struct {
+	A        string `json:"a"`
+	B        string `json:"b"`
+	Messages int64  `json:"messages"`
+}
+
+// Rewrite is one legacy id rewritten to a different target id.
+type Rewrite struct {
+	Entity extract.Entity `json:"entity"`
+	Legacy string         `json:"legacy"`
+	Target string         `json:"target"`
+}
+
+// Plan is the work of the import: API calls per phase and how long they take at the
+// configured rates and at the documented maxima (spec §1.10).
+type Plan struct {
+	Phases []PhasePlan `json:"phases"`
+	// Critical is the expected wall time: accounts, then the longer of the group
+	// chain (groups, members, group messages, unread) and the C2C messages, which run
+	// alongside the group phases once accounts are done (design §3).
+	Critical CriticalPath `json:"critical"`
+}
+
+// The plan's phase names; they equal the engine's Phase values.
+const (
+	planAccounts       = "accounts"
+	planGroups         = "groups"
+	planMembers        = "members"
+	planGroupMessages  = "group_messages"
+	planUnread         = "unread"
+	planDirectMessages = "direct_messages"
+)
+
+// PhasePlan is one phase's API calls.
+type PhasePlan struct {
+	Phase   string `json:"phase"`
+	Command string `json:"command"` // service/command, e.g. "openim/importmsg"
+	Items   int64  `json:"items"`   // records carried
+	Calls   int64  `json:"calls"`
+	// Rate is the configured rate and DocumentedRate the vendor's maximum, in
+	// calls/s; Seconds and DocumentedSeconds are Calls at each.
+	Rate              float64 `json:"rate"`
+	DocumentedRate    float64 `json:"documented_rate"`
+	Seconds           float64 `json:"seconds"`
+	DocumentedSeconds float64 `json:"documented_seconds"`
+}
+
+// CriticalPath is the plan's expected duration.
+type CriticalPath struct {
+	Seconds           float64 `json:"seconds"`
+	DocumentedSeconds float64 `json:"documented_seconds"`
+	// GroupChainSeconds and DirectSeconds are the two branches after accounts, at
+	// the configured rates.
+	GroupChainSeconds float64 `json:"group_chain_seconds"`
+	DirectSeconds     float64 `json:"direct_seconds"`
+	// Dominant is the phase that takes longest on the critical path; Share its
+	// fraction of it.
+	Dominant string  `json:"dominant"`
+	Share    float64 `json:"share"`
+	// Branch says which branch after accounts is longer: "group" or "direct".
+	Branch string `json:"branch"`
+}
+
+// Duration is Seconds as a time.Duration.
+func (p PhasePlan) Duration() time.Duration { return seconds(p.Seconds) }
+
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+func ceilDiv(n, d int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	return (n + d - 1) / d
+}
+
+func (v *validator) rate(cmd tencentim.Command) float64 {
+	if r, ok := v.opt.Rates[cmd]; ok && r > 0 {
+		return r
+	}
+	return DefaultRateShare * tencentim.DocumentedRate[cmd]
+}
+
+func (v *validator) plan(accounts int64) Plan {
+	phase := func(name string, cmd tencentim.Command, items, calls int64) PhasePlan {
+		p := PhasePlan{Phase: name, Command: cmd.String(), Items: items, Calls: calls,
+			Rate: v.rate(cmd), DocumentedRate: tencentim.DocumentedRate[cmd]}
+		if p.Rate > 0 {
+			p.Seconds = float64(calls) / p.Rate
+		}
+		if p.DocumentedRate > 0 {
+			p.DocumentedSeconds = float64(calls) / p.DocumentedRate
+		}
+		return p
+	}
+	var acct PhasePlan
+	if v.opt.UseAccountImport {
+		acct = phase(planAccounts, tencentim.CmdAccountImport, accounts, accounts)
+	} else {
+		acct = phase(planAccounts, tencentim.CmdMultiAccountImport, accounts, ceilDiv(accounts, tencentim.MaxMultiAccountImport))
+	}
+	var groups, members, memberCalls, msgs, msgCalls int64
+	for _, f := range v.finals {
+		if !f.OK {
+			continue
+		}
+		groups++
+		members += int64(f.Members)
+		msgs += int64(f.Messages)
+		// Batches never span groups: members in ≤ 300s (spec §8.8), messages of one
+		// group consecutively in ≤ GroupMsgBatch (spec §8.9, design §7 A1).
+		memberCalls += ceilDiv(int64(f.Members), tencentim.MaxGroupMemberBatch)
+		msgCalls += ceilDiv(int64(f.Messages), int64(v.opt.GroupMsgBatch))
+	}
+	direct := v.counts[extract.DirectMessages].Valid
+	phases := []PhasePlan{
+		acct,
+		phase(planGroups, tencentim.CmdImportGroup, groups, groups),
+		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls),
+		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls),
+		phase(planUnread, tencentim.CmdSetUnreadMsgNum, v.unread, v.unread),
+		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct),
+	}
+
+	var chain, chainDoc float64
+	for _, p := range phases[1:5] {
+		chain += p.Seconds
+		chainDoc += p.DocumentedSeconds
+	}
+	dm := phases[5]
+	cp := CriticalPath{
+		Seconds:           acct.Seconds + math.Max(chain, dm.Seconds),
+		DocumentedSeconds: acct.DocumentedSeconds + math.Max(chainDoc, dm.DocumentedSeconds),
+		GroupChainSeconds: chain,
+		DirectSeconds:     dm.Seconds,
+		Branch:            "group",
+	}
+	onPath := phases[:5]
+	if dm.Seconds > chain {
+		cp.Branch = "direct"
+		onPath = []PhasePlan{acct, dm}
+	}
+	for _, p := range onPath {
+		if cp.Dominant == "" || p.Seconds > v.phaseSeconds(phases, cp.Dominant) {
+			cp.Dominant = p.Phase
+		}
+	}
+	if cp.Seconds > 0 {
+		cp.Share = v.phaseSeconds(phases, cp.Dominant) / cp.Seconds
+	}
+	return Plan{Phases: phases, Critical: cp}
+}
+
+func (v *validator) phaseSeconds(phases []PhasePlan, name string) float64 {
+	for _, p := range phases {
+		if p.Phase == name {
+			return p.Seconds
+		}
+	}
+	return 0
+}
+
+// freeGroupLimit is the developer/free edition's group quota (spec §3.3, 10058);
+// the free edition is the one with a 100-account cap.
+const (
+	freeAccountLimit = 100
+	freeGroupLimit   = 100
+	// roamingDays is the default C2C history retention (spec §11 item 10).
+	roamingDays = 7
+)
+
+func (v *validator) warnings(res *ValidateResult) []string {
+	var w []string
+	a := res.Accounts
+	if a.OverLimit > 0 {
+		w = append(w, fmt.Sprintf("%d users are past the edition's %d-account limit and are rejected (account.edition_limit): "+
+			"the target would answer 70398 (spec §3.3). Upgrade the edition or set target.account_limit.", a.OverLimit, a.Limit))
+	} else if a.Limit > 0 && a.Total > int64(a.Limit)*9/10 {
+		w = append(w, fmt.Sprintf("%d accounts to import, %d%% of the edition's %d-account limit (spec §3.3, 70398).",
+			a.Total, a.Total*100/int64(a.Limit), a.Limit))
+	}
+	if groups := res.Counts(extract.Groups).Valid; a.Limit == freeAccountLimit && groups > freeGroupLimit {
+		w = append(w, fmt.Sprintf("%d groups to import; a free/developer app holds at most %d groups (spec §3.3, 10058).", groups, freeGroupLimit))
+	}
+	if a.Implied > 0 {
+		w = append(w, fmt.Sprintf("%d accounts are referenced but absent from users; they are imported bare, without nick or avatar (unknown_users: import).", a.Implied))
+	}
+	if n := len(res.Rewrites); n > 0 {
+		w = append(w, fmt.Sprintf("%d ids are rewritten (ids.invalid: rewrite); the id map is in report.json under rewrites.", n))
+	}
+	if tr := rangeOf(res, extract.DirectMessages); tr != nil && !v.opt.Now.IsZero() && tr.First.Before(v.opt.Now.AddDate(0, 0, -roamingDays)) {
+		w = append(w, fmt.Sprintf("one-to-one history reaches back to %s; by default clients and admin_getroammsg read only the last %d days "+
+			"(spec §11 item 10): extend the app's roaming retention before migrating.", tr.First.Format(time.DateOnly), roamingDays))
+	}
+	if f := res.Counts(extract.Friends); f.Read > 0 {
+		w = append(w, fmt.Sprintf("%d friendships were read; the migration has no friends phase, so they are skipped.", f.Read))
+	}
+	return w
+}
+
+func rangeOf(res *ValidateResult, e extract.Entity) *TimeRange {
+	for i := range res.TimeRanges {
+		if res.TimeRanges[i].Entity == e {
+			return &res.TimeRanges[i]
+		}
+	}
+	return nil
+}
