@@ -36,8 +36,9 @@ func (f TimeFormat) Validate() error {
 	case "", TimeUnix, TimeUnixMS, TimeTimestamptz, TimeRFC3339:
 		return nil
 	}
-	// A Go layout must contain layout elements and parse what it formats.
-	ref := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
+	// A Go layout must contain layout elements (then formatting a time other than
+	// the reference one changes it) and parse what it formats.
+	ref := time.Date(2017, 11, 28, 21, 37, 49, 0, time.UTC)
 	s := ref.Format(string(f))
 	if s == string(f) {
 		return fmt.Errorf("time format %q is neither unix, unix_ms, timestamptz, rfc3339 nor a Go layout", string(f))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -411,4 +412,65 @@ func zoneSeconds(z string) int {
 		fmt.Sscanf(d[4:6], "%d", &s)
 	}
 	return sign * (h*3600 + m*60 + s)
+}
+
+func TestNewPostgresReaderErrors(t *testing.T) {
+	conn, schema := pgSchema(t)
+	exec(t, conn, fmt.Sprintf(`CREATE TABLE %[1]s.m (id text, group_id text, sender_id text, sent_at text, n bigint, j jsonb);`, schema))
+	from := " FROM " + schema + ".m"
+	cases := []struct {
+		name      string
+		entity    extract.Entity
+		src       extract.EntitySource
+		want      string
+		configErr bool
+	}{
+		{"no query", extract.Users, extract.EntitySource{}, "no query", true},
+		{"required column absent", extract.GroupMessages,
+			extract.EntitySource{Query: "SELECT id, group_id, sent_at" + from}, `required field "sender_id"`, true},
+		{"mapped column absent", extract.GroupMessages,
+			extract.EntitySource{Query: "SELECT *" + from, Columns: map[string]string{"text": "body"}}, `no column "body"`, true},
+		{"duplicate column", extract.Users,
+			extract.EntitySource{Query: "SELECT id, id" + from}, "more than once", true},
+		{"Go layout on an ordered text time", extract.GroupMessages,
+			extract.EntitySource{Query: "SELECT *" + from, Time: "2006/01/02"}, "cannot be ordered in SQL", true},
+		{"numeric time with a text format", extract.GroupMessages,
+			extract.EntitySource{Query: "SELECT id, group_id, sender_id, n AS sent_at" + from}, "unix or unix_ms", true},
+		{"json time", extract.GroupMessages,
+			extract.EntitySource{Query: "SELECT id, group_id, sender_id, j AS sent_at" + from}, "cannot hold a time", true},
+		{"SQL error", extract.Users, extract.EntitySource{Query: "SELECT nope" + from}, "users: query", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
+				URL: pgURL(), Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src},
+			}, extract.Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.Is(err, extract.ErrConfig) != tc.configErr {
+				t.Errorf("err = %v, want one mentioning %q (ErrConfig: %v)", err, tc.want, tc.configErr)
+			}
+		})
+	}
+	// A Go layout is fine where the time orders nothing.
+	_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{URL: pgURL(),
+		Entities: map[extract.Entity]extract.EntitySource{extract.Users: {Query: "SELECT id, sent_at AS created_at" + from, Time: "2006/01/02"}},
+	}, extract.Options{})
+	if err != nil {
+		t.Errorf("Go layout for users: %v", err)
+	}
+}
+
+func TestPostgresErrorsHideThePassword(t *testing.T) {
+	for _, url := range []string{
+		"postgres://immigrate:s3cr3t-pw@127.0.0.1:1/nodb?sslmode=disable&connect_timeout=2",
+		"postgres://immigrate:s3cr3t-pw@127.0.0.1:notaport/db",
+		"host=127.0.0.1 port=1 password=s3cr3t-pw connect_timeout=2",
+	} {
+		_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{URL: url}, extract.Options{})
+		if err == nil {
+			t.Fatalf("connecting to %s succeeded", "a closed port")
+		}
+		if strings.Contains(err.Error(), "s3cr3t-pw") {
+			t.Errorf("error reveals the password: %v", err)
+		}
+	}
 }

@@ -174,7 +174,10 @@ func (s *extSorter[T]) emit(ctx context.Context, fn func(*T) error) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.mergeFiles(s.files[:s.fanIn]); err != nil {
+		// Merging k files removes k-1; take no more than needed to get down to
+		// fanIn-1.
+		k := min(s.fanIn, len(s.files)-(s.fanIn-1)+1)
+		if err := s.mergeFiles(s.files[:k]); err != nil {
 			return err
 		}
 	}
