@@ -31,7 +31,7 @@ func TestGroupMsgGetSimple(t *testing.T) {
 	sent := []tencentim.GroupMsg{
 		textGroupMsg("a", at, 11, "first"),
 		textGroupMsg("b", at+1, 12, "second"),
-		{FromAccount: "a", SendTime: at+1, Random: 13, MsgBody: append(textBody("third"), face)},
+		{FromAccount: "a", SendTime: at + 1, Random: 13, MsgBody: append(textBody("third"), face)},
 	}
 	e.mustImportMsgs(t, id, sent...)
 	resp, err := e.client.GroupMsgGetSimple(t.Context(), &tencentim.GroupMsgGetSimpleRequest{GroupID: id, ReqMsgNumber: 10})
