@@ -57,6 +57,8 @@ func ruleCases() []ruleCase {
 		{name: "duplicate user", rule: RuleUserIDDuplicate, recs: base(mark(user("u1")))},
 		{name: "rewrite collides with an existing id", rule: RuleUserIDDuplicate, mod: rewriteIDs,
 			recs: base(user(mustUserID("a b")), mark(user("a b")))},
+		{name: "reference to a user whose rewrite collided", rule: RuleDirectMessageSenderRejected, mod: rewriteIDs,
+			recs: base(user(mustUserID("a b")), user("a b"), mark(dmsg("1", "a b", "u1", later)))},
 		{name: "nick over 500 bytes rejected", rule: RuleUserNickTooLong, mod: rejectLong,
 			recs: base(mark(with(user("u9"), func(u *extract.User) { u.Nick = long(501) })))},
 		{name: "nick truncated", rule: RuleUserNickTruncated,

@@ -150,7 +150,9 @@ func New(cfg Config) (*Transformer, error) {
 	return t, nil
 }
 
-// UserResult is the outcome of one user.
+// UserResult is the outcome of one user. In every result type, the payload is the
+// zero value when OK is false, and Issues lists repairs and warnings of OK records
+// too.
 type UserResult struct {
 	Account tencentim.AccountImportRequest
 	OK      bool
@@ -224,11 +226,13 @@ func (t *Transformer) User(u extract.User) UserResult {
 		is.add(RuleUserIDUnusualChars, "user id %s has characters outside [A-Za-z0-9_-]; TIM accepts printable ASCII but some vendor documents do not (design §7 A23)", shown(u.ID))
 	}
 
-	duplicate := !t.usersSeen.add(fingerprint(u.ID))
-	if duplicate {
+	// A repeated legacy id stays whatever its first record made it; a rewrite that
+	// lands on an earlier user's UserID is a rejection of this legacy id, so that
+	// references to it do not resolve to the other user.
+	repeated := !t.usersSeen.add(fingerprint(u.ID))
+	if repeated {
 		is.add(RuleUserIDDuplicate, "user id %s appears more than once; only the first record is imported", shown(u.ID))
 	} else if idOK && t.usersOK.has(fingerprint(target)) {
-		duplicate = true
 		is.add(RuleUserIDDuplicate, "user id %s maps to UserID %q, already taken by an earlier user", shown(u.ID), target)
 	}
 
@@ -240,7 +244,7 @@ func (t *Transformer) User(u extract.User) UserResult {
 		is.add(RuleAccountEditionLimit, "user %s would be account %d; the edition allows %d (spec §3.3, 70398)", shown(u.ID), t.accounts+1, t.accountLimit)
 	}
 	if is.rejected {
-		if !duplicate {
+		if !repeated {
 			t.usersRejected.add(fingerprint(u.ID))
 		}
 		return UserResult{Issues: is.list}
@@ -296,12 +300,14 @@ const (
 // accounts the current record would imply, so that two references of one record
 // count against the edition limit together.
 func (t *Transformer) resolveUser(ref string, pending []string) (target string, r userRef) {
+	// Rejected first: a legacy id in usersRejected was never accepted, and its
+	// rewrite may equal another user's UserID.
+	if t.usersRejected.has(fingerprint(ref)) {
+		return "", refRejected
+	}
 	target, ok := UserID(ref, t.invalidIDs)
 	if ok && t.usersOK.has(fingerprint(target)) {
 		return target, refKnown
-	}
-	if t.usersRejected.has(fingerprint(ref)) {
-		return target, refRejected
 	}
 	if t.unknownUsers != PolicyImport || !ok {
 		return target, refUnknown
@@ -526,7 +532,11 @@ func (t *Transformer) Member(m extract.Member) MemberResult {
 		// A second owner cannot be imported: import_group_member takes Admin only
 		// (spec §8.5, A13). Admin keeps the user's privileges as closely as TIM
 		// allows.
-		is.add(RuleMemberRoleExtraOwner, "member %s has role %s (Owner) but the group's owner is %s; imported as Admin (spec §8.5)", shown(m.UserID), shown(m.Role), shown(gs.req.OwnerAccount))
+		owner := "has no owner"
+		if gs.req.OwnerAccount != "" {
+			owner = "is owned by " + shown(gs.req.OwnerAccount)
+		}
+		is.add(RuleMemberRoleExtraOwner, "member %s has role %s (Owner) but the group %s; imported as Admin (spec §8.5)", shown(m.UserID), shown(m.Role), owner)
 		res.Member.Role = tencentim.RoleAdmin
 	case tencentim.RoleAdmin:
 		res.Member.Role = tencentim.RoleAdmin
