@@ -231,7 +231,7 @@ func (t *Transformer) User(u extract.User) UserResult {
 	// references to it do not resolve to the other user.
 	repeated := !t.usersSeen.add(fingerprint(u.ID))
 	if repeated {
-		is.add(RuleUserIDDuplicate, "user id %s appears more than once; only the first record is imported", shown(u.ID))
+		is.add(RuleUserIDDuplicate, "user id %s appears more than once; only its first record can be imported", shown(u.ID))
 	} else if idOK && t.usersOK.has(fingerprint(target)) {
 		is.add(RuleUserIDDuplicate, "user id %s maps to UserID %q, already taken by an earlier user", shown(u.ID), target)
 	}
@@ -357,7 +357,7 @@ func (t *Transformer) commitImplied(is *issueList, legacy, target []string) {
 func (t *Transformer) Group(g extract.Group) GroupResult {
 	is := newIssues(extract.Groups, g.Origin, g.ID, "")
 	if _, dup := t.groupIndex[g.ID]; dup {
-		is.add(RuleGroupIDDuplicate, "group id %s appears more than once; only the first record is imported", shown(g.ID))
+		is.add(RuleGroupIDDuplicate, "group id %s appears more than once; only its first record can be imported", shown(g.ID))
 		return GroupResult{Issues: is.list}
 	}
 
@@ -544,7 +544,7 @@ func (t *Transformer) Member(m extract.Member) MemberResult {
 
 	if r == refKnown || r == refImplied {
 		if !t.memUsers.add(fingerprint(user)) {
-			is.add(RuleMemberDuplicate, "user %s is listed more than once in group %s; only the first row is imported", shown(m.UserID), shown(m.GroupID))
+			is.add(RuleMemberDuplicate, "user %s is listed more than once in group %s; only its first row can be imported", shown(m.UserID), shown(m.GroupID))
 		}
 	}
 
@@ -613,7 +613,7 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 	res := GroupMessageResult{GroupID: gs.req.GroupID}
 
 	if !t.groupMsgSeen.add(fingerprint(m.ID)) {
-		is.add(RuleMessageIDDuplicate, "group message id %s appears more than once; only the first is imported", shown(m.ID))
+		is.add(RuleMessageIDDuplicate, "group message id %s appears more than once; only its first record can be imported", shown(m.ID))
 	}
 	sender, r := t.resolveUser(m.SenderID, nil)
 	t.userRefIssue(&is, r, m.SenderID, "sender", RuleGroupMessageSenderUnknown, RuleGroupMessageSenderRejected, "spec §8.9, design §7 A14")
@@ -692,7 +692,7 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 	rank := t.dmRank
 
 	if !t.directMsgSeen.add(fingerprint(m.ID)) {
-		is.add(RuleMessageIDDuplicate, "direct message id %s appears more than once; only the first is imported", shown(m.ID))
+		is.add(RuleMessageIDDuplicate, "direct message id %s appears more than once; only its first record can be imported", shown(m.ID))
 	}
 	var pending [2]string
 	pendingLegacy := [2]string{m.SenderID, m.RecipientID}
