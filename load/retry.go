@@ -1,0 +1,231 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/immigrate/immigrate/tencentim"
+)
+
+// Retry defaults (design §5).
+const (
+	defaultMaxAttempts = 8
+	backoffBase        = 200 * time.Millisecond
+	backoffCap         = 10 * time.Second
+)
+
+// backoff computes retry delays: exponential with full jitter, i.e. a uniform draw in
+// [0, min(cap, base·2^(retry-1))). Full jitter spreads the retries of the many
+// streams that failed together (a 502 burst) instead of resending them in lockstep.
+type backoff struct {
+	base, cap time.Duration
+	rand      func() float64 // uniform in [0, 1); safe for concurrent use
+}
+
+func defaultBackoff() backoff {
+	return backoff{base: backoffBase, cap: backoffCap, rand: rand.Float64}
+}
+
+// ceiling is the upper bound of the delay before retry number retry (1-based).
+func (b backoff) ceiling(retry int) time.Duration {
+	if retry < 1 {
+		retry = 1
+	}
+	d := b.base
+	for i := 1; i < retry; i++ {
+		d *= 2
+		if d >= b.cap || d <= 0 {
+			return b.cap
+		}
+	}
+	return min(d, b.cap)
+}
+
+// delay draws the wait before retry number retry (1-based).
+func (b backoff) delay(retry int) time.Duration {
+	return time.Duration(b.rand() * float64(b.ceiling(retry)))
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ExhaustedError is the error of a call that kept failing with retryable errors
+// until its attempts ran out. The engine rejects the call's records with it; it is
+// not fatal (design §5).
+type ExhaustedError struct {
+	Attempts int
+	Err      error // the last attempt's error
+}
+
+func (e *ExhaustedError) Error() string {
+	return fmt.Sprintf("gave up after %d attempts: %v", e.Attempts, e.Err)
+}
+
+func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+// FatalError stops a run: the target refused the credentials or the configuration,
+// so every further call would fail the same way (design §5). Its message is one
+// sentence saying what to fix.
+type FatalError struct {
+	API  tencentim.Command
+	Code int    // vendor code; 0 when the failure was not a vendor answer
+	Hint string // what to fix
+	Err  error
+}
+
+func (e *FatalError) Error() string { return e.Hint }
+
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// newFatal builds the FatalError of a fatal answer to api.
+func newFatal(api tencentim.Command, err error) *FatalError {
+	code := 0
+	var te *tencentim.Error
+	if errors.As(err, &te) {
+		code = te.Code
+	}
+	return &FatalError{API: api, Code: code, Hint: fatalHint(api, code), Err: err}
+}
+
+// fatalHint says in one sentence what to fix after a fatal answer (design §5). It
+// names codes, never secrets.
+func fatalHint(api tencentim.Command, code int) string {
+	switch code {
+	case 70009, 70016, 70003, 70002:
+		return fmt.Sprintf("the target refused the admin UserSig (%d): check sdkappid and secret_key", code)
+	case 70001, 60004, 60005, 20002:
+		return fmt.Sprintf("the target says the admin UserSig expired (%d): check this machine's clock and the secret_key", code)
+	case 70013:
+		return "the target says the UserSig does not match the identifier (70013): check the admin identifier and secret_key"
+	case 70014, 70020, 60006, 60012:
+		return fmt.Sprintf("the target does not know this application (%d): check sdkappid and the region or endpoint", code)
+	case 60010, 70403, 90009, 40004, 30004, 50003, 10001:
+		return fmt.Sprintf("the target says the configured identifier is not an app administrator (%d): check the admin identifier in the target settings", code)
+	case 70398:
+		return "the application's edition reached its account limit (70398): upgrade the edition or import fewer accounts"
+	case 10058:
+		return "the application's edition reached its group limit (10058): upgrade the edition or import fewer groups"
+	case 60016, 60017, 60020:
+		return fmt.Sprintf("the target disabled this application or request (%d): check the application's status in the console", code)
+	case 60021:
+		return "the target does not accept REST calls from this machine's IP address (60021): add it to the console's IP allow list"
+	case 60009:
+		return fmt.Sprintf("the target does not serve %s (60009): check the region or endpoint", api)
+	case 70051:
+		return "the target blacklisted the admin identifier (70051): use another admin identifier"
+	case 0:
+		return fmt.Sprintf("calling %s failed fatally: check the target settings", api)
+	}
+	return fmt.Sprintf("the target refused %s with %d (%s): fix the configuration and run again", api, code, tencentim.CodeText(code))
+}
+
+// ambiguous reports whether a failed attempt may still have been applied by the
+// target: a rate-limit answer was refused before any work, every other retryable
+// failure (a reset, a lost answer, a 502 from a proxy, a server timeout) may have
+// happened after the target stored the request.
+func ambiguous(err error) bool {
+	return !tencentim.IsRateLimit(err)
+}
+
+// retrier runs one logical call with retries (design §5): every attempt waits on the
+// API's pacer; a retryable failure is retried after a backoff, up to maxAttempts;
+// a rate-limit answer also lowers the pacer's rate.
+type retrier struct {
+	maxAttempts int
+	backoff     backoff
+	sleep       func(ctx context.Context, d time.Duration) error
+}
+
+// attemptFunc makes one attempt at a call.
+type attemptFunc func(ctx context.Context) error
+
+// beforeRetryFunc runs before a retry with the previous attempt's error; the
+// engine uses it to reconcile a group batch that may have been applied (design §4
+// rule 3). Its error ends the call, as an attempt's error would.
+type beforeRetryFunc func(ctx context.Context, prev error) error
+
+// observer is told about each attempt's outcome, for statistics.
+type observer interface {
+	attempted(err error, retry bool)
+}
+
+// do runs attempt until it succeeds or fails for good. It returns nil; ctx.Err() when
+// ctx ends; a *FatalError; an *ExhaustedError; or the rejected error as is (a
+// *tencentim.Error whose class is ClassRejected, or any error from attempt that is
+// not a vendor error).
+func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs observer, attempt attemptFunc, beforeRetry beforeRetryFunc) error {
+	var last error
+	for n := 1; ; n++ {
+		if n > 1 {
+			if err := r.sleep(ctx, r.backoff.delay(n-1)); err != nil {
+				return err
+			}
+			if beforeRetry != nil {
+				if err := beforeRetry(ctx, last); err != nil {
+					return r.settle(ctx, api, err, n)
+				}
+			}
+		}
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		err := attempt(ctx)
+		if obs != nil {
+			obs.attempted(err, n > 1)
+		}
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		last = err
+		if tencentim.IsRateLimit(err) {
+			p.onRateLimit()
+		}
+		if tencentim.Classify(err) != tencentim.ClassRetryable {
+			return r.settle(ctx, api, err, n)
+		}
+		if n >= r.maxAttempts {
+			return &ExhaustedError{Attempts: n, Err: err}
+		}
+	}
+}
+
+// settle turns a non-retryable failure into do's result.
+func (r *retrier) settle(ctx context.Context, api tencentim.Command, err error, n int) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var fe *FatalError
+	var ee *ExhaustedError
+	switch {
+	case errors.As(err, &fe), errors.As(err, &ee):
+		return err
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	switch tencentim.Classify(err) {
+	case tencentim.ClassFatal:
+		return newFatal(api, err)
+	case tencentim.ClassRetryable:
+		// Only reachable from beforeRetry, whose own calls retried already.
+		return &ExhaustedError{Attempts: n, Err: err}
+	}
+	return err
+}
