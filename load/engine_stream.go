@@ -1,0 +1,203 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+)
+
+// Streams: the engine's message phases read a sequential source (stream after
+// stream) and send each stream's items in order with at most one call in flight per
+// stream, many streams in parallel (design §3).
+//
+// Dispatch: the reader goroutine appends each item to its stream's queue; a stream
+// gets a worker goroutine when its first item arrives, and at most `streams` workers
+// exist at once (a new stream waits for a slot). Every buffered item holds one unit
+// of a global budget, released when the call carrying it returned, so memory is
+// bounded by the budget (streams × per-stream share), never by the dataset. A
+// worker sends full batches: it waits until it holds `batch` items or its stream
+// ended, so calls, the scarce resource, always carry as many items as allowed.
+//
+// Head-of-line behaviour: the reader is sequential. A stream with more items than
+// the budget fills the budget on its own; the reader then waits for that stream to
+// drain before it can read (and start) the streams after it. Meanwhile the streams
+// already started keep running, but once they finish, only the huge stream is
+// sending — one call per round trip, e.g. 7 group messages per RTT — until the reader
+// gets past it. Interleaving cannot fix this without reading the huge stream twice
+// or buffering it whole; a source that knows its stream sizes can order the huge
+// streams first, so that the rest of the dataset runs alongside their tails.
+
+// streamer dispatches the items of a sequential source to per-stream workers.
+type streamer[T any] struct {
+	streams int // workers in flight at most
+	budget  int // items buffered or in flight at most, over all streams; >= 2*batch
+	batch   int // items per call at most
+	key     func(T) string
+	// send makes the call(s) for one batch of one stream. It returns an error only
+	// to stop the run; per-item failures are its own business.
+	send func(ctx context.Context, key string, batch []T) error
+}
+
+// run reads the source through produce and returns when every item was sent, or
+// with the first error (the reader's, or a worker's, which stops everything).
+func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context, fn func(T) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.streams)
+	budget := semaphore.NewWeighted(int64(s.budget))
+
+	var (
+		cur    *streamQueue[T]
+		curKey string
+		// active holds the streams whose worker still runs, so that a key the
+		// source brings back later waits for its previous run to finish: never two
+		// calls in flight for one stream.
+		activeMu sync.Mutex
+		active   = map[string]*streamQueue[T]{}
+	)
+	startStream := func(key string) {
+		activeMu.Lock()
+		prev := active[key]
+		activeMu.Unlock()
+		if prev != nil {
+			select {
+			case <-prev.done:
+			case <-gctx.Done():
+			}
+		}
+		q := newStreamQueue[T]()
+		activeMu.Lock()
+		active[key] = q
+		activeMu.Unlock()
+		cur, curKey = q, key
+		g.Go(func() error {
+			defer func() {
+				activeMu.Lock()
+				if active[key] == q {
+					delete(active, key)
+				}
+				activeMu.Unlock()
+				close(q.done)
+			}()
+			for {
+				items, ok := q.take(gctx, s.batch)
+				if !ok {
+					return gctx.Err()
+				}
+				err := s.send(gctx, key, items)
+				budget.Release(int64(len(items)))
+				if err != nil {
+					return err
+				}
+			}
+		})
+	}
+
+	perr := produce(gctx, func(it T) error {
+		if err := budget.Acquire(gctx, 1); err != nil {
+			return err
+		}
+		k := s.key(it)
+		if cur == nil || k != curKey {
+			if cur != nil {
+				cur.close()
+			}
+			startStream(k)
+		}
+		cur.push(it)
+		return nil
+	})
+	if cur != nil {
+		cur.close()
+	}
+	if perr != nil {
+		cancel()
+	}
+	werr := g.Wait()
+	switch {
+	case werr != nil && (perr == nil || !errors.Is(werr, context.Canceled)):
+		// A worker's failure comes first: it is why the reader stopped.
+		return werr
+	case perr != nil:
+		return perr
+	}
+	return ctx.Err()
+}
+
+// streamQueue is one stream's buffer: the reader pushes, the stream's worker takes.
+// It is unbounded by itself; the streamer's budget bounds it.
+type streamQueue[T any] struct {
+	mu     sync.Mutex
+	items  []T
+	head   int
+	closed bool
+	ready  chan struct{} // signalled (non-blocking) after each push and on close
+	done   chan struct{} // closed when the stream's worker returned
+}
+
+func newStreamQueue[T any]() *streamQueue[T] {
+	return &streamQueue[T]{ready: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (q *streamQueue[T]) push(it T) {
+	q.mu.Lock()
+	q.items = append(q.items, it)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *streamQueue[T]) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *streamQueue[T]) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for a full batch of max items, or for the remaining items of a closed
+// stream. ok is false when the stream is closed and empty, or ctx is done.
+func (q *streamQueue[T]) take(ctx context.Context, max int) (batch []T, ok bool) {
+	for {
+		q.mu.Lock()
+		n := len(q.items) - q.head
+		if n >= max || (q.closed && n > 0) {
+			n = min(n, max)
+			batch = make([]T, n)
+			copy(batch, q.items[q.head:q.head+n])
+			var zero T
+			for i := q.head; i < q.head+n; i++ {
+				q.items[i] = zero // let the payloads be collected once sent
+			}
+			q.head += n
+			if q.head == len(q.items) {
+				q.items, q.head = q.items[:0], 0
+			} else if q.head > len(q.items)/2 {
+				m := copy(q.items, q.items[q.head:])
+				clear(q.items[m:])
+				q.items, q.head = q.items[:m], 0
+			}
+			q.mu.Unlock()
+			return batch, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		select {
+		case <-q.ready:
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+}
