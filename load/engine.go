@@ -1,0 +1,569 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/tencentim"
+)
+
+// Config configures an Engine. The zero value of every field is a sensible default.
+type Config struct {
+	// Rates is each API's rate in calls/s; an API missing here runs at 95 % of
+	// tencentim.DocumentedRate (spec §1.10). math.Inf(1) means no limit (benchmarks
+	// against an unthrottled sandbox). Other values must be positive.
+	Rates map[tencentim.Command]float64
+	// Streams is how many group or conversation streams each message phase keeps
+	// in flight. Default: enough to reach the phase's rate at a 200 ms round trip
+	// with 50 % headroom, and at least 64.
+	Streams int
+	// Workers is how many calls each batch phase (accounts, groups, members,
+	// unread) keeps in flight. Default: enough to reach the API's rate at a 200 ms
+	// round trip with 50 % headroom, and at least 32.
+	Workers int
+	// UseMultiAccount imports accounts with multiaccount_import in 100s; accounts
+	// with a Nick or FaceUrl still go through account_import one by one, since
+	// multiaccount_import cannot set them (spec §3.5). When false, every account
+	// goes through account_import.
+	UseMultiAccount bool
+	// GroupMsgBatch is the most messages per import_group_msg call; default
+	// tencentim.MaxGroupMsgBatch (design §7 A1).
+	GroupMsgBatch int
+	// MaxAttempts is the most attempts per call; default 8. Backoff between them is
+	// exponential from 200 ms, capped at 10 s, with full jitter.
+	MaxAttempts int
+	// RecentContactFlag sets RecentContactFlag 1 on import_group_msg for groups other
+	// than Community (spec §8.9: Community does not support it), so that members'
+	// conversation lists show the group.
+	RecentContactFlag bool
+	// Rejects receives one Reject per record the target refused. Nil: rejects are
+	// only counted. Calls are serialised by the engine.
+	Rejects RejectSink
+	// Progress receives live counters; nil: the engine keeps its own (see
+	// Engine.Progress).
+	Progress *Progress
+	// Hooks are optional callbacks for a checkpoint.
+	Hooks Hooks
+}
+
+// Hooks let a checkpoint follow the engine (design §4 rules 3-4). Both are called
+// from the engine's workers, concurrently for different streams; for one stream,
+// in the stream's order. They must be quick and must not block: batch their writes.
+type Hooks struct {
+	// OnIntent is called before each import_group_msg call with the records the
+	// call carries (design §4 rule 3), stream being the GroupId.
+	OnIntent func(phase Phase, stream string, items []Item)
+	// OnConfirmed is called once per record after the target confirmed its
+	// outcome. stream is the GroupId (members, group messages, unread), the
+	// conversation key (direct messages: the two UserIDs in byte order joined by
+	// NUL) or "" (accounts, groups).
+	OnConfirmed func(phase Phase, stream string, item Item, outcome Outcome)
+}
+
+// Outcome is what became of a record.
+type Outcome int
+
+const (
+	OutcomeImported Outcome = iota + 1
+	OutcomePresent          // already in the target before this run
+	OutcomeRejected
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeImported:
+		return "imported"
+	case OutcomePresent:
+		return "present"
+	case OutcomeRejected:
+		return "rejected"
+	}
+	return "unknown"
+}
+
+// Rules of the rejects the engine writes; vendor codes give "target.<code>".
+const (
+	RuleAccountFailed    = "target.account_failed"    // listed in multiaccount_import's FailAccounts
+	RuleMemberFailed     = "target.member_failed"     // import_group_member Result 0
+	RuleRetriesExhausted = "target.retries_exhausted" // retryable failures until MaxAttempts
+	RuleGroupNotImported = "target.group_not_imported"
+	RuleNoResult         = "target.no_result" // the answer did not mention the record
+)
+
+// usedAPIs are the commands the engine calls, in the order of the report.
+var usedAPIs = []tencentim.Command{
+	tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport, tencentim.CmdImportGroup,
+	tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg, tencentim.CmdGroupMsgGetSimple,
+	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg,
+}
+
+// Engine imports a Source into the target (design §3-§5): the phases in the order
+// the target needs, each API behind its own AIMD rate limiter, streams in parallel
+// with order kept inside each, retries with backoff, per-record rejects. Its call
+// path is layered as pacer → retrier → client → transport (style.md habit 7).
+//
+// An Engine runs one Run at a time; its limiters carry over from one Run to the
+// next.
+type Engine struct {
+	client   *tencentim.Client
+	cfg      Config
+	cfgErr   error
+	now      func() time.Time
+	retry    retrier
+	progress *Progress
+	apis     map[tencentim.Command]*apiState
+
+	// Per run.
+	running    atomic.Bool
+	started    time.Time
+	timeline   *timeline
+	rejectMu   sync.Mutex
+	groupsMu   sync.RWMutex
+	failedGrps map[string]struct{} // groups not in the target: their records are rejected without calls
+}
+
+// apiState is one API's limiter and counters.
+type apiState struct {
+	cmd    tencentim.Command
+	slot   int // index in the timeline
+	pacer  *pacer
+	rate   float64 // configured
+	calls  atomic.Int64
+	retry  atomic.Int64
+	limits atomic.Int64
+	failed atomic.Int64
+	first  atomic.Int64 // unix ns of the run's first attempt
+	last   atomic.Int64 // unix ns of the run's last attempt
+}
+
+// NewEngine returns an engine calling the target through client. Configuration
+// errors (e.g. a non-positive rate) are reported by Run.
+func NewEngine(client *tencentim.Client, cfg Config) *Engine {
+	e := &Engine{client: client, now: time.Now}
+	e.cfg, e.cfgErr = withDefaults(cfg)
+	e.progress = e.cfg.Progress
+	if e.progress == nil {
+		e.progress = NewProgress()
+	}
+	e.retry = retrier{maxAttempts: e.cfg.MaxAttempts, backoff: defaultBackoff(), sleep: sleepCtx}
+	e.apis = make(map[tencentim.Command]*apiState, len(usedAPIs))
+	for i, cmd := range usedAPIs {
+		r := e.cfg.Rates[cmd]
+		e.apis[cmd] = &apiState{cmd: cmd, slot: i, rate: r, pacer: newPacer(r, e.now)}
+	}
+	return e
+}
+
+// workersFor is the concurrency that reaches rate calls/s at a 200 ms round trip
+// with 50 % headroom (design §8: stay at the ceiling at realistic RTTs).
+func workersFor(rate float64, floor int) int {
+	if math.IsInf(rate, 1) {
+		return floor
+	}
+	return max(floor, int(math.Ceil(rate*0.2*1.5)))
+}
+
+func withDefaults(cfg Config) (Config, error) {
+	rates := make(map[tencentim.Command]float64, len(usedAPIs))
+	for _, cmd := range usedAPIs {
+		rates[cmd] = 0.95 * tencentim.DocumentedRate[cmd]
+	}
+	var err error
+	for cmd, r := range cfg.Rates {
+		if !(r > 0) {
+			err = fmt.Errorf("rate of %s must be positive, got %v", cmd, r)
+			continue
+		}
+		rates[cmd] = r
+	}
+	cfg.Rates = rates
+	if cfg.Streams <= 0 {
+		cfg.Streams = max(workersFor(rates[tencentim.CmdImportMsg], 64), workersFor(rates[tencentim.CmdImportGroupMsg], 64))
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 32
+		for _, cmd := range []tencentim.Command{tencentim.CmdAccountImport, tencentim.CmdImportGroup,
+			tencentim.CmdImportGroupMember, tencentim.CmdSetUnreadMsgNum} {
+			cfg.Workers = max(cfg.Workers, workersFor(rates[cmd], 32))
+		}
+	}
+	if cfg.GroupMsgBatch <= 0 {
+		cfg.GroupMsgBatch = tencentim.MaxGroupMsgBatch
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = defaultMaxAttempts
+	}
+	return cfg, err
+}
+
+// Progress returns the live counters the engine updates (Config.Progress when set).
+func (e *Engine) Progress() *Progress { return e.progress }
+
+// Summary is the outcome of a Run.
+type Summary struct {
+	Started time.Time
+	Elapsed time.Duration
+	// Phases holds every phase's counters; for a finished run, Read = Imported +
+	// Present + Rejected in each (design §4 rule 6).
+	Phases map[Phase]*PhaseStats
+	// APIs holds each called API's counters, keyed by "service/command".
+	APIs map[string]*APIStats
+	// Timeline is calls and failures per API over time, for the run report's chart.
+	Timeline []Sample
+}
+
+// APIStats are one API's counters over a run.
+type APIStats struct {
+	// Rate is the configured rate in calls/s; 0 when unlimited.
+	Rate        float64
+	Calls       int64 // attempts, retries included
+	Retries     int64
+	RateLimited int64 // over-rate answers
+	Failed      int64 // failed attempts, over-rate answers included
+	RateCuts    int64 // AIMD decreases, over the engine's life
+	// First and Last are the times of the first and last attempt; Calls over
+	// their distance is the achieved rate while the API had work.
+	First, Last time.Time
+}
+
+// AchievedRate is the API's calls per second between its first and last attempt.
+func (a *APIStats) AchievedRate() float64 {
+	d := a.Last.Sub(a.First).Seconds()
+	if a.Calls < 2 || d <= 0 {
+		return 0
+	}
+	// n calls span n-1 intervals.
+	return float64(a.Calls-1) / d
+}
+
+// Balanced reports whether the accounting identity holds in every phase.
+func (s *Summary) Balanced() bool {
+	for _, p := range s.Phases {
+		if p.Read != p.Done() {
+			return false
+		}
+	}
+	return true
+}
+
+// Run imports src. It returns when every phase finished, at the first fatal error
+// (a *FatalError, whose message says what to fix), at a source or reject-sink error,
+// or with ctx.Err() when ctx is cancelled. The Summary is never nil except for a
+// configuration error; after a failure it holds the counters so far.
+func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
+	if e.cfgErr != nil {
+		return nil, e.cfgErr
+	}
+	if e.client == nil {
+		return nil, errors.New("load: engine has no client")
+	}
+	if !e.running.CompareAndSwap(false, true) {
+		return nil, errors.New("load: engine is already running")
+	}
+	defer e.running.Store(false)
+	e.startRun()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := e.phase(gctx, PhaseAccounts, func(ctx context.Context) error { return e.runAccounts(ctx, src) }); err != nil {
+			return err
+		}
+		// One-to-one messages need only the accounts and are most of the calls:
+		// they never wait for the group phases (design §3).
+		g.Go(func() error {
+			return e.phase(gctx, PhaseDirectMessages, func(ctx context.Context) error { return e.runDirectMessages(ctx, src) })
+		})
+		steps := []struct {
+			ph  Phase
+			run func(context.Context, Source) error
+		}{
+			{PhaseGroups, e.runGroups},
+			{PhaseMembers, e.runMembers},
+			{PhaseGroupMessages, e.runGroupMessages},
+			{PhaseUnread, e.runUnread},
+		}
+		for _, s := range steps {
+			if err := e.phase(gctx, s.ph, func(ctx context.Context) error { return s.run(ctx, src) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := g.Wait()
+	sum := e.summary()
+	if ctx.Err() != nil {
+		return sum, ctx.Err()
+	}
+	return sum, err
+}
+
+func (e *Engine) startRun() {
+	e.started = e.now()
+	e.timeline = newTimeline(e.started, len(usedAPIs))
+	e.failedGrps = map[string]struct{}{}
+	e.progress.reset()
+	for _, a := range e.apis {
+		for _, c := range []*atomic.Int64{&a.calls, &a.retry, &a.limits, &a.failed, &a.first, &a.last} {
+			c.Store(0)
+		}
+	}
+}
+
+// phase runs one phase, marking its start and end in the progress counters.
+// Errors other than fatal ones and cancellation get the phase's name.
+func (e *Engine) phase(ctx context.Context, ph Phase, run func(context.Context) error) error {
+	e.progress.start(ph, e.now())
+	err := run(ctx)
+	if err == nil {
+		e.progress.finish(ph, e.now())
+		return nil
+	}
+	var fe *FatalError
+	if errors.As(err, &fe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s phase: %w", ph, err)
+}
+
+func (e *Engine) summary() *Summary {
+	s := &Summary{
+		Started:  e.started,
+		Elapsed:  e.now().Sub(e.started),
+		Phases:   make(map[Phase]*PhaseStats, len(phaseOrder)),
+		APIs:     make(map[string]*APIStats, len(e.apis)),
+		Timeline: e.timeline.samples(apiNames()),
+	}
+	for _, p := range e.progress.Snapshot() {
+		s.Phases[p.Phase] = &p
+	}
+	for cmd, a := range e.apis {
+		if a.calls.Load() == 0 {
+			continue
+		}
+		st := &APIStats{
+			Calls:       a.calls.Load(),
+			Retries:     a.retry.Load(),
+			RateLimited: a.limits.Load(),
+			Failed:      a.failed.Load(),
+			RateCuts:    a.pacer.decreases(),
+			First:       unixTime(a.first.Load()),
+			Last:        unixTime(a.last.Load()),
+		}
+		if !math.IsInf(a.rate, 1) {
+			st.Rate = a.rate
+		}
+		s.APIs[cmd.String()] = st
+	}
+	return s
+}
+
+func apiNames() []string {
+	names := make([]string, len(usedAPIs))
+	for i, c := range usedAPIs {
+		names[i] = c.String()
+	}
+	return names
+}
+
+// APINames lists the APIs the engine may call, "service/command", in report order.
+func APINames() []string { return apiNames() }
+
+// ---- the call path: pacer → retrier → client ----
+
+// callObserver counts one call's attempts for its phase and API.
+type callObserver struct {
+	e   *Engine
+	ph  *phaseCounters
+	api *apiState
+}
+
+func (o callObserver) attempted(err error, retry bool) {
+	now := o.e.now().UnixNano()
+	o.api.first.CompareAndSwap(0, now)
+	o.api.last.Store(now)
+	o.api.calls.Add(1)
+	o.ph.calls.Add(1)
+	if retry {
+		o.api.retry.Add(1)
+		o.ph.retries.Add(1)
+	}
+	if err != nil {
+		o.api.failed.Add(1)
+		o.ph.failed.Add(1)
+		if tencentim.IsRateLimit(err) {
+			o.api.limits.Add(1)
+			o.ph.rateLimited.Add(1)
+		}
+	}
+	o.e.timeline.add(o.api.slot, err != nil, o.e.now())
+}
+
+// call makes one logical call of cmd for phase ph with retries. See retrier.do for
+// what it returns.
+func (e *Engine) call(ctx context.Context, ph Phase, cmd tencentim.Command, attempt attemptFunc, beforeRetry beforeRetryFunc) error {
+	api := e.apis[cmd]
+	obs := callObserver{e: e, ph: e.progress.counters(ph), api: api}
+	return e.retry.do(ctx, cmd, api.pacer, obs, attempt, beforeRetry)
+}
+
+// stops reports whether a call's error ends the run (fatal, or the run is
+// cancelled) rather than rejecting the records the call carried.
+func stops(ctx context.Context, err error) bool {
+	var fe *FatalError
+	return errors.As(err, &fe) || ctx.Err() != nil
+}
+
+// ---- outcomes and rejects ----
+
+func (e *Engine) confirm(ph Phase, stream string, it Item, o Outcome) {
+	c := e.progress.counters(ph)
+	switch o {
+	case OutcomeImported:
+		c.imported.Add(1)
+	case OutcomePresent:
+		c.present.Add(1)
+	case OutcomeRejected:
+		c.rejected.Add(1)
+	}
+	if e.cfg.Hooks.OnConfirmed != nil {
+		e.cfg.Hooks.OnConfirmed(ph, stream, it, o)
+	}
+}
+
+func (e *Engine) read(ph Phase) { e.progress.counters(ph).read.Add(1) }
+
+// drained notes that the source yielded a phase's last record (when err is nil)
+// and passes err on.
+func (e *Engine) drained(ph Phase, err error) error {
+	if err == nil {
+		e.progress.readAll(ph, e.now())
+	}
+	return err
+}
+
+// phaseEntity is the legacy entity a phase's rejects name (extract.Entity values,
+// as in the validate rejects).
+func phaseEntity(ph Phase) string {
+	switch ph {
+	case PhaseAccounts:
+		return string(extract.Users)
+	case PhaseGroups:
+		return string(extract.Groups)
+	case PhaseMembers, PhaseUnread:
+		return string(extract.Members)
+	case PhaseGroupMessages:
+		return string(extract.GroupMessages)
+	case PhaseDirectMessages:
+		return string(extract.DirectMessages)
+	}
+	return string(ph)
+}
+
+// reject records a record the target refused and counts it. An error means the
+// sink failed, which stops the run: a reject that is not written is lost.
+func (e *Engine) reject(ph Phase, stream string, it Item, rule, msg string) error {
+	if e.cfg.Rejects != nil {
+		e.rejectMu.Lock()
+		err := e.cfg.Rejects.Reject(Reject{
+			Entity:   phaseEntity(ph),
+			Origin:   it.Origin,
+			LegacyID: it.LegacyID,
+			Rule:     rule,
+			Severity: "reject",
+			Message:  msg,
+		})
+		e.rejectMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("record reject of %s %s: %w", phaseEntity(ph), it.LegacyID, err)
+		}
+	}
+	e.confirm(ph, stream, it, OutcomeRejected)
+	return nil
+}
+
+// rejectErr rejects it for the call error err.
+func (e *Engine) rejectErr(ph Phase, stream string, it Item, err error) error {
+	rule, msg := describe(err)
+	return e.reject(ph, stream, it, rule, msg)
+}
+
+// describe gives the rule and message of a reject caused by err.
+func describe(err error) (rule, msg string) {
+	var ee *ExhaustedError
+	if errors.As(err, &ee) {
+		return RuleRetriesExhausted, ee.Error()
+	}
+	var te *tencentim.Error
+	if errors.As(err, &te) && te.Code != 0 {
+		return codeRule(te.Code), codeMessage(te.API, te.Code, te.Info)
+	}
+	return "target.error", err.Error()
+}
+
+func codeRule(code int) string { return fmt.Sprintf("target.%d", code) }
+
+func codeMessage(api tencentim.Command, code int, info string) string {
+	msg := fmt.Sprintf("%s answered %d (%s)", api.Name, code, tencentim.CodeText(code))
+	if info != "" {
+		msg += ": " + info
+	}
+	return msg
+}
+
+func (e *Engine) markGroupFailed(id string) {
+	e.groupsMu.Lock()
+	e.failedGrps[id] = struct{}{}
+	e.groupsMu.Unlock()
+}
+
+func (e *Engine) groupFailed(id string) bool {
+	e.groupsMu.RLock()
+	_, ok := e.failedGrps[id]
+	e.groupsMu.RUnlock()
+	return ok
+}
+
+// rejectAbsentGroup rejects a record of a group that is not in the target.
+func (e *Engine) rejectAbsentGroup(ph Phase, groupID string, it Item) error {
+	return e.reject(ph, groupID, it, RuleGroupNotImported,
+		fmt.Sprintf("group %s was not imported, so its %s cannot be", groupID, phaseNoun(ph)))
+}
+
+func phaseNoun(ph Phase) string {
+	switch ph {
+	case PhaseMembers:
+		return "members"
+	case PhaseGroupMessages:
+		return "messages"
+	case PhaseUnread:
+		return "unread counts"
+	}
+	return string(ph)
+}
+
+// ambiguityTracker remembers whether an earlier attempt of a call may have been
+// applied, so that an "already there" answer to the retry (10021, member Result 2)
+// is read as this run's own import rather than as a record present before the run.
+type ambiguityTracker struct{ seen bool }
+
+func (a *ambiguityTracker) beforeRetry(_ context.Context, prev error) error {
+	if ambiguous(prev) {
+		a.seen = true
+	}
+	return nil
+}
+
+func (a *ambiguityTracker) present() Outcome {
+	if a.seen {
+		return OutcomeImported
+	}
+	return OutcomePresent
+}

@@ -1,0 +1,240 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/immigrate/immigrate/tencentim"
+)
+
+// Group messages (spec §8.9): per group, batches of at most GroupMsgBatch messages
+// in the source's (send time, legacy id) order, one call in flight per group, many
+// groups in parallel.
+//
+// Resending a batch is not always harmless: a message whose SendTime is earlier
+// than the group's latest fails with 10004 (design §4 rule 3), and the 300 s Random
+// dedup (design §7 A4) only covers a resend of the same seconds. So before retrying
+// a batch whose previous attempt may have been applied (any failure but an
+// over-rate answer), the engine reads the group's latest messages back with
+// group_msg_get_simple and resends only the messages that are not there. When the
+// read-back itself fails, it falls back to a plain resend, which the dedup covers
+// for the batch it just sent.
+
+// errShortAnswer marks an import_group_msg answer without one result per message:
+// the call cannot be trusted, so it is retried (and reconciled) like a lost answer.
+var errShortAnswer = errors.New("answer has fewer results than messages")
+
+// errReconciled ends a retry loop whose messages all turned out to be stored.
+var errReconciled = errors.New("every message of the batch is already stored")
+
+// communityPrefix starts every Community GroupId (design §7 A36); RecentContactFlag
+// is not supported for them (spec §8.9).
+const communityPrefix = "@TGS#_"
+
+// msgResult is the outcome of one message of a batch.
+type msgResult struct {
+	outcome Outcome
+	rule    string // for rejects
+	msg     string
+}
+
+func (e *Engine) runGroupMessages(ctx context.Context, src Source) error {
+	s := streamer[GroupMessage]{
+		streams: e.cfg.Streams,
+		budget:  e.cfg.Streams * max(64, 2*e.cfg.GroupMsgBatch),
+		batch:   e.cfg.GroupMsgBatch,
+		key:     func(m GroupMessage) string { return m.GroupID },
+		send:    e.importGroupMsgs,
+	}
+	return s.run(ctx, func(ctx context.Context, fn func(GroupMessage) error) error {
+		return e.drained(PhaseGroupMessages, src.GroupMessages(ctx, func(m GroupMessage) error {
+			e.read(PhaseGroupMessages)
+			return fn(m)
+		}))
+	})
+}
+
+// importGroupMsgs imports one batch of one group and records every message's
+// outcome, in order.
+func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, batch []GroupMessage) error {
+	if e.groupFailed(groupID) {
+		for _, m := range batch {
+			if err := e.rejectAbsentGroup(PhaseGroupMessages, groupID, m.Item); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if e.cfg.Hooks.OnIntent != nil {
+		e.cfg.Hooks.OnIntent(PhaseGroupMessages, groupID, items(batch, func(m GroupMessage) Item { return m.Item }))
+	}
+	results, err := e.sendGroupMsgs(ctx, groupID, batch)
+	if err != nil {
+		return err
+	}
+	for i, m := range batch {
+		r := results[i]
+		if r.outcome == OutcomeRejected {
+			if err := e.reject(PhaseGroupMessages, groupID, m.Item, r.rule, r.msg); err != nil {
+				return err
+			}
+			continue
+		}
+		e.confirm(PhaseGroupMessages, groupID, m.Item, r.outcome)
+	}
+	return nil
+}
+
+// sendGroupMsgs makes the call(s) for msgs and returns one result per message. Its
+// error ends the run.
+func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []GroupMessage) ([]msgResult, error) {
+	results := make([]msgResult, len(msgs))
+	pending := make([]int, len(msgs)) // indexes into msgs not yet settled
+	for i := range pending {
+		pending[i] = i
+	}
+	flag := 0
+	if e.cfg.RecentContactFlag && !strings.HasPrefix(groupID, communityPrefix) {
+		flag = 1
+	}
+	var resp *tencentim.ImportGroupMsgResponse
+	attempt := func(ctx context.Context) error {
+		req := tencentim.ImportGroupMsgRequest{GroupID: groupID, RecentContactFlag: flag, MsgList: make([]tencentim.GroupMsg, len(pending))}
+		for j, i := range pending {
+			req.MsgList[j] = msgs[i].Msg
+		}
+		var err error
+		resp, err = e.client.ImportGroupMsg(ctx, &req)
+		if err == nil && len(resp.ImportMsgResult) != len(pending) {
+			return &tencentim.Error{API: tencentim.CmdImportGroupMsg, Err: errShortAnswer}
+		}
+		return err
+	}
+	beforeRetry := func(ctx context.Context, prev error) error {
+		if !ambiguous(prev) {
+			return nil
+		}
+		stored, err := e.readBack(ctx, groupID, msgs, pending)
+		if err != nil {
+			if stops(ctx, err) {
+				return err
+			}
+			return nil // resend; the Random dedup covers it (design §7 A4)
+		}
+		kept := pending[:0]
+		for j, i := range pending {
+			if stored[j] {
+				results[i] = msgResult{outcome: OutcomeImported}
+				continue
+			}
+			kept = append(kept, i)
+		}
+		pending = kept
+		if len(pending) == 0 {
+			return errReconciled
+		}
+		return nil
+	}
+
+	err := e.call(ctx, PhaseGroupMessages, tencentim.CmdImportGroupMsg, attempt, beforeRetry)
+	var te *tencentim.Error
+	switch {
+	case errors.Is(err, errReconciled):
+		return results, nil
+	case err == nil:
+		// Per-message results in request order (spec §8.9, design §4 rule 5).
+		for j, r := range resp.ImportMsgResult {
+			i := pending[j]
+			if r.Result == 0 {
+				results[i] = msgResult{outcome: OutcomeImported}
+				continue
+			}
+			results[i] = msgResult{outcome: OutcomeRejected, rule: codeRule(r.Result),
+				msg: fmt.Sprintf("import_group_msg answered Result %d (%s) for this message", r.Result, tencentim.CodeText(r.Result))}
+		}
+		return results, nil
+	case stops(ctx, err):
+		return nil, err
+	case errors.As(err, &te) && (te.Code == 10007 || te.Code == 10010 || te.Code == 10015):
+		// The group itself is refused: the rest of its stream would be too.
+		e.markGroupFailed(groupID)
+	case bisectable(err) && len(pending) > 1:
+		// A request-level refusal (e.g. 10004 for an element type) names no
+		// message: send the halves in order to find the ones at fault.
+		sub := make([]GroupMessage, len(pending))
+		for j, i := range pending {
+			sub[j] = msgs[i]
+		}
+		mid := len(sub) / 2
+		first, err := e.sendGroupMsgs(ctx, groupID, sub[:mid])
+		if err != nil {
+			return nil, err
+		}
+		second, err := e.sendGroupMsgs(ctx, groupID, sub[mid:])
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range append(first, second...) {
+			results[pending[j]] = r
+		}
+		return results, nil
+	}
+	rule, msg := describe(err)
+	for _, i := range pending {
+		results[i] = msgResult{outcome: OutcomeRejected, rule: rule, msg: msg}
+	}
+	return results, nil
+}
+
+// readBack reports which of msgs[pending] are among the group's latest messages.
+// The engine is the only writer of its groups and sends one batch per group at a
+// time, so a batch that was applied sits at the end of the group's history.
+func (e *Engine) readBack(ctx context.Context, groupID string, msgs []GroupMessage, pending []int) ([]bool, error) {
+	var resp *tencentim.GroupMsgGetSimpleResponse
+	err := e.call(ctx, PhaseGroupMessages, tencentim.CmdGroupMsgGetSimple, func(ctx context.Context) error {
+		var err error
+		resp, err = e.client.GroupMsgGetSimple(ctx, &tencentim.GroupMsgGetSimpleRequest{
+			GroupID:      groupID,
+			ReqMsgNumber: min(len(pending), tencentim.MaxGroupMsgGetSimple),
+		})
+		return err
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	stored := make([]bool, len(pending))
+	latest := resp.Messages()
+	used := make([]bool, len(latest))
+	for j, i := range pending {
+		for k, s := range latest {
+			if !used[k] && sameGroupMsg(msgs[i].Msg, s) {
+				stored[j], used[k] = true, true
+				break
+			}
+		}
+	}
+	return stored, nil
+}
+
+// sameGroupMsg reports whether stored is the message m: same sender, second and
+// Random (derived from the legacy id, design §4 rule 2); the body decides when
+// there is no Random.
+func sameGroupMsg(m tencentim.GroupMsg, stored tencentim.SimpleGroupMsg) bool {
+	if stored.IsPlaceMsg != 0 || m.FromAccount != stored.FromAccount || m.SendTime != stored.MsgTimeStamp || m.Random != stored.MsgRandom {
+		return false
+	}
+	if m.Random != 0 {
+		return true
+	}
+	a, err1 := json.Marshal(m.MsgBody)
+	b, err2 := json.Marshal(stored.MsgBody)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	var ca, cb bytes.Buffer
+	return json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
+}
