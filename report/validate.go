@@ -1,0 +1,315 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/immigrate/immigrate/load"
+)
+
+// File names of the validate report, in the output directory.
+const (
+	ValidateMarkdownFile = "report.md"
+	ValidateJSONFile     = "report.json"
+	RejectsFileName      = "rejects.jsonl"
+)
+
+// ValidateMeta says what a validate report is about. Nothing in it is read from a
+// clock: the caller passes the times, and tests pass fixed ones (or none).
+type ValidateMeta struct {
+	Mapping string // the mapping file, as the user named it
+	Source  string // "csv" or "postgres"
+	// Now is the validation clock (the transformer's "now").
+	Now time.Time
+	// GeneratedAt is when the report was written; zero leaves it out.
+	GeneratedAt time.Time
+	// Rejects names the rejects file, for the summary's pointer to it.
+	Rejects string
+}
+
+// validateJSON is report.json. Field names are stable: programs read them.
+type validateJSON struct {
+	Version     int                  `json:"version"`
+	Kind        string               `json:"kind"`
+	Mapping     string               `json:"mapping,omitempty"`
+	Source      string               `json:"source,omitempty"`
+	Now         *time.Time           `json:"now,omitempty"`
+	GeneratedAt *time.Time           `json:"generated_at,omitempty"`
+	Rejected    int64                `json:"rejected"`
+	Result      *load.ValidateResult `json:"result"`
+}
+
+// WriteValidateJSON writes report.json: the result under "result", with the
+// meta-data and the total of rejected records at the top.
+func WriteValidateJSON(w io.Writer, res *load.ValidateResult, meta ValidateMeta) error {
+	doc := validateJSON{Version: 1, Kind: "validate", Mapping: meta.Mapping, Source: meta.Source,
+		Rejected: res.Rejected(), Result: res}
+	if !meta.Now.IsZero() {
+		now := meta.Now.UTC()
+		doc.Now = &now
+	}
+	if !meta.GeneratedAt.IsZero() {
+		at := meta.GeneratedAt.UTC()
+		doc.GeneratedAt = &at
+	}
+	enc := newEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// WriteValidateSummary writes the head of the Markdown report: what was validated,
+// the counts per entity, the accounts, the expected duration and the verdict. The
+// validate command prints it.
+func WriteValidateSummary(w io.Writer, res *load.ValidateResult, meta ValidateMeta) error {
+	var b bytes.Buffer
+	b.WriteString("# immigrate validate\n\n")
+	if meta.Mapping != "" {
+		fmt.Fprintf(&b, "Mapping: %s", meta.Mapping)
+		if meta.Source != "" {
+			fmt.Fprintf(&b, " (source: %s)", meta.Source)
+		}
+		b.WriteString("  \n")
+	}
+	if !meta.Now.IsZero() {
+		fmt.Fprintf(&b, "Checked as of: %s  \n", meta.Now.UTC().Format(time.RFC3339))
+	}
+	if !meta.GeneratedAt.IsZero() {
+		fmt.Fprintf(&b, "Generated at: %s  \n", meta.GeneratedAt.UTC().Format(time.RFC3339))
+	}
+	b.WriteString("Nothing was sent to the target: this is a dry run.\n\n")
+
+	b.WriteString("## Records\n\n")
+	t := newTable("entity", "read ", "valid ", "repaired ", "rejected ", "skipped ")
+	var total load.EntityCounts
+	for _, c := range res.Entities {
+		t.add(string(c.Entity), num(c.Read), num(c.Valid), num(c.Repaired), num(c.Rejected), num(c.Skipped))
+		total.Read += c.Read
+		total.Valid += c.Valid
+		total.Repaired += c.Repaired
+		total.Rejected += c.Rejected
+		total.Skipped += c.Skipped
+	}
+	t.add("total", num(total.Read), num(total.Valid), num(total.Repaired), num(total.Rejected), num(total.Skipped))
+	if err := t.write(&b); err != nil {
+		return err
+	}
+	b.WriteString("\nread = valid + rejected + skipped for every entity; repaired records are valid ones that were changed;\n" +
+		"skipped records are left out by policy (the owner's member row, added by import_group; friends).\n\n")
+
+	a := res.Accounts
+	fmt.Fprintf(&b, "Accounts to import: %s (%s users", num(a.Total), num(a.Users))
+	if a.Implied > 0 {
+		fmt.Fprintf(&b, " + %s implied", num(a.Implied))
+	}
+	b.WriteString(")")
+	if a.Limit > 0 {
+		fmt.Fprintf(&b, "; edition limit %s", num(a.Limit))
+	}
+	b.WriteString(".  \n")
+	if cp := res.Plan.Critical; cp.Dominant != "" {
+		fmt.Fprintf(&b, "Expected duration: %s at the configured rates, %s at the documented maxima; %s dominates (%s).\n\n",
+			dur(cp.Seconds), dur(cp.DocumentedSeconds), cp.Dominant, percent(cp.Seconds*cp.Share, cp.Seconds))
+	} else {
+		b.WriteString("Expected duration: nothing to import.\n\n")
+	}
+
+	switch n := res.Rejected(); {
+	case n == 0:
+		b.WriteString("**Verdict: every record can be imported.**\n")
+	default:
+		fmt.Fprintf(&b, "**Verdict: %s records would be rejected", num(n))
+		if meta.Rejects != "" {
+			fmt.Fprintf(&b, "; they are listed in %s", meta.Rejects)
+		}
+		b.WriteString(".**\n")
+	}
+	if len(res.Warnings) > 0 {
+		fmt.Fprintf(&b, "Warnings: %d, listed at the end of the report.\n", len(res.Warnings))
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WriteValidateMarkdown writes report.md: the summary, then the plan, the issues by
+// rule with their first examples, the time range, the largest groups and
+// conversations, the rewritten ids and the warnings.
+func WriteValidateMarkdown(w io.Writer, res *load.ValidateResult, meta ValidateMeta) error {
+	var b bytes.Buffer
+	if err := WriteValidateSummary(&b, res, meta); err != nil {
+		return err
+	}
+	sections := []func(*bytes.Buffer, *load.ValidateResult) error{
+		writePlan, writeIssues, writeTimeRanges, writeLargest, writeRewrites, writeWarnings,
+	}
+	for _, s := range sections {
+		b.WriteString("\n")
+		if err := s(&b, res); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writePlan(b *bytes.Buffer, res *load.ValidateResult) error {
+	b.WriteString("## Plan\n\n")
+	t := newTable("phase", "API", "records ", "calls ", "rate/s ", "time ", "max rate/s ", "time at max ")
+	for _, p := range res.Plan.Phases {
+		t.add(p.Phase, p.Command, num(p.Items), num(p.Calls), rate(p.Rate), dur(p.Seconds), rate(p.DocumentedRate), dur(p.DocumentedSeconds))
+	}
+	if err := t.write(b); err != nil {
+		return err
+	}
+	cp := res.Plan.Critical
+	if cp.Dominant == "" {
+		return nil
+	}
+	branch := fmt.Sprintf("the group phases (%s) outlast the one-to-one messages (%s)", dur(cp.GroupChainSeconds), dur(cp.DirectSeconds))
+	if cp.Branch == "direct" {
+		branch = fmt.Sprintf("the one-to-one messages (%s) outlast the group phases (%s)", dur(cp.DirectSeconds), dur(cp.GroupChainSeconds))
+	}
+	fmt.Fprintf(b, "\nCritical path: accounts, then the group phases (groups → members → group messages → unread)\n"+
+		"alongside the one-to-one messages (design §3): %s.\n"+
+		"Total: %s at the configured rates, %s at the documented maxima (spec §1.10).\n"+
+		"The longest phase is %s, %s of the total.\n",
+		branch, dur(cp.Seconds), dur(cp.DocumentedSeconds), cp.Dominant, percent(cp.Seconds*cp.Share, cp.Seconds))
+	return nil
+}
+
+func writeIssues(b *bytes.Buffer, res *load.ValidateResult) error {
+	b.WriteString("## Issues by rule\n\n")
+	if len(res.Issues) == 0 {
+		b.WriteString("None.\n")
+		return nil
+	}
+	t := newTable("entity", "rule", "severity", "count ", "what", "spec")
+	for _, is := range res.Issues {
+		t.add(string(is.Entity), is.Rule, is.Severity, num(is.Count), is.Summary, is.Spec)
+	}
+	if err := t.write(b); err != nil {
+		return err
+	}
+	for _, is := range res.Issues {
+		fmt.Fprintf(b, "\n### %s: %s (%s, %s)\n\n", is.Entity, is.Rule, is.Severity, num(is.Count))
+		for _, ex := range is.Examples {
+			id := ""
+			if ex.LegacyID != "" {
+				id = " `" + strings.ReplaceAll(ex.LegacyID, "`", "'") + "`"
+			}
+			fmt.Fprintf(b, "- %s%s: %s\n", ex.Origin, id, oneLine(ex.Message))
+		}
+		if more := is.Count - int64(len(is.Examples)); more > 0 {
+			fmt.Fprintf(b, "- … and %s more\n", num(more))
+		}
+	}
+	return nil
+}
+
+func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
+
+func writeTimeRanges(b *bytes.Buffer, res *load.ValidateResult) error {
+	b.WriteString("## Time range\n\n")
+	if len(res.TimeRanges) == 0 {
+		b.WriteString("No dated records.\n")
+		return nil
+	}
+	t := newTable("entity", "first", "last")
+	for _, tr := range res.TimeRanges {
+		t.add(string(tr.Entity), tr.First.UTC().Format(time.RFC3339), tr.Last.UTC().Format(time.RFC3339))
+	}
+	return t.write(b)
+}
+
+func writeLargest(b *bytes.Buffer, res *load.ValidateResult) error {
+	groups := func(title string, list []load.GroupSize) error {
+		fmt.Fprintf(b, "## %s\n\n", title)
+		if len(list) == 0 {
+			b.WriteString("None.\n")
+			return nil
+		}
+		t := newTable("group", "GroupId", "type", "members ", "messages ")
+		for _, g := range list {
+			t.add(g.LegacyID, g.GroupID, g.Type, num(g.Members), num(g.Messages))
+		}
+		return t.write(b)
+	}
+	if err := groups("Largest groups by messages", res.LargestGroups); err != nil {
+		return err
+	}
+	b.WriteString("\n")
+	if err := groups("Largest groups by members", res.LargestGroupsByMembers); err != nil {
+		return err
+	}
+	b.WriteString("\n## Largest conversations\n\n")
+	if len(res.LargestConversations) == 0 {
+		b.WriteString("None.\n")
+		return nil
+	}
+	t := newTable("user", "user", "messages ")
+	for _, c := range res.LargestConversations {
+		t.add(c.A, c.B, num(c.Messages))
+	}
+	return t.write(b)
+}
+
+// maxRewritesShown bounds the rewrites listed in report.md; report.json has all.
+const maxRewritesShown = 20
+
+func writeRewrites(b *bytes.Buffer, res *load.ValidateResult) error {
+	b.WriteString("## Rewritten ids\n\n")
+	if len(res.Rewrites) == 0 {
+		b.WriteString("None.\n")
+		return nil
+	}
+	t := newTable("entity", "legacy id", "target id")
+	for i, rw := range res.Rewrites {
+		if i == maxRewritesShown {
+			break
+		}
+		t.add(string(rw.Entity), rw.Legacy, rw.Target)
+	}
+	if err := t.write(b); err != nil {
+		return err
+	}
+	if n := len(res.Rewrites); n > maxRewritesShown {
+		fmt.Fprintf(b, "\n… and %s more in report.json.\n", num(n-maxRewritesShown))
+	}
+	return nil
+}
+
+func writeWarnings(b *bytes.Buffer, res *load.ValidateResult) error {
+	b.WriteString("## Warnings\n\n")
+	if len(res.Warnings) == 0 {
+		b.WriteString("None.\n")
+		return nil
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(b, "- %s\n", w)
+	}
+	return nil
+}
+
+// WriteValidateFiles writes report.md and report.json into dir.
+func WriteValidateFiles(dir string, res *load.ValidateResult, meta ValidateMeta) error {
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer, *load.ValidateResult, ValidateMeta) error
+	}{
+		{ValidateMarkdownFile, WriteValidateMarkdown},
+		{ValidateJSONFile, WriteValidateJSON},
+	} {
+		var b bytes.Buffer
+		if err := f.write(&b, res, meta); err != nil {
+			return fmt.Errorf("report: %s: %w", f.name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	return nil
+}
