@@ -109,13 +109,11 @@ func handleImportGroupMsg(s *Server, c *call) (any, *apiError) {
 		// item 60: after an import every member's unread count is 0 (spec §8.9).
 		// Only a request that stored something moves the read marks, so resending
 		// an already imported batch does not undo a later set_unread_msg_num.
-		for _, m := range gr.members {
-			m.readSeq = gr.msgs.lastSeq()
-		}
+		gr.markAllRead()
 	}
 	if stored && flag == 1 && gr.typ != tencentim.GroupCommunity {
 		// item 62; A21 (REC): ignored for Community.
-		for _, id := range gr.sortedMembers() {
+		for id := range gr.members {
 			s.users.touchGroupSession(id, gr.id, stream.lastTime())
 		}
 	}

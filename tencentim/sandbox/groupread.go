@@ -38,7 +38,7 @@ func (gr *group) memberInfo(account string, m *member, want fieldSet) tencentim.
 		info.JoinTime = m.joinTime
 	}
 	if want.has("MsgSeq") {
-		info.MsgSeq = m.readSeq
+		info.MsgSeq = gr.readSeqOf(m)
 	}
 	if want.has("MsgFlag") {
 		info.MsgFlag = "AcceptAndNotify" // import APIs cannot set another (spec §8.5)
@@ -269,7 +269,7 @@ func handleGetGroupMemberInfo(s *Server, c *call) (any, *apiError) {
 
 	accounts := gr.sortedMembers()
 	if roleFilter != nil {
-		accounts = slices.DeleteFunc(accounts, func(id string) bool {
+		accounts = slices.DeleteFunc(slices.Clone(accounts), func(id string) bool {
 			return !slices.Contains(roleFilter, gr.members[id].role)
 		})
 	}

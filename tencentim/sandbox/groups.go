@@ -88,16 +88,25 @@ type group struct {
 	members map[string]*member
 	msgs    msgStream         // the group's own messages
 	topics  map[string]*topic // topic-enabled Community only
+
+	// readGen and allRead make "every member has read everything" O(1) (item 60):
+	// a member whose gen differs from readGen has read up to allRead.
+	readGen uint64
+	allRead uint64
+	// sorted caches the member accounts in ascending order; nil when stale.
+	sorted []string
 }
 
 // member is one membership. The unread count is derived: the group's latest
-// MsgSeq minus readSeq (spec §8.5, INFERRED), so importing a message leaves every
-// unread count unchanged unless readSeq moves, and import_group_msg moves it
-// (spec §8.9: "the unread count of all members becomes 0").
+// MsgSeq minus the member's read seq (spec §8.5, INFERRED), so importing a message
+// leaves every unread count unchanged unless the read seq moves, and
+// import_group_msg moves it (spec §8.9: "the unread count of all members becomes
+// 0"). See group.readSeqOf.
 type member struct {
 	role     string
 	joinTime int64
-	readSeq  uint64
+	readSeq  uint64 // valid while gen == the group's readGen
+	gen      uint64
 	lastSend int64 // LastSendMsgTime: the latest SendTime of a message this member sent
 }
 
@@ -328,8 +337,11 @@ func (g *groupStore) add(gr *group) {
 	}
 }
 
+// join adds a member whose readSeq the caller has set.
 func (g *groupStore) join(gr *group, account string, m *member) {
+	m.gen = gr.readGen
 	gr.members[account] = m
+	gr.sorted = nil
 	set := g.byUser[account]
 	if set == nil {
 		set = make(map[string]struct{})
@@ -345,6 +357,7 @@ func (g *groupStore) removeUser(userID string) {
 	for id := range g.byUser[userID] {
 		gr := g.groups[id]
 		delete(gr.members, userID)
+		gr.sorted = nil
 		if gr.owner == userID {
 			gr.owner = ""
 		}
@@ -365,25 +378,45 @@ func (g *groupStore) destroy(gr *group) {
 	*gr = group{id: gr.id, typ: gr.typ, ord: gr.ord, destroyed: true}
 }
 
+// readSeqOf is the MsgSeq of a member's last read message (the vendor's member
+// MsgSeq).
+func (gr *group) readSeqOf(m *member) uint64 {
+	if m.gen != gr.readGen {
+		return gr.allRead
+	}
+	return m.readSeq
+}
+
 // unread is a member's unread count (spec §8.5).
-func (gr *group) unread(m *member) int { return int(gr.msgs.lastSeq() - m.readSeq) }
+func (gr *group) unread(m *member) int { return int(gr.msgs.lastSeq() - gr.readSeqOf(m)) }
 
 // setUnread sets a member's unread count, capped at the group's number of
 // messages (spec §8.8, §8.10: "set to the current number of messages").
 func (gr *group) setUnread(m *member, n int) {
 	last := gr.msgs.lastSeq()
 	m.readSeq = last - min(uint64(n), last)
+	m.gen = gr.readGen
+}
+
+// markAllRead sets every member's unread count to 0 (spec §8.9, item 60) without
+// visiting them: a community may have 100,000 members.
+func (gr *group) markAllRead() {
+	gr.readGen++
+	gr.allRead = gr.msgs.lastSeq()
 }
 
 // sortedMembers returns the member accounts in ascending order: the order of
-// get_group_member_info pages and of the dump.
+// get_group_member_info pages and of the dump. The slice is shared; callers must
+// not modify it.
 func (gr *group) sortedMembers() []string {
-	ids := make([]string, 0, len(gr.members))
-	for id := range gr.members {
-		ids = append(ids, id)
+	if gr.sorted == nil {
+		gr.sorted = make([]string, 0, len(gr.members))
+		for id := range gr.members {
+			gr.sorted = append(gr.sorted, id)
+		}
+		slices.Sort(gr.sorted)
 	}
-	slices.Sort(ids)
-	return ids
+	return gr.sorted
 }
 
 // ---- state dump ----
@@ -484,7 +517,7 @@ func (gr *group) state() GroupState {
 			Account:         id,
 			Role:            m.role,
 			JoinTime:        m.joinTime,
-			LastReadSeq:     m.readSeq,
+			LastReadSeq:     gr.readSeqOf(m),
 			UnreadMsgNum:    gr.unread(m),
 			LastSendMsgTime: m.lastSend,
 		})
