@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
@@ -116,7 +117,8 @@ type Rewrite struct {
 }
 
 // Plan is the work of the import: API calls per phase and how long they take at the
-// configured rates and at the documented maxima (spec §1.10).
+// configured rates and at the documented maxima (spec §1.10). The accounts phase
+// may have two rows, one per API, which run side by side.
 type Plan struct {
 	Phases []PhasePlan `json:"phases"`
 	// Critical is the expected wall time: accounts, then the longer of the group
@@ -196,11 +198,20 @@ func (v *validator) plan(accounts int64) Plan {
 		}
 		return p
 	}
-	var acct PhasePlan
+	// Accounts as the engine sends them: with UseAccountImport every account
+	// through account_import; otherwise accounts with a Nick or FaceUrl through
+	// account_import (multiaccount_import cannot set them, spec §3.5) and the
+	// others through multiaccount_import in 100s. The two APIs have their own
+	// limiters and run side by side.
+	var acct []PhasePlan
 	if v.opt.UseAccountImport {
-		acct = phase(planAccounts, tencentim.CmdAccountImport, accounts, accounts)
+		acct = []PhasePlan{phase(planAccounts, tencentim.CmdAccountImport, accounts, accounts)}
 	} else {
-		acct = phase(planAccounts, tencentim.CmdMultiAccountImport, accounts, ceilDiv(accounts, tencentim.MaxMultiAccountImport))
+		bare := max(accounts-v.profiles, 0)
+		acct = []PhasePlan{
+			phase(planAccounts, tencentim.CmdAccountImport, v.profiles, v.profiles),
+			phase(planAccounts, tencentim.CmdMultiAccountImport, bare, ceilDiv(bare, tencentim.MaxMultiAccountImport)),
+		}
 	}
 	var groups, members, memberCalls, msgs, msgCalls int64
 	for _, f := range v.finals {
@@ -216,51 +227,59 @@ func (v *validator) plan(accounts int64) Plan {
 		msgCalls += ceilDiv(int64(f.Messages), int64(v.opt.GroupMsgBatch))
 	}
 	direct := v.counts[extract.DirectMessages].Valid
-	phases := []PhasePlan{
-		acct,
+	rest := []PhasePlan{
 		phase(planGroups, tencentim.CmdImportGroup, groups, groups),
 		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls),
 		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls),
 		phase(planUnread, tencentim.CmdSetUnreadMsgNum, v.unread, v.unread),
 		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct),
 	}
+	phases := append(acct, rest...)
 
+	var acctSec, acctDoc float64
+	for _, p := range acct {
+		acctSec = math.Max(acctSec, p.Seconds)
+		acctDoc = math.Max(acctDoc, p.DocumentedSeconds)
+	}
 	var chain, chainDoc float64
-	for _, p := range phases[1:5] {
+	for _, p := range rest[:4] {
 		chain += p.Seconds
 		chainDoc += p.DocumentedSeconds
 	}
-	dm := phases[5]
+	dm := rest[4]
 	cp := CriticalPath{
-		Seconds:           acct.Seconds + math.Max(chain, dm.Seconds),
-		DocumentedSeconds: acct.DocumentedSeconds + math.Max(chainDoc, dm.DocumentedSeconds),
+		Seconds:           acctSec + math.Max(chain, dm.Seconds),
+		DocumentedSeconds: acctDoc + math.Max(chainDoc, dm.DocumentedSeconds),
 		GroupChainSeconds: chain,
 		DirectSeconds:     dm.Seconds,
 		Branch:            "group",
 	}
-	onPath := phases[:5]
+	onPath := append(slices.Clone(acct), rest[:4]...)
 	if dm.Seconds > chain {
 		cp.Branch = "direct"
-		onPath = []PhasePlan{acct, dm}
+		onPath = append(slices.Clone(acct), dm)
 	}
 	for _, p := range onPath {
-		if cp.Dominant == "" || p.Seconds > v.phaseSeconds(phases, cp.Dominant) {
+		if cp.Dominant == "" || p.Seconds > phaseSeconds(phases, cp.Dominant) {
 			cp.Dominant = p.Phase
 		}
 	}
 	if cp.Seconds > 0 {
-		cp.Share = v.phaseSeconds(phases, cp.Dominant) / cp.Seconds
+		cp.Share = phaseSeconds(phases, cp.Dominant) / cp.Seconds
 	}
 	return Plan{Phases: phases, Critical: cp}
 }
 
-func (v *validator) phaseSeconds(phases []PhasePlan, name string) float64 {
+// phaseSeconds is the duration of a phase: the longest of its rows, which run side
+// by side.
+func phaseSeconds(phases []PhasePlan, name string) float64 {
+	var s float64
 	for _, p := range phases {
 		if p.Phase == name {
-			return p.Seconds
+			s = math.Max(s, p.Seconds)
 		}
 	}
-	return 0
+	return s
 }
 
 // freeGroupLimit is the developer/free edition's group quota (spec §3.3, 10058);

@@ -99,9 +99,11 @@ type ValidateOptions struct {
 	// Rates are the configured calls/s per API; a missing API gets
 	// DefaultRateShare of tencentim.DocumentedRate.
 	Rates map[tencentim.Command]float64
-	// UseAccountImport: Nick or FaceUrl are mapped, so accounts go one per
-	// account_import call (which sets them); otherwise multiaccount_import in 100s
-	// (design §3 phase 1).
+	// UseAccountImport sends every account through account_import, one per call.
+	// Otherwise, as the engine does with Config.UseMultiAccount, accounts with a
+	// Nick or FaceUrl go through account_import (the only API that sets them) and
+	// the others through multiaccount_import in 100s (design §3 phase 1, spec
+	// §3.4-§3.5).
 	UseAccountImport bool
 	// GroupMsgBatch is the messages per import_group_msg call; 0 =
 	// tencentim.MaxGroupMsgBatch (design §7 A1).
@@ -176,6 +178,7 @@ type validator struct {
 	repairedGroups map[string]bool
 	finals         []transform.GroupFinal
 	unread         int64 // accepted members with an unread count to restore
+	profiles       int64 // accepted users with a Nick or FaceUrl (account_import)
 	editionWanted  int64 // accounts refused by the edition limit
 
 	conv     ConversationSize // the direct-message stream being read
@@ -383,6 +386,9 @@ func (v *validator) user(u extract.User) error {
 	}
 	if o == outcomeValid || o == outcomeRepaired {
 		v.seen(extract.Users, u.CreatedAt)
+		if res.Account.Nick != "" || res.Account.FaceURL != "" {
+			v.profiles++
+		}
 		return v.payload(extract.Users, u.ID, res.Account)
 	}
 	return nil
