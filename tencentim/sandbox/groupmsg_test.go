@@ -483,3 +483,44 @@ func TestImportGroupMsgRecentContact(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkImportGroupMsg measures import_group_msg through HTTP, batches of 7,
+// in groups of growing size: the cost per call must not grow with the members.
+func BenchmarkImportGroupMsg(b *testing.B) {
+	for _, size := range []int{1, 3000} {
+		b.Run(fmt.Sprintf("members=%d", size), func(b *testing.B) {
+			e := newTestEnvTB(b)
+			users := accounts("b", size)
+			for start := 0; start < size; start += tencentim.MaxMultiAccountImport {
+				if _, err := e.client.MultiAccountImport(b.Context(), &tencentim.MultiAccountImportRequest{Accounts: users[start:min(start+tencentim.MaxMultiAccountImport, size)]}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			created := e.clock.Now().Unix() - 300_000_000
+			if _, err := e.client.ImportGroup(b.Context(), &tencentim.ImportGroupRequest{Type: "Community", Name: "B", GroupID: "@TGS#_bench", CreateTime: created}); err != nil {
+				b.Fatal(err)
+			}
+			for start := 0; start < size; start += tencentim.MaxGroupMemberBatch {
+				req := &tencentim.ImportGroupMemberRequest{GroupID: "@TGS#_bench"}
+				for _, u := range users[start:min(start+tencentim.MaxGroupMemberBatch, size)] {
+					req.MemberList = append(req.MemberList, tencentim.ImportMember{MemberAccount: u})
+				}
+				if _, err := e.client.ImportGroupMember(b.Context(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			at := created
+			b.ReportAllocs()
+			for b.Loop() {
+				msgs := make([]tencentim.GroupMsg, tencentim.MaxGroupMsgBatch)
+				for i := range msgs {
+					at++
+					msgs[i] = textGroupMsg(users[0], at, uint32(at), "benchmark message")
+				}
+				if _, err := e.client.ImportGroupMsg(b.Context(), &tencentim.ImportGroupMsgRequest{GroupID: "@TGS#_bench", MsgList: msgs}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

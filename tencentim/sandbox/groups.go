@@ -40,7 +40,6 @@ const (
 	codeGroupNotFound     = 10010 // group missing or disbanded
 	codeGroupBadID        = 10015 // invalid group ID
 	codeGroupTooBig       = 10018 // response over 1 MB
-	codeGroupMsgTooLong   = 10020 // request over 12 KB
 	codeGroupIDTaken      = 10021 // group (or topic) ID already in use
 	codeGroupIDUsed       = 10025 // group ID used before (create_group)
 	codeGroupMemberLimit  = 10038 // member count over the limit (create_group)
