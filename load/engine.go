@@ -386,7 +386,8 @@ type callObserver struct {
 }
 
 func (o callObserver) attempted(err error, retry bool) {
-	now := o.e.now().UnixNano()
+	at := o.e.now()
+	now := at.UnixNano()
 	o.api.first.CompareAndSwap(0, now)
 	o.api.last.Store(now)
 	o.api.calls.Add(1)
@@ -403,7 +404,7 @@ func (o callObserver) attempted(err error, retry bool) {
 			o.ph.rateLimited.Add(1)
 		}
 	}
-	o.e.timeline.add(o.api.slot, err != nil, o.e.now())
+	o.e.timeline.add(o.api.slot, err != nil, at)
 }
 
 // call makes one logical call of cmd for phase ph with retries. See retrier.do for

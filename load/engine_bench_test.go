@@ -1,8 +1,15 @@
 package load
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,4 +124,95 @@ func benchRateLimited(b *testing.B, rtt time.Duration) {
 	}
 	b.ReportMetric(elapsed.Seconds()/bound, "wall/lower-bound")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkEngineMemory imports 1,000,000 one-to-one messages, generated on the
+// fly, into a target that answers OK at once without storing anything (the
+// sandbox would hold every message in memory and hide the engine's own use), and
+// reports the peak Go heap: it must stay flat whatever the dataset size (design
+// §3: memory bounded by the streams in flight).
+func BenchmarkEngineMemory(b *testing.B) {
+	const total = 1_000_000
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`)
+	}))
+	b.Cleanup(hs.Close)
+	client := newTestClient(b, hs.URL, testKey)
+	rates := map[tencentim.Command]float64{}
+	for _, c := range usedAPIs {
+		rates[c] = math.Inf(1)
+	}
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+			}
+		}
+	}()
+	body := textBody(b, "a message of ordinary length, about as long as a chat line usually is")
+	src := &genSource{n: total, body: body}
+	e := NewEngine(client, Config{Rates: rates, Streams: 256})
+	b.ResetTimer()
+	sum, err := e.Run(b.Context(), src)
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	if err != nil {
+		b.Fatal(err)
+	}
+	if got := sum.Phases[PhaseDirectMessages].Imported; got != total {
+		b.Fatalf("imported %d, want %d", got, total)
+	}
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(sum.APIs[tencentim.CmdImportMsg.String()].AchievedRate(), "importmsg-calls/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// genSource yields n one-to-one messages in conversations of 50, building each
+// payload when it is asked for, like a streaming reader would.
+type genSource struct {
+	n    int
+	body []tencentim.MsgElem
+}
+
+func (s *genSource) Accounts(ctx context.Context, fn func(Account) error) error { return nil }
+func (s *genSource) Groups(ctx context.Context, fn func(Group) error) error     { return nil }
+func (s *genSource) Members(ctx context.Context, fn func(Member) error) error   { return nil }
+func (s *genSource) Unread(ctx context.Context, fn func(Unread) error) error    { return nil }
+func (s *genSource) GroupMessages(ctx context.Context, fn func(GroupMessage) error) error {
+	return nil
+}
+
+func (s *genSource) DirectMessages(ctx context.Context, fn func(DirectMessage) error) error {
+	for i := range s.n {
+		conv := i / 50
+		legacy := strconv.Itoa(i)
+		err := fn(DirectMessage{
+			Item: Item{Origin: "direct_messages.csv:" + legacy, LegacyID: legacy},
+			Req: tencentim.ImportMsgRequest{
+				SyncFromOldSystem: tencentim.SyncHistorical,
+				FromAccount:       "user" + strconv.Itoa(conv), ToAccount: "peer" + strconv.Itoa(conv),
+				MsgSeq: uint32(i), MsgRandom: uint32(i) * 2654435761, MsgTimeStamp: 1_600_000_000 + int64(i),
+				MsgBody: s.body,
+			},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -542,6 +542,9 @@ func TestProgressSnapshot(t *testing.T) {
 	if got.Total != 10 || got.Read != 4 || got.Done() != 3 || got.State != PhaseRunning || got.Started.Unix() != 10 {
 		t.Fatalf("snapshot %+v", got)
 	}
+	if j, err := json.Marshal(got); err != nil || !strings.Contains(string(j), `"State":"running"`) {
+		t.Fatalf("JSON %s (%v) does not name the state", j, err)
+	}
 	if len(p.Snapshot()) != len(Phases()) || Phases()[0] != PhaseAccounts {
 		t.Fatal("snapshot does not list every phase in order")
 	}

@@ -58,6 +58,9 @@ func (s PhaseState) String() string {
 	return "unknown"
 }
 
+// MarshalText writes the state by name in JSON reports.
+func (s PhaseState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // Progress holds live counters per phase. The engine updates them with atomic
 // operations from its workers; the run command polls Snapshot on a ticker to draw
 // bars (style.md habit 11), so neither side waits for the other. The zero value is
