@@ -229,8 +229,9 @@ type APIStats struct {
 	RateLimited int64 // over-rate answers
 	Failed      int64 // failed attempts, over-rate answers included
 	RateCuts    int64 // AIMD decreases, over the engine's life
-	// First and Last are the times of the first and last attempt; Calls over
-	// their distance is the achieved rate while the API had work.
+	// First and Last are the times of the first and last attempt. AchievedRate
+	// spans them, the tail of the streams included; PhaseStats.CallsAtReadDone
+	// gives the rate while the phase had work queued.
 	First, Last time.Time
 }
 
