@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,13 +16,13 @@ import (
 //
 // Each query is wrapped as a subquery and read in keyset pages,
 //
-//	SELECT … FROM (<query>) q WHERE (<order key>) >= (<last key>) ORDER BY <order key> OFFSET <n> LIMIT <page>
+//	SELECT … FROM (<query>) q WHERE (<order key>) > (<last key>) ORDER BY <order key> LIMIT <page+1>
 //
 // so every statement is short: no snapshot is held open while the migration runs for
 // hours. The flip side is that pages see different snapshots; consistency across
 // pages is the user's concern — migrate from a frozen source, a replica whose replay
-// is paused, or a snapshot copy. OFFSET only skips rows that share the last key, so
-// duplicate keys are neither lost nor repeated.
+// is paused, or a snapshot copy. A page never ends inside a run of rows sharing one
+// key (duplicates in the source), so they are neither lost nor repeated.
 //
 // The order key is the Reader order written in SQL (strings COLLATE "C", ids by
 // octet_length then bytes), e.g. for direct messages with a timestamptz sent_at:
@@ -167,7 +166,8 @@ type pgPlan struct {
 	keyFields []int    // canonical fields that make Origin.Key
 	keyCount  int      // order key values after the projected ones
 	first     string   // SQL of the first page: $1 = limit
-	next      string   // SQL of later pages: $1..$k = last key, $k+1 = offset, $k+2 = limit
+	next      string   // SQL of later pages: $1..$k = last key, $k+1 = limit
+	same      string   // SQL of the rows of one key: $1..$k = the key, $k+1 = offset, $k+2 = limit
 	time      TimeFormat
 }
 
@@ -347,9 +347,13 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 	}
 	p.keyCount = len(keys)
 
-	var sel, order, tuple, params strings.Builder
+	var sel, order, tuple, params, content strings.Builder
 	for n, f := range p.proj {
 		fmt.Fprintf(&sel, "%s AS f%d, ", col(f), n)
+		if n > 0 {
+			content.WriteString(", ")
+		}
+		fmt.Fprintf(&content, "s.f%d::text COLLATE \"C\"", n)
 	}
 	for n, k := range keys {
 		if n > 0 {
@@ -363,15 +367,14 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 		fmt.Fprintf(&tuple, "s.k%d", n)
 		params.WriteString(fmt.Sprintf(k.param, "$"+strconv.Itoa(n+1)))
 	}
-	// Rows sharing a key are ordered by their whole content, so OFFSET skips the
-	// same ones on every page.
-	for n := range p.proj {
-		fmt.Fprintf(&order, ", s.f%d::text COLLATE \"C\"", n)
-	}
 	inner := "SELECT " + sel.String() + " FROM (" + query + "\n) AS q" + lateral
 	p.first = "SELECT * FROM (" + inner + ") AS s ORDER BY " + order.String() + " LIMIT $1"
-	p.next = fmt.Sprintf("SELECT * FROM (%s) AS s WHERE (%s) >= (%s) ORDER BY %s OFFSET $%d LIMIT $%d",
-		inner, tuple.String(), params.String(), order.String(), len(keys)+1, len(keys)+2)
+	p.next = fmt.Sprintf("SELECT * FROM (%s) AS s WHERE (%s) > (%s) ORDER BY %s LIMIT $%d",
+		inner, tuple.String(), params.String(), order.String(), len(keys)+1)
+	// Rows sharing one key are ordered by their whole content, so OFFSET pages
+	// through them deterministically.
+	p.same = fmt.Sprintf("SELECT * FROM (%s) AS s WHERE (%s) = (%s) ORDER BY %s OFFSET $%d LIMIT $%d",
+		inner, tuple.String(), params.String(), content.String(), len(keys)+1, len(keys)+2)
 	return p, nil
 }
 
@@ -421,11 +424,91 @@ func fieldIndex(e Entity, name string) int {
 // for all types, and raw values that need no per-type scanning.
 var textFormat = pgx.QueryResultFormats{pgx.TextFormatCode}
 
-// pgRead pages through one entity.
+// pgRow is one fetched row, every string a slice of one allocation.
+type pgRow struct {
+	vals   [maxFields]string // canonical order
+	keys   [maxOrderKeys]string
+	origin Origin
+}
+
+// maxOrderKeys is the longest order key (direct messages).
+const maxOrderKeys = 5
+
+// pgScan holds one read's connection and buffers.
+type pgScan struct {
+	p       *pgPlan
+	conn    *pgx.Conn
+	rows    []pgRow
+	args    []any
+	scratch []byte
+	keyName []string // "id=" etc., per Origin.Key field
+	keyProj []int    // projected position of each Origin.Key field
+}
+
+// fetch runs sql with the key and trailing arguments and buffers its rows.
+func (sc *pgScan) fetch(ctx context.Context, sql string, key []string, tail ...any) error {
+	p := sc.p
+	sc.args = append(sc.args[:0], textFormat)
+	for _, k := range key {
+		sc.args = append(sc.args, k)
+	}
+	sc.args = append(sc.args, tail...)
+	rows, err := sc.conn.Query(ctx, sql, sc.args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.entity, err)
+	}
+	defer rows.Close()
+	sc.rows = sc.rows[:0]
+	nproj := len(p.proj)
+	for rows.Next() {
+		raw := rows.RawValues()
+		// One string per row: the origin key, the values, the order key.
+		sc.scratch = sc.scratch[:0]
+		for i, j := range sc.keyProj {
+			if i > 0 {
+				sc.scratch = append(sc.scratch, ',')
+			}
+			sc.scratch = append(sc.scratch, sc.keyName[i]...)
+			if j >= 0 {
+				sc.scratch = append(sc.scratch, raw[j]...)
+			}
+		}
+		keyLen := len(sc.scratch)
+		for _, v := range raw {
+			sc.scratch = append(sc.scratch, v...)
+		}
+		s := string(sc.scratch)
+		sc.rows = append(sc.rows, pgRow{origin: Origin{Source: string(p.entity), Key: s[:keyLen]}})
+		row := &sc.rows[len(sc.rows)-1]
+		off := keyLen
+		for i, v := range raw {
+			if i < nproj {
+				row.vals[p.proj[i]] = s[off : off+len(v)]
+			} else {
+				row.keys[i-nproj] = s[off : off+len(v)]
+			}
+			off += len(v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", p.entity, err)
+	}
+	return nil
+}
+
+func (sc *pgScan) sameKey(a, b *pgRow) bool { return a.keys == b.keys }
+
+// pgRead pages through one entity. Each page fetches one row more than it keeps:
+// when that lookahead row shares the order key of the page's last rows, those rows
+// are left for the next page, so pages never split rows of equal keys. A key whose
+// rows fill a page by themselves is read alone, in a fixed order.
 func pgRead[T any](ctx context.Context, r *PostgresReader, e Entity, decode func(*decoder, []string, Origin) (T, bool), fn func(T) error) error {
 	p, ok := r.plans[e]
 	if !ok {
 		return nil
+	}
+	if err := stopped(ctx); err != nil {
+		return err
 	}
 	c, err := r.conn(ctx)
 	if err != nil {
@@ -433,102 +516,71 @@ func pgRead[T any](ctx context.Context, r *PostgresReader, e Entity, decode func
 	}
 	defer r.release(c)
 	dec := newDecoder(e, p.columns, p.time, r.opt.OnBadRow)
-	var (
-		vals    [maxFields]string
-		scratch []byte
-		last    = make([][]byte, p.keyCount)
-		run     int64 // rows read so far whose key equals last
-		page    = make([]T, 0, min(r.pageSize, 4096))
-		args    = make([]any, 0, p.keyCount+3)
-		first   = true
-		nproj   = len(p.proj)
-		keyName = make([]string, len(p.keyFields))
-		keyProj = make([]int, len(p.keyFields))
-	)
+	sc := &pgScan{p: p, conn: c, rows: make([]pgRow, 0, min(r.pageSize+1, 4097)),
+		keyName: make([]string, len(p.keyFields)), keyProj: make([]int, len(p.keyFields))}
 	for i, f := range p.keyFields {
-		keyName[i] = entityFields[e][f] + "="
-		keyProj[i] = projIndex(p.proj, f)
+		sc.keyName[i] = entityFields[e][f] + "="
+		sc.keyProj[i] = projIndex(p.proj, f)
 	}
-	for {
-		if err := stopped(ctx); err != nil {
-			return err
-		}
-		args = append(args[:0], textFormat)
-		sql := p.first
-		if !first {
-			sql = p.next
-			for _, k := range last {
-				args = append(args, string(k))
-			}
-			args = append(args, run)
-		}
-		args = append(args, r.pageSize)
-		rows, err := c.Query(ctx, sql, args...)
-		if err != nil {
-			return fmt.Errorf("%s: %w", e, err)
-		}
-		page = page[:0]
-		n := 0
-		for rows.Next() {
-			n++
-			raw := rows.RawValues()
-			same := !first || n > 1
-			for i, k := range raw[nproj:] {
-				if same && !bytes.Equal(last[i], k) {
-					same = false
-				}
-			}
-			if same {
-				run++
-			} else {
-				run = 1
-			}
-			for i, k := range raw[nproj:] {
-				last[i] = append(last[i][:0], k...)
-			}
-			// One string per row: the origin key, then every value.
-			scratch = scratch[:0]
-			for i, j := range keyProj {
-				if i > 0 {
-					scratch = append(scratch, ',')
-				}
-				scratch = append(scratch, keyName[i]...)
-				if j >= 0 {
-					scratch = append(scratch, raw[j]...)
-				}
-			}
-			keyLen := len(scratch)
-			for _, v := range raw[:nproj] {
-				scratch = append(scratch, v...)
-			}
-			s := string(scratch)
-			o := Origin{Source: string(e), Key: s[:keyLen]}
-			off := keyLen
-			clear(vals[:])
-			for i, f := range p.proj {
-				vals[f] = s[off : off+len(raw[i])]
-				off += len(raw[i])
-			}
-			if rec, ok := decode(dec, vals[:len(p.columns)], o); ok {
-				page = append(page, rec)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("%s: %w", e, err)
-		}
-		for _, rec := range page {
+	nv := len(p.columns)
+	emit := func(rows []pgRow) error {
+		for i := range rows {
 			if err := stopped(ctx); err != nil {
 				return err
+			}
+			rec, ok := decode(dec, rows[i].vals[:nv], rows[i].origin)
+			if !ok {
+				continue
 			}
 			if err := fn(rec); err != nil {
 				return err
 			}
 		}
-		if n < r.pageSize {
-			return nil
+		return nil
+	}
+	n := r.pageSize
+	var last [maxOrderKeys]string
+	for first := true; ; first = false {
+		if err := stopped(ctx); err != nil {
+			return err
 		}
-		first = false
+		if first {
+			err = sc.fetch(ctx, p.first, nil, n+1)
+		} else {
+			err = sc.fetch(ctx, p.next, last[:p.keyCount], n+1)
+		}
+		if err != nil {
+			return err
+		}
+		rows := sc.rows
+		if len(rows) <= n {
+			return emit(rows)
+		}
+		// Keep the rows before the group of equal keys the lookahead belongs to.
+		g := n
+		for g > 0 && sc.sameKey(&rows[g-1], &rows[n]) {
+			g--
+		}
+		if g > 0 {
+			last = rows[g-1].keys
+			if err := emit(rows[:g]); err != nil {
+				return err
+			}
+			continue
+		}
+		// One key fills the page.
+		last = rows[0].keys
+		for off := 0; ; off += n {
+			if err := sc.fetch(ctx, p.same, last[:p.keyCount], off, n); err != nil {
+				return err
+			}
+			if err := emit(sc.rows); err != nil {
+				return err
+			}
+			if len(sc.rows) < n {
+				break
+			}
+		}
 	}
 }
 

@@ -474,3 +474,5 @@ func TestPostgresErrorsHideThePassword(t *testing.T) {
 		}
 	}
 }
+
+func pgxCopyRows(rows [][]any) pgx.CopyFromSource { return pgx.CopyFromRows(rows) }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,35 @@ func (c *sortCodec[T]) less(a, b *T) int {
 	return 0
 }
 
+// blocks holds a chunk's records in fixed-size blocks: growing it never copies
+// records, and its blocks are reused from one chunk to the next.
+type blocks[T any] struct {
+	b [][]T
+	n int
+}
+
+const blockShift = 12
+
+func (s *blocks[T]) add(r T) int32 {
+	if s.n>>blockShift == len(s.b) {
+		s.b = append(s.b, make([]T, 1<<blockShift))
+	}
+	s.b[s.n>>blockShift][s.n&(1<<blockShift-1)] = r
+	s.n++
+	return int32(s.n - 1)
+}
+
+func (s *blocks[T]) at(i int32) *T { return &s.b[i>>blockShift][i&(1<<blockShift-1)] }
+
+// reset empties the chunk, dropping its references so the records' strings can be
+// collected, and keeps the blocks.
+func (s *blocks[T]) reset() {
+	for i := 0; i<<blockShift < s.n; i++ {
+		clear(s.b[i])
+	}
+	s.n = 0
+}
+
 // defaultMergeFanIn bounds the files merged at once, and so the read buffers held
 // during a merge; more spill files are first merged into larger ones.
 const defaultMergeFanIn = 64
@@ -57,7 +87,7 @@ type extSorter[T any] struct {
 	newDir  func() (string, error) // creates the spill directory on first spill
 	fanIn   int
 	dir     string
-	chunk   []T
+	chunk   blocks[T]
 	order   []int32
 	used    int
 	files   []string
@@ -75,30 +105,48 @@ func newExtSorter[T any](codec *sortCodec[T], limit, fanIn int, newDir func() (s
 // add takes r, whose strings occupy extra bytes of memory, spilling the chunk when
 // it outgrows the limit.
 func (s *extSorter[T]) add(r T, extra int) error {
-	s.chunk = append(s.chunk, r)
-	s.order = append(s.order, int32(len(s.chunk)-1))
+	s.order = append(s.order, s.chunk.add(r))
 	s.used += int(unsafe.Sizeof(r)) + 4 + extra
-	if s.used >= s.limit || len(s.chunk) == 1<<31-1 {
+	if s.used >= s.limit || s.chunk.n == math.MaxInt32 {
 		return s.spill()
 	}
 	return nil
 }
 
-func (s *extSorter[T]) sortChunk() {
-	slices.SortFunc(s.order, func(a, b int32) int { return s.codec.less(&s.chunk[a], &s.chunk[b]) })
+// sortRun is the number of records sorted together. Runs that fit in the CPU cache
+// sort much faster than one large chunk; they are then merged like spill files.
+const sortRun = 1 << 13
+
+// sortChunk sorts each run of the chunk and returns one merge source per run.
+func (s *extSorter[T]) sortChunk() []*mergeSource[T] {
+	var runs []*mergeSource[T]
+	for lo := 0; lo < len(s.order); lo += sortRun {
+		run := s.order[lo:min(lo+sortRun, len(s.order))]
+		slices.SortFunc(run, func(a, b int32) int { return s.codec.less(s.chunk.at(a), s.chunk.at(b)) })
+		runs = append(runs, &mergeSource[T]{chunk: &s.chunk, order: run})
+	}
+	return runs
 }
 
 func (s *extSorter[T]) spill() error {
-	if len(s.chunk) == 0 {
+	if s.chunk.n == 0 {
 		return nil
 	}
-	s.sortChunk()
+	m, err := s.openMerge(nil, s.sortChunk())
+	if err != nil {
+		return err
+	}
+	defer m.close()
 	w, err := s.createSpill()
 	if err != nil {
 		return err
 	}
-	for _, i := range s.order {
-		if err := writeSpillRecord(w, s.codec, &s.chunk[i], &s.scratch); err != nil {
+	for m.Len() > 0 {
+		if err := writeSpillRecord(w, s.codec, &m.srcs[0].cur, &s.scratch); err != nil {
+			w.abort()
+			return err
+		}
+		if err := m.advance(); err != nil {
 			w.abort()
 			return err
 		}
@@ -107,9 +155,8 @@ func (s *extSorter[T]) spill() error {
 		return err
 	}
 	s.files = append(s.files, w.path)
-	// Drop the references so the records' strings can be collected.
-	clear(s.chunk)
-	s.chunk, s.order, s.used = s.chunk[:0], s.order[:0], 0
+	s.chunk.reset()
+	s.order, s.used = s.order[:0], 0
 	return nil
 }
 
@@ -156,33 +203,19 @@ func (w *spillWriter) close() error {
 // emit calls fn with every record in order. Records handed to fn share no memory
 // with later ones.
 func (s *extSorter[T]) emit(ctx context.Context, fn func(*T) error) error {
-	if len(s.files) == 0 {
-		s.sortChunk()
-		for _, i := range s.order {
-			if err := stopped(ctx); err != nil {
-				return err
-			}
-			if err := fn(&s.chunk[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// Reduce the spill files until one merge can read them all (plus the chunk
-	// still in memory).
-	for len(s.files)+1 > s.fanIn {
-		if err := ctx.Err(); err != nil {
+	// Reduce the spill files until one merge can read them all; the runs still in
+	// memory need no read buffer.
+	for len(s.files) > s.fanIn {
+		if err := stopped(ctx); err != nil {
 			return err
 		}
-		// Merging k files removes k-1; take no more than needed to get down to
-		// fanIn-1.
-		k := min(s.fanIn, len(s.files)-(s.fanIn-1)+1)
+		// Merging k files removes k-1; take no more than needed.
+		k := min(s.fanIn, len(s.files)-s.fanIn+1)
 		if err := s.mergeFiles(s.files[:k]); err != nil {
 			return err
 		}
 	}
-	s.sortChunk()
-	m, err := s.openMerge(s.files, true)
+	m, err := s.openMerge(s.files, s.sortChunk())
 	if err != nil {
 		return err
 	}
@@ -191,8 +224,7 @@ func (s *extSorter[T]) emit(ctx context.Context, fn func(*T) error) error {
 		if err := stopped(ctx); err != nil {
 			return err
 		}
-		top := m.srcs[0]
-		if err := fn(&top.cur); err != nil {
+		if err := fn(&m.srcs[0].cur); err != nil {
 			return err
 		}
 		if err := m.advance(); err != nil {
@@ -204,7 +236,7 @@ func (s *extSorter[T]) emit(ctx context.Context, fn func(*T) error) error {
 
 // mergeFiles merges group into one new spill file that replaces them.
 func (s *extSorter[T]) mergeFiles(group []string) error {
-	m, err := s.openMerge(group, false)
+	m, err := s.openMerge(group, nil)
 	if err != nil {
 		return err
 	}
@@ -235,8 +267,8 @@ func (s *extSorter[T]) mergeFiles(group []string) error {
 
 // cleanup removes the spill files; the sorter must not be used afterwards.
 func (s *extSorter[T]) cleanup() error {
-	clear(s.chunk)
-	s.chunk, s.order, s.files = nil, nil, nil
+	s.chunk = blocks[T]{}
+	s.order, s.files = nil, nil
 	if s.dir == "" {
 		return nil
 	}
@@ -262,7 +294,7 @@ func writeSpillRecord[T any](w *spillWriter, codec *sortCodec[T], r *T, scratch 
 	return nil
 }
 
-// mergeSource is one sorted input of a merge: a spill file or the in-memory chunk.
+// mergeSource is one sorted input of a merge: a spill file or a run of the chunk.
 type mergeSource[T any] struct {
 	cur T
 	// file input
@@ -270,7 +302,7 @@ type mergeSource[T any] struct {
 	r   *bufio.Reader
 	buf []byte
 	// memory input
-	chunk []T
+	chunk *blocks[T]
 	order []int32
 	pos   int
 }
@@ -280,7 +312,7 @@ func (src *mergeSource[T]) next(codec *sortCodec[T]) (bool, error) {
 		if src.pos == len(src.order) {
 			return false, nil
 		}
-		src.cur = src.chunk[src.order[src.pos]]
+		src.cur = *src.chunk.at(src.order[src.pos])
 		src.pos++
 		return true, nil
 	}
@@ -324,7 +356,8 @@ func (m *merger[T]) Pop() any {
 	return x
 }
 
-func (s *extSorter[T]) openMerge(paths []string, withChunk bool) (*merger[T], error) {
+// openMerge merges the files at paths and the given in-memory runs.
+func (s *extSorter[T]) openMerge(paths []string, runs []*mergeSource[T]) (*merger[T], error) {
 	m := &merger[T]{codec: s.codec}
 	add := func(src *mergeSource[T]) error {
 		ok, err := src.next(s.codec)
@@ -346,8 +379,8 @@ func (s *extSorter[T]) openMerge(paths []string, withChunk bool) (*merger[T], er
 			return nil, err
 		}
 	}
-	if withChunk {
-		if err := add(&mergeSource[T]{chunk: s.chunk, order: s.order}); err != nil {
+	for _, run := range runs {
+		if err := add(run); err != nil {
 			m.close()
 			return nil, err
 		}
