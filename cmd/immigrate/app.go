@@ -46,6 +46,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:   onUsageError,
 		HideVersion:    true,
 		Commands: []*cli.Command{
+			validateCommand(),
+			generateCommand(),
+			runCommand(),
 			sandboxCommand(),
 			usersigCommand(),
 		},

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/immigrate/immigrate/load"
+)
+
+// progressView draws the engine's counters on stderr (style.md habit 11): on a
+// terminal one bar per started phase, redrawn in place on a ticker; otherwise a
+// plain log line per running phase every few seconds. The engine only updates
+// atomic counters; it never writes to the terminal, so nothing breaks the bars.
+type progressView struct {
+	w        io.Writer
+	tty      bool
+	p        *load.Progress
+	bars     map[load.Phase]*progressbar.ProgressBar
+	drawn    int // lines drawn by the last terminal frame
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func startProgress(w io.Writer, p *load.Progress) *progressView {
+	v := &progressView{w: w, tty: isTerminal(w), p: p, bars: map[load.Phase]*progressbar.ProgressBar{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	interval := 5 * time.Second
+	if v.tty {
+		interval = 200 * time.Millisecond
+	}
+	go func() {
+		defer close(v.done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-v.stop:
+				v.frame(true)
+				return
+			case <-t.C:
+				v.frame(false)
+			}
+		}
+	}()
+	return v
+}
+
+// Stop draws a last frame and returns once the drawing goroutine ended.
+func (v *progressView) Stop() {
+	v.stopOnce.Do(func() { close(v.stop) })
+	<-v.done
+}
+
+func (v *progressView) frame(final bool) {
+	snap := v.p.Snapshot()
+	if !v.tty {
+		if final {
+			return // the summary table follows
+		}
+		for _, ph := range snap {
+			if ph.State == load.PhaseRunning {
+				fmt.Fprintln(v.w, progressLine(ph, time.Now()))
+			}
+		}
+		return
+	}
+	var b strings.Builder
+	if v.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
+	}
+	lines := 0
+	for _, ph := range snap {
+		if ph.State == load.PhasePending {
+			continue
+		}
+		bar := v.bar(ph)
+		bar.Set64(ph.Done())
+		b.WriteString("\x1b[2K")
+		b.WriteString(bar.String())
+		b.WriteString("\n")
+		lines++
+	}
+	v.drawn = lines
+	io.WriteString(v.w, b.String())
+}
+
+func (v *progressView) bar(ph load.PhaseStats) *progressbar.ProgressBar {
+	bar, ok := v.bars[ph.Phase]
+	max := ph.Total
+	if max <= 0 {
+		max = -1 // unknown: a spinner
+	}
+	if !ok {
+		bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(io.Discard),
+			progressbar.OptionSetDescription(fmt.Sprintf("%-16s", ph.Phase)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("rec"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(28),
+			progressbar.OptionThrottle(0),
+		)
+		v.bars[ph.Phase] = bar
+	}
+	return bar
+}
+
+// progressLine is the plain-text progress of one phase: done/total, rate, ETA.
+func progressLine(ph load.PhaseStats, now time.Time) string {
+	done := ph.Done()
+	s := fmt.Sprintf("%-16s %d", ph.Phase, done)
+	if ph.Total > 0 {
+		s += fmt.Sprintf("/%d (%.1f%%)", ph.Total, 100*float64(done)/float64(ph.Total))
+	}
+	if el := now.Sub(ph.Started).Seconds(); !ph.Started.IsZero() && el > 0 {
+		rate := float64(done) / el
+		s += fmt.Sprintf("  %.1f rec/s", rate)
+		if ph.Total > done && rate > 0 {
+			eta := time.Duration(float64(ph.Total-done) / rate * float64(time.Second)).Round(time.Second)
+			s += fmt.Sprintf("  ETA %s", eta)
+		}
+	}
+	if ph.Rejected > 0 {
+		s += fmt.Sprintf("  rejected %d", ph.Rejected)
+	}
+	return s
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/sandbox"
+)
+
+// target is the TIM application a run imports into: a client, and for
+// `sandbox: embedded` the in-process emulator behind it.
+type target struct {
+	client  *tencentim.Client
+	sandbox *sandbox.Server // nil unless embedded
+	close   func() error
+}
+
+// openTarget builds the client of the mapping's target. For the embedded sandbox
+// it starts the emulator on a loopback port first, with a secret key made up for
+// this run when the mapping gives none.
+func openTarget(f *mappings.File) (*target, error) {
+	cfg := f.ClientConfig()
+	if f.Target.Sandbox != mappings.SandboxEmbedded {
+		c, err := tencentim.NewClient(cfg)
+		if err != nil {
+			return nil, usagef("target: %v", err)
+		}
+		return &target{client: c, close: func() error { return nil }}, nil
+	}
+	if cfg.SecretKey.IsZero() {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		cfg.SecretKey = tencentim.NewSecret(hex.EncodeToString(b[:]))
+	}
+	srv, err := sandbox.New(sandbox.Config{
+		SDKAppID:     cfg.SDKAppID,
+		SecretKey:    cfg.SecretKey,
+		Admins:       []string{cfg.Admin},
+		AccountLimit: f.Target.AccountLimit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded sandbox: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("embedded sandbox: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	cfg.Endpoint = "http://" + ln.Addr().String()
+	cfg.Region = ""
+	c, err := tencentim.NewClient(cfg)
+	if err != nil {
+		hs.Close()
+		return nil, fmt.Errorf("embedded sandbox: %w", err)
+	}
+	return &target{client: c, sandbox: srv, close: func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}}, nil
+}

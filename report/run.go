@@ -1,0 +1,164 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/immigrate/immigrate/load"
+)
+
+// RunReport is what `immigrate run` reports: the validate counts, the engine's
+// outcome per phase and per API, and calls/s over time.
+type RunReport struct {
+	Started  time.Time                 `json:"started"`
+	Elapsed  time.Duration             `json:"elapsed_ns"`
+	Entities []load.EntityCounts       `json:"validate"`
+	Phases   []*load.PhaseStats        `json:"phases"`
+	APIs     map[string]*load.APIStats `json:"apis"`
+	Timeline []load.Sample             `json:"timeline"`
+	Achieved map[string]float64        `json:"achieved_calls_per_second"`
+}
+
+// NewRunReport gathers a run's results.
+func NewRunReport(res *load.ValidateResult, sum *load.Summary, started time.Time) *RunReport {
+	rr := &RunReport{Started: started, Elapsed: sum.Elapsed, Entities: res.Entities, APIs: sum.APIs,
+		Timeline: sum.Timeline, Achieved: map[string]float64{}}
+	for _, ph := range load.Phases() {
+		if st, ok := sum.Phases[ph]; ok {
+			rr.Phases = append(rr.Phases, st)
+		}
+	}
+	for name, a := range sum.APIs {
+		rr.Achieved[name] = a.AchievedRate()
+	}
+	return rr
+}
+
+// WriteJSON writes the report for programs.
+func (rr *RunReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rr)
+}
+
+func (rr *RunReport) apiNames() []string {
+	names := make([]string, 0, len(rr.APIs))
+	for n := range rr.APIs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// WriteMarkdown writes the report for people.
+func (rr *RunReport) WriteMarkdown(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# immigrate run report\n\nStarted %s, took %s.\n\n", rr.Started.UTC().Format(time.RFC3339), rr.Elapsed.Round(time.Millisecond))
+	b.WriteString("## Phases\n\n| phase | offered | imported | already present | rejected | calls | retries | rate-limited |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, p := range rr.Phases {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d |\n", p.Phase, p.Read, p.Imported, p.Present, p.Rejected, p.Calls, p.Retries, p.RateLimited)
+	}
+	b.WriteString("\n## APIs\n\n| API | calls | configured rate/s | achieved rate/s | share | retries | rate-limited | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, n := range rr.apiNames() {
+		a := rr.APIs[n]
+		share := "-"
+		if a.Rate > 0 && rr.Achieved[n] > 0 {
+			share = fmt.Sprintf("%.0f %%", 100*rr.Achieved[n]/a.Rate)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %s | %d | %d | %d |\n", n, a.Calls, a.Rate, rr.Achieved[n], share, a.Retries, a.RateLimited, a.Failed)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// chartSeries is one API's line in the HTML chart.
+type chartSeries struct {
+	Name   string
+	Color  string
+	Points string // SVG polyline points
+}
+
+var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
+
+// WriteHTML writes a page with the phases table and a chart of calls/s per API
+// (and failed calls/s) over time, as inline SVG: no scripts, nothing downloaded.
+func (rr *RunReport) WriteHTML(w io.Writer) error {
+	const width, height = 800.0, 260.0
+	var maxRate, maxT float64
+	for _, s := range rr.Timeline {
+		sec := s.Width.Seconds()
+		if sec <= 0 {
+			continue
+		}
+		if t := (s.Offset + s.Width).Seconds(); t > maxT {
+			maxT = t
+		}
+		for _, n := range s.Calls {
+			maxRate = max(maxRate, float64(n)/sec)
+		}
+	}
+	if maxRate == 0 {
+		maxRate = 1
+	}
+	if maxT == 0 {
+		maxT = 1
+	}
+	var series []chartSeries
+	point := func(s load.Sample, n int64) string {
+		x := (s.Offset + s.Width/2).Seconds() / maxT * width
+		y := height - float64(n)/s.Width.Seconds()/maxRate*height
+		return fmt.Sprintf("%.1f,%.1f ", x, y)
+	}
+	names := rr.apiNames()
+	for i, n := range names {
+		var calls, errs bytes.Buffer
+		hasErr := false
+		for _, s := range rr.Timeline {
+			if s.Width <= 0 {
+				continue
+			}
+			calls.WriteString(point(s, s.Calls[n]))
+			errs.WriteString(point(s, s.Errors[n]))
+			hasErr = hasErr || s.Errors[n] > 0
+		}
+		c := palette[i%len(palette)]
+		series = append(series, chartSeries{Name: n + " calls/s", Color: c, Points: calls.String()})
+		if hasErr {
+			series = append(series, chartSeries{Name: n + " failed/s", Color: c + "88", Points: errs.String()})
+		}
+	}
+	var md bytes.Buffer
+	if err := rr.WriteMarkdown(&md); err != nil {
+		return err
+	}
+	return runHTML.Execute(w, map[string]any{
+		"W": width, "H": height, "MaxRate": fmt.Sprintf("%.0f", maxRate), "MaxT": fmt.Sprintf("%.0f s", maxT),
+		"Series": series, "Phases": rr.Phases, "Started": rr.Started.UTC().Format(time.RFC3339),
+		"Elapsed": rr.Elapsed.Round(time.Millisecond).String(),
+	})
+}
+
+var runHTML = template.Must(template.New("run").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>immigrate run report</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th:first-child,td:first-child{text-align:left}</style>
+</head><body>
+<h1>immigrate run report</h1>
+<p>Started {{.Started}}, took {{.Elapsed}}.</p>
+<h2>Calls per second by API</h2>
+<svg width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" style="border:1px solid #ccc;overflow:visible">
+<text x="4" y="12" font-size="11">{{.MaxRate}} calls/s</text>
+<text x="{{.W}}" y="{{.H}}" dy="14" font-size="11" text-anchor="end">{{.MaxT}}</text>
+{{range .Series}}<polyline fill="none" stroke="{{.Color}}" stroke-width="1.5" points="{{.Points}}"><title>{{.Name}}</title></polyline>
+{{end}}</svg>
+<ul>{{range .Series}}<li><span style="color:{{.Color}}">&#9632;</span> {{.Name}}</li>{{end}}</ul>
+<h2>Phases</h2>
+<table><tr><th>phase</th><th>offered</th><th>imported</th><th>already present</th><th>rejected</th><th>calls</th><th>retries</th><th>rate-limited</th></tr>
+{{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Read}}</td><td>{{.Imported}}</td><td>{{.Present}}</td><td>{{.Rejected}}</td><td>{{.Calls}}</td><td>{{.Retries}}</td><td>{{.RateLimited}}</td></tr>
+{{end}}</table>
+</body></html>
+`))
