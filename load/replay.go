@@ -20,11 +20,11 @@ import (
 // passes its decisions depend on: DirectMessages runs concurrently with the group
 // phases and shares nothing with them.
 type ReplaySource struct {
-	open      func(ctx context.Context) (extract.Reader, error)
-	cfg       transform.Config
-	groups    []transform.GroupFinal
-	groupOK   map[string]bool // target GroupId → importable
-	implied   []string
+	open    func(ctx context.Context) (extract.Reader, error)
+	cfg     transform.Config
+	groups  []transform.GroupFinal
+	groupOK map[string]bool // target GroupId → importable
+	implied []string
 
 	// members is the transformer of the Members pass, kept for GroupMessages,
 	// which the engine calls right after it (Source contract).
@@ -78,7 +78,9 @@ func replayGroups(ctx context.Context, r extract.Reader, t *transform.Transforme
 	return r.Groups(ctx, func(g extract.Group) error { t.Group(g); return nil })
 }
 
-func item(o extract.Origin, legacyID string) Item { return Item{Origin: o.String(), LegacyID: legacyID} }
+func item(o extract.Origin, legacyID string) Item {
+	return Item{Origin: o.String(), LegacyID: legacyID}
+}
 
 // Accounts yields every accepted user, then the implied accounts (design §3
 // phase 1: every user any other record references).
