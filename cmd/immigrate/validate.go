@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/report"
+)
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "validate",
+		Usage: "dry run: read, map and check everything; say what would be imported, repaired or rejected",
+		Description: "Reads every record of the mapping's source, maps it to TIM payloads and checks it against\n" +
+			"every documented rule of the target, without contacting it. Writes report.md, report.json and\n" +
+			"rejects.jsonl, and prints the report's summary. Exit code 0 when nothing would be rejected,\n" +
+			"3 when something would.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "the mapping file"},
+			&cli.StringFlag{Name: "out", Usage: "directory for the reports (default: the mapping's output)"},
+			&cli.StringFlag{Name: "now", Usage: "check as of this RFC 3339 time instead of the clock; the report is then reproducible"},
+		},
+		Action: runValidate,
+	}
+}
+
+func runValidate(c *cli.Context) error {
+	path := c.String("config")
+	if path == "" {
+		return usagef("validate: -c FILE is required")
+	}
+	f, err := mappings.Load(path)
+	if err != nil {
+		return usagef("validate: %v", err)
+	}
+	now, fixed := time.Now(), false
+	if s := c.String("now"); s != "" {
+		if now, err = time.Parse(time.RFC3339, s); err != nil {
+			return usagef("validate: --now %q: not an RFC 3339 time", s)
+		}
+		fixed = true
+	}
+	out := c.String("out")
+	if out == "" {
+		out = f.Output
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+
+	res, err := validateMapping(c, f, now, out)
+	if err != nil {
+		return err
+	}
+	meta := report.ValidateMeta{Mapping: path, Source: sourceKind(f), Now: now, Rejects: report.RejectsFileName}
+	if !fixed {
+		meta.GeneratedAt = time.Now()
+	}
+	if err := report.WriteValidateFiles(out, res, meta); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	w := c.App.Writer
+	if err := report.WriteValidateSummary(w, res, meta); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	fmt.Fprintf(w, "\nFull report: %s (and %s); rejects: %s\n", filepath.Join(out, report.ValidateMarkdownFile),
+		report.ValidateJSONFile, filepath.Join(out, report.RejectsFileName))
+	if res.Rejected() > 0 {
+		return errRejected
+	}
+	return nil
+}
+
+// validateMapping runs the dry run of f, writing rejects.jsonl into out.
+func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string) (res *load.ValidateResult, err error) {
+	tr, err := newTransformer(f, now)
+	if err != nil {
+		return nil, err
+	}
+	bad := &load.BadRows{}
+	r, err := openReader(c.Context, f, bad.Report)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := r.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("validate: close source: %w", cerr)
+		}
+	}()
+	rejects, err := report.CreateRejects(filepath.Join(out, report.RejectsFileName))
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	opt := validateOptions(f, now)
+	opt.Rejects, opt.BadRows = rejects, bad
+	res, err = load.Validate(c.Context, r, tr, opt)
+	if cerr := rejects.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	return res, nil
+}
