@@ -76,7 +76,7 @@ func (s *blocks[T]) reset() {
 
 // defaultMergeFanIn bounds the files merged at once, and so the read buffers held
 // during a merge; more spill files are first merged into larger ones.
-const defaultMergeFanIn = 64
+const defaultMergeFanIn = 128
 
 const spillBufferSize = 64 << 10
 
@@ -142,7 +142,7 @@ func (s *extSorter[T]) spill() error {
 		return err
 	}
 	for m.Len() > 0 {
-		if err := writeSpillRecord(w, s.codec, &m.srcs[0].cur, &s.scratch); err != nil {
+		if err := writeSpillRecord(w, s.codec, m.srcs[0].cur, &s.scratch); err != nil {
 			w.abort()
 			return err
 		}
@@ -224,7 +224,7 @@ func (s *extSorter[T]) emit(ctx context.Context, fn func(*T) error) error {
 		if err := stopped(ctx); err != nil {
 			return err
 		}
-		if err := fn(&m.srcs[0].cur); err != nil {
+		if err := fn(m.srcs[0].cur); err != nil {
 			return err
 		}
 		if err := m.advance(); err != nil {
@@ -246,7 +246,7 @@ func (s *extSorter[T]) mergeFiles(group []string) error {
 		return err
 	}
 	for m.Len() > 0 {
-		if err := writeSpillRecord(w, s.codec, &m.srcs[0].cur, &s.scratch); err != nil {
+		if err := writeSpillRecord(w, s.codec, m.srcs[0].cur, &s.scratch); err != nil {
 			w.abort()
 			return err
 		}
@@ -296,7 +296,8 @@ func writeSpillRecord[T any](w *spillWriter, codec *sortCodec[T], r *T, scratch 
 
 // mergeSource is one sorted input of a merge: a spill file or a run of the chunk.
 type mergeSource[T any] struct {
-	cur T
+	cur *T // the current record: in the chunk, or own for a file
+	own T
 	// file input
 	f   *os.File
 	r   *bufio.Reader
@@ -312,7 +313,7 @@ func (src *mergeSource[T]) next(codec *sortCodec[T]) (bool, error) {
 		if src.pos == len(src.order) {
 			return false, nil
 		}
-		src.cur = *src.chunk.at(src.order[src.pos])
+		src.cur = src.chunk.at(src.order[src.pos])
 		src.pos++
 		return true, nil
 	}
@@ -332,7 +333,8 @@ func (src *mergeSource[T]) next(codec *sortCodec[T]) (bool, error) {
 	}
 	// One allocation per record: every string field is a slice of s.
 	d := spillDecoder{s: string(src.buf)}
-	codec.decode(&d, &src.cur)
+	codec.decode(&d, &src.own)
+	src.cur = &src.own
 	if d.bad {
 		return false, errors.New("sort: corrupt spill file")
 	}
@@ -347,7 +349,7 @@ type merger[T any] struct {
 }
 
 func (m *merger[T]) Len() int           { return len(m.srcs) }
-func (m *merger[T]) Less(i, j int) bool { return m.codec.less(&m.srcs[i].cur, &m.srcs[j].cur) < 0 }
+func (m *merger[T]) Less(i, j int) bool { return m.codec.less(m.srcs[i].cur, m.srcs[j].cur) < 0 }
 func (m *merger[T]) Swap(i, j int)      { m.srcs[i], m.srcs[j] = m.srcs[j], m.srcs[i] }
 func (m *merger[T]) Push(x any)         { m.srcs = append(m.srcs, x.(*mergeSource[T])) }
 func (m *merger[T]) Pop() any {
