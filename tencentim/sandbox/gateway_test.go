@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -456,4 +457,159 @@ func FuzzImportMsg(f *testing.F) {
 			t.Fatalf("body %q: handler panicked", body)
 		}
 	})
+}
+
+// The gateway caches verified UserSigs (verifySig): the answers must be exactly
+// those of an uncached VerifyUserSig, whatever was cached before, and the cache
+// must stay bounded.
+func TestUserSigCache(t *testing.T) {
+	sig := func(t *testing.T, key, id string, at time.Time, ttl time.Duration) string {
+		t.Helper()
+		s, err := tencentim.GenUserSig(testSDKAppID, tencentim.NewSecret(key), id, at, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	call := func(t *testing.T, e *testEnv, id, usersig string) int {
+		t.Helper()
+		u := e.urlWith(t, tencentim.CmdAccountCheck, func(q url.Values) {
+			q.Set("identifier", id)
+			q.Set("usersig", usersig)
+		})
+		return e.postEnvelope(t, http.MethodPost, u, []byte(`{"CheckItem":[]}`)).ErrorCode
+	}
+
+	t.Run("hit answers as a fresh verification until the server clock passes expiry", func(t *testing.T) {
+		e := newTestEnv(t)
+		s := sig(t, testKey, testAdmin, e.clock.Now(), time.Hour)
+		for i := range 3 {
+			if got := call(t, e, testAdmin, s); got != 0 {
+				t.Fatalf("call %d: ErrorCode %d, want 0", i, got)
+			}
+		}
+		if n := e.srv.sigs.len(); n != 1 {
+			t.Fatalf("cache holds %d signatures after three calls with one, want 1", n)
+		}
+		// VerifyUserSig accepts up to and including TLS.time+TLS.expire.
+		e.clock.Advance(time.Hour)
+		if got := call(t, e, testAdmin, s); got != 0 {
+			t.Fatalf("at the expiry second: ErrorCode %d, want 0", got)
+		}
+		e.clock.Advance(time.Second)
+		for i := range 2 {
+			if got := call(t, e, testAdmin, s); got != codeSigExpired {
+				t.Fatalf("after expiry, call %d: ErrorCode %d, want %d", i, got, codeSigExpired)
+			}
+		}
+		if n := e.srv.sigs.len(); n != 0 {
+			t.Fatalf("expired signature still cached (%d entries)", n)
+		}
+	})
+
+	t.Run("failures are not cached", func(t *testing.T) {
+		e := newTestEnv(t)
+		now := e.clock.Now()
+		tests := []struct {
+			name    string
+			id      string
+			usersig string
+			want    int
+		}{
+			{"other key", testAdmin, sig(t, "another-key", testAdmin, now, time.Hour), codeSigMismatch},
+			{"other identifier", testAdmin, sig(t, testKey, "someone", now, time.Hour), codeSigIdentifier},
+			{"expired", testAdmin, sig(t, testKey, testAdmin, now.Add(-2*time.Hour), time.Hour), codeSigExpired},
+			{"garbage", testAdmin, "not-a-usersig", codeSigMalformed},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				for i := range 2 {
+					if got := call(t, e, tc.id, tc.usersig); got != tc.want {
+						t.Fatalf("call %d: ErrorCode %d, want %d", i, got, tc.want)
+					}
+				}
+			})
+		}
+		if n := e.srv.sigs.len(); n != 0 {
+			t.Fatalf("cache holds %d entries after failed verifications only", n)
+		}
+	})
+
+	t.Run("a signature cached for one admin does not authenticate another", func(t *testing.T) {
+		e := newTestEnv(t, func(c *Config) { c.Admins = []string{testAdmin, "admin2"} })
+		s := sig(t, testKey, testAdmin, e.clock.Now(), time.Hour)
+		if got := call(t, e, testAdmin, s); got != 0 {
+			t.Fatalf("own identifier: ErrorCode %d, want 0", got)
+		}
+		if got := call(t, e, "admin2", s); got != codeSigIdentifier {
+			t.Fatalf("other admin with the cached signature: ErrorCode %d, want %d", got, codeSigIdentifier)
+		}
+	})
+
+	t.Run("bounded", func(t *testing.T) {
+		e := newTestEnv(t)
+		start := e.clock.Now()
+		var last string
+		for i := range sigCacheMax + 20 {
+			// Signing times one second apart make every signature distinct.
+			last = sig(t, testKey, testAdmin, start.Add(-time.Duration(i)*time.Second), time.Hour)
+			if got := call(t, e, testAdmin, last); got != 0 {
+				t.Fatalf("signature %d: ErrorCode %d, want 0", i, got)
+			}
+		}
+		if n := e.srv.sigs.len(); n > sigCacheMax {
+			t.Fatalf("cache holds %d entries, bound %d", n, sigCacheMax)
+		}
+		if _, ok := e.srv.sigs.lookup(testAdmin, last); !ok {
+			t.Fatal("the signature just verified is not cached")
+		}
+	})
+
+	t.Run("concurrent callers", func(t *testing.T) {
+		e := newTestEnv(t)
+		sigs := make([]string, 8)
+		for i := range sigs {
+			sigs[i] = sig(t, testKey, testAdmin, e.clock.Now().Add(-time.Duration(i)*time.Second), time.Hour)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for g := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20 {
+					s := sigs[(g+i)%len(sigs)]
+					if err := e.srv.verifySig(testAdmin, s, e.clock.Now()); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("verifySig: %v", err)
+		}
+		if n := e.srv.sigs.len(); n != len(sigs) {
+			t.Errorf("cache holds %d entries, want %d", n, len(sigs))
+		}
+	})
+}
+
+// BenchmarkAuthenticate measures the gateway's query and UserSig check with the
+// client's one cached admin UserSig, the case of every call of a migration.
+func BenchmarkAuthenticate(b *testing.B) {
+	e := newTestEnvTB(b)
+	u, err := url.Parse(e.client.URL(tencentim.CmdAccountCheck))
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := u.RawQuery
+	b.ReportAllocs()
+	for b.Loop() {
+		if aerr := e.srv.authenticate(raw); aerr != nil {
+			b.Fatalf("authenticate: %d %s", aerr.Code, aerr.Info)
+		}
+	}
 }

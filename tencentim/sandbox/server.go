@@ -72,6 +72,7 @@ type Server struct {
 	routes map[tencentim.Command]handler
 	limits *rateLimiter
 	faults *faultInjector
+	sigs   sigCache // verified UserSigs (gateway.go)
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
