@@ -64,9 +64,10 @@ type EntitySource struct {
 	// Time is the timestamp format of the entity's time column; empty means
 	// DefaultTimeFormat.
 	Time TimeFormat
-	// Sorted (CSV) declares that the file is already in the entity's stream order
-	// (see Reader), so the on-disk sort is skipped. The reader trusts it and does not
-	// check it.
+	// Sorted (CSV) declares that the file of members or messages is already in the
+	// entity's stream order (see Reader), so the on-disk sort is skipped. The reader
+	// checks it as it streams and fails with ErrUnsorted at the first record out of
+	// order.
 	Sorted bool
 }
 
@@ -138,6 +139,9 @@ type Options struct {
 
 // ErrConfig is wrapped by every configuration error a constructor returns.
 var ErrConfig = errors.New("extract: invalid configuration")
+
+// ErrClosed is returned by reads that start after Close.
+var ErrClosed = errors.New("extract: reader is closed")
 
 // validateSources checks what both readers need of the entity sources; needFile
 // says whether each must name a File (CSV) or a Query (PostgreSQL).

@@ -194,6 +194,12 @@ type csvScan struct {
 }
 
 func (r *CSVReader) scan(e Entity) (*csvScan, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
 	src, ok := r.sources[e]
 	if !ok {
 		return nil, nil
@@ -361,7 +367,7 @@ func (r *CSVReader) newSortDir() (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return "", errors.New("extract: reader is closed")
+		return "", ErrClosed
 	}
 	dir, err := os.MkdirTemp(r.cfg.TempDir, "immigrate-extract-sort-")
 	if err != nil {
@@ -410,8 +416,8 @@ func (r *CSVReader) Friends(ctx context.Context, fn func(Friend) error) error {
 	return readCSV(ctx, r, Friends, (*decoder).friend, fn)
 }
 
-// Close removes the spill files of sorts still in progress and makes later sorts
-// fail. Reads that need no sort keep working.
+// Close removes the spill files of sorts still in progress; those reads then fail.
+// Reads that start after Close fail with ErrClosed.
 func (r *CSVReader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -2,4 +2,10 @@
 // messages and one-to-one messages — from CSV exports or a PostgreSQL database and
 // streams it as legacy records, each carrying its origin. Messages come out per stream
 // (one group or one conversation) in (time, legacy id) order, with bounded memory.
+//
+// Reader is the contract; CSVReader (with an on-disk merge sort for unsorted files)
+// and PostgresReader (keyset pages over the user's query) implement it, and
+// extracttest.Run is the suite both pass. Records that cannot be read are reported as
+// BadRows and skipped; business rules are transform's job. extract imports nothing
+// else of immigrate.
 package extract

@@ -70,7 +70,7 @@ func (r *PostgresReader) conn(ctx context.Context) (*pgx.Conn, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return nil, errReaderClosed
+		return nil, ErrClosed
 	}
 	if n := len(r.idle); n > 0 {
 		c := r.idle[n-1]
@@ -140,10 +140,8 @@ func NewPostgresReader(ctx context.Context, cfg PostgresConfig, opt Options) (*P
 	return r, nil
 }
 
-var errReaderClosed = errors.New("extract: reader is closed")
-
 // Close closes the idle connections; reads in progress close theirs when they end.
-// Later reads fail.
+// Reads that start after Close fail with ErrClosed.
 func (r *PostgresReader) Close() error {
 	r.mu.Lock()
 	idle := r.idle

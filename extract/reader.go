@@ -26,11 +26,12 @@ import "context"
 // ids) compare bytewise; times compare at full precision; a legacy message id compares
 // shortlex — by length, then bytewise — which is numeric order for integer ids.
 //
-//   - Members: by group_id, then joined_at, then user_id.
+//   - Members: by group_id, then joined_at (an empty one first), then user_id.
 //   - GroupMessages: by group_id, then sent_at, then id. One group is one stream.
 //   - DirectMessages: by conversation (ConversationKey(sender, recipient)), then
 //     sent_at, then id. One conversation is one stream.
-//   - Users, Groups, Friends: CSV gives file order; PostgreSQL gives key order.
+//   - Users, Groups, Friends: CSV gives file order; PostgreSQL gives key order
+//     (id, or user_id then friend_id, bytewise).
 //
 // A stream ends where its key changes: the caller sees a new group_id or a new
 // ConversationKey on the next record, or the method returns. Every stream's records
@@ -38,7 +39,8 @@ import "context"
 //
 // Memory stays bounded whatever the source size: a Reader never holds an entity
 // whole. Close releases its resources (spill files, connections) and must be called
-// once the Reader is no longer needed.
+// once the Reader is no longer needed; reads that start after it fail with
+// ErrClosed.
 type Reader interface {
 	Users(ctx context.Context, fn func(User) error) error
 	Groups(ctx context.Context, fn func(Group) error) error

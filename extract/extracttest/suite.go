@@ -18,8 +18,8 @@ import (
 // closes it. open is called more than once.
 //
 // The suite asserts every record of Legacy() and its order, the BadRows with their
-// rules and origins, re-reading, concurrent reads, errors from fn, cancellation and
-// absent entities. Origins are checked in the form of the implementation: file:line
+// rules and origins, re-reading, concurrent reads, errors from fn, cancellation,
+// reads after Close and absent entities. Origins are checked in the form of the implementation: file:line
 // as WriteCSV lays the files out, or entity[key] as for PostgresEntities.
 func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 	ds := Legacy()
@@ -130,6 +130,20 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 			err = m.read(ctx, func() error { calls++; return nil })
 			if !errors.Is(err, context.Canceled) || calls != 0 {
 				t.Errorf("%s: cancelled before: err = %v after %d records, want context.Canceled after 0", m.entity, err, calls)
+			}
+		}
+		takeBad()
+	})
+
+	t.Run("reads after Close fail", func(t *testing.T) {
+		r2 := open(t, ds)
+		if err := r2.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		for _, m := range methods(r2) {
+			calls := 0
+			if err := m.read(context.Background(), func() error { calls++; return nil }); !errors.Is(err, extract.ErrClosed) || calls != 0 {
+				t.Errorf("%s: err = %v after %d records, want ErrClosed after 0", m.entity, err, calls)
 			}
 		}
 		takeBad()
