@@ -146,15 +146,28 @@ func LoadPostgres(ctx context.Context, cfg Config, opt PostgresOptions) (Summary
 	return sum, nil
 }
 
-// indexes serve the readers' keyset pagination (stream key, time, id); created
-// after the load, which is faster than maintaining them during COPY.
+// indexes let PostgreSQL serve each page of the reader's keyset pagination from an
+// index instead of sorting the whole query per page. The reader wraps the mapping's
+// query and orders by NULL-safe, collation-"C" expressions of its output columns
+// (extract.PostgresReader); an expression index on exactly those expressions of the
+// base columns matches once PostgreSQL flattens the subqueries, so a page costs its
+// own rows (about 25 ms for 10,000 messages instead of 0.4-0.8 s at 100,000). A
+// user's database wants the same indexes on its own tables. They are created after
+// the load, which is faster than maintaining them during COPY.
 var indexes = []string{
-	`CREATE INDEX ON users (id COLLATE "C")`,
-	`CREATE INDEX ON chat_groups (id COLLATE "C")`,
-	`CREATE INDEX ON group_members (group_id COLLATE "C", joined_at, user_id COLLATE "C")`,
-	`CREATE INDEX ON messages (group_id COLLATE "C", created_at, id) WHERE group_id IS NOT NULL`,
-	`CREATE INDEX ON messages (LEAST(sender_id, recipient_id) COLLATE "C", GREATEST(sender_id, recipient_id) COLLATE "C", created_at, id) WHERE recipient_id IS NOT NULL`,
+	`CREATE INDEX ON users ((COALESCE(id::text, '') COLLATE "C"))`,
+	`CREATE INDEX ON chat_groups ((COALESCE(id::text, '') COLLATE "C"))`,
+	`CREATE INDEX ON group_members ((COALESCE(group_id::text, '') COLLATE "C"),
+		(COALESCE(joined_at, '-infinity'::timestamptz)), (COALESCE(user_id::text, '') COLLATE "C"))`,
+	`CREATE INDEX ON messages ((COALESCE(group_id::text, '') COLLATE "C"), (COALESCE(created_at, '-infinity'::timestamptz)),
+		(octet_length(COALESCE(id::text::text, ''))), (COALESCE(id::text::text, '') COLLATE "C")) WHERE group_id IS NOT NULL`,
+	`CREATE INDEX ON messages (
+		(LEAST(COALESCE(sender_id::text, '') COLLATE "C", COALESCE(recipient_id::text, '') COLLATE "C")),
+		(GREATEST(COALESCE(sender_id::text, '') COLLATE "C", COALESCE(recipient_id::text, '') COLLATE "C")),
+		(COALESCE(created_at, '-infinity'::timestamptz)),
+		(octet_length(COALESCE(id::text::text, ''))), (COALESCE(id::text::text, '') COLLATE "C")) WHERE recipient_id IS NOT NULL`,
 	`CREATE INDEX ON attachments (message_id)`,
+	`CREATE INDEX ON friendships ((COALESCE(user_id::text, '') COLLATE "C"), (COALESCE(friend_id::text, '') COLLATE "C"))`,
 	`ANALYZE`,
 }
 
