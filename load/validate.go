@@ -389,7 +389,9 @@ func (v *validator) user(u extract.User) error {
 		if res.Account.Nick != "" || res.Account.FaceURL != "" {
 			v.profiles++
 		}
-		return v.payload(extract.Users, u.ID, res.Account)
+		if v.opt.Payloads != nil {
+			return v.payload(extract.Users, u.ID, res.Account)
+		}
 	}
 	return nil
 }
@@ -438,6 +440,9 @@ func (v *validator) member(m extract.Member) error {
 		// need set_unread_msg_num afterwards (spec §8.10, §11 item 6).
 		v.unread++
 	}
+	if v.opt.Payloads == nil {
+		return nil
+	}
 	return v.payload(extract.Members, id, MemberPayload{GroupID: res.GroupID, Member: res.Member})
 }
 
@@ -451,6 +456,10 @@ func (v *validator) groupMessage(m extract.Message) error {
 		return err
 	}
 	v.seen(extract.GroupMessages, m.SentAt)
+	if v.opt.Payloads == nil {
+		// Boxing the payload into an interface would allocate for nothing.
+		return nil
+	}
 	return v.payload(extract.GroupMessages, m.ID, GroupMessagePayload{GroupID: res.GroupID, Msg: res.Msg})
 }
 
@@ -496,8 +505,10 @@ func (v *validator) finalGroups() error {
 		default:
 			c.Valid++
 		}
-		if err := v.payload(extract.Groups, f.LegacyID, f.Group); err != nil {
-			return err
+		if v.opt.Payloads != nil {
+			if err := v.payload(extract.Groups, f.LegacyID, f.Group); err != nil {
+				return err
+			}
 		}
 	}
 	v.repairedGroups = nil
@@ -520,6 +531,9 @@ func (v *validator) directMessage(m extract.Message) error {
 	}
 	v.conv.Messages++
 	v.seen(extract.DirectMessages, m.SentAt)
+	if v.opt.Payloads == nil {
+		return nil
+	}
 	return v.payload(extract.DirectMessages, m.ID, res.Msg)
 }
 
