@@ -20,6 +20,8 @@ type WriterConfig struct {
 	MaxBatch int
 	// MaxPending is how many records may wait while a flush is running before
 	// writers wait for it (backpressure, bounding memory); default 16 × MaxBatch.
+	// While flushes fail, writers do not wait: records pile up until a flush
+	// succeeds, and Err says why, for the caller to stop the run.
 	MaxPending int
 	// FlushTimeout bounds each background flush; default 30 s.
 	FlushTimeout time.Duration
@@ -165,13 +167,15 @@ func (w *Writer) Reject(r Reject) {
 func (w *Writer) add(f func(*buffer)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		w.err = fmt.Errorf("write after close: %w", ErrClosed)
-		return
-	}
 	for w.buf.n >= w.cfg.MaxPending && w.err == nil && !w.closed {
 		w.kickFlush()
 		w.cond.Wait()
+	}
+	if w.closed {
+		// Close may already have taken its final flush: the record would be
+		// left behind silently.
+		w.err = fmt.Errorf("write after close: %w", ErrClosed)
+		return
 	}
 	f(w.buf)
 	w.buf.n++
