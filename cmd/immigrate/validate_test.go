@@ -315,7 +315,7 @@ func TestValidateCancelled(t *testing.T) {
 
 // testPG returns the test server's URL and a fresh schema name dropped at the end;
 // it skips, or fails under IMMIGRATE_TEST_REQUIRE_PG=1, without a server (design §9).
-func testPG(t *testing.T) (url, schema string) {
+func testPG(t testing.TB) (url, schema string) {
 	t.Helper()
 	url = os.Getenv("IMMIGRATE_TEST_PG_URL")
 	if url == "" {
