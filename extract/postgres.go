@@ -25,16 +25,20 @@ import (
 // key (duplicates in the source), so they are neither lost nor repeated.
 //
 // The order key is the Reader order written in SQL (strings COLLATE "C", ids by
-// octet_length then bytes), e.g. for direct messages with a timestamptz sent_at:
+// octet_length then bytes). Each page is as fast as the server finds its first row:
+// with an expression index on exactly that key a page costs its own rows; without
+// one, every page scans and top-N sorts the whole query. For a large source that is
+// one table (or a copy of the query into one), create the index; for direct messages
+// with a timestamptz sent_at it is
 //
-//	LEAST(COALESCE(sender_id::text, '') COLLATE "C", COALESCE(recipient_id::text, '') COLLATE "C"),
-//	GREATEST(…), COALESCE(sent_at, '-infinity'), octet_length(COALESCE(id::text, '')),
-//	COALESCE(id::text, '') COLLATE "C"
+//	CREATE INDEX ON dm (
+//	  (LEAST(COALESCE(sender_id::text, '') COLLATE "C", COALESCE(recipient_id::text, '') COLLATE "C")),
+//	  (GREATEST(COALESCE(sender_id::text, '') COLLATE "C", COALESCE(recipient_id::text, '') COLLATE "C")),
+//	  (COALESCE(sent_at, '-infinity'::timestamptz)),
+//	  (octet_length(COALESCE(id::text, ''))),
+//	  (COALESCE(id::text, '') COLLATE "C"))
 //
-// Each page is as fast as the server can find its first row: with an expression index
-// on exactly that key (for a query that reads one table) a page costs its own rows;
-// without one, every page scans and top-N sorts the whole query. For large sources
-// create the index, or copy the query into a table that has it.
+// and for group messages the same over group_id, then the last three.
 //
 // Columns may be of any type; values are read as PostgreSQL prints them (the
 // session runs with TimeZone UTC and DateStyle ISO). Time columns: timestamptz and
@@ -45,9 +49,8 @@ import (
 // it in the query). A text time column that does not parse sorts first and is
 // reported as a BadRow.
 //
-// Each page is read whole (at most PageSize records), then its records are handed to
-// fn, so no statement stays open while fn works; BadRows of a page are reported
-// before its records.
+// Each page is read whole (at most PageSize+1 rows), then its records are handed to
+// fn, so no statement stays open while fn works.
 //
 // Methods may run concurrently: each read takes its own connection.
 type PostgresReader struct {
