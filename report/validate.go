@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ type validateJSON struct {
 // meta-data and the total of rejected records at the top.
 func WriteValidateJSON(w io.Writer, res *load.ValidateResult, meta ValidateMeta) error {
 	doc := validateJSON{Version: 1, Kind: "validate", Mapping: meta.Mapping, Source: meta.Source,
-		Rejected: res.Rejected(), Result: res}
+		Rejected: res.Rejected(), Result: withEmptyLists(res)}
 	if !meta.Now.IsZero() {
 		now := meta.Now.UTC()
 		doc.Now = &now
@@ -60,6 +61,32 @@ func WriteValidateJSON(w io.Writer, res *load.ValidateResult, meta ValidateMeta)
 	enc := newEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// withEmptyLists returns res with every nil list made empty, so that programs
+// reading report.json always find an array, never null.
+func withEmptyLists(res *load.ValidateResult) *load.ValidateResult {
+	c := *res
+	c.Entities = orEmpty(c.Entities)
+	c.Issues = slices.Clone(orEmpty(c.Issues))
+	for i := range c.Issues {
+		c.Issues[i].Examples = orEmpty(c.Issues[i].Examples)
+	}
+	c.Plan.Phases = orEmpty(c.Plan.Phases)
+	c.TimeRanges = orEmpty(c.TimeRanges)
+	c.LargestGroups = orEmpty(c.LargestGroups)
+	c.LargestGroupsByMembers = orEmpty(c.LargestGroupsByMembers)
+	c.LargestConversations = orEmpty(c.LargestConversations)
+	c.Warnings = orEmpty(c.Warnings)
+	c.Rewrites = orEmpty(c.Rewrites)
+	return &c
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // WriteValidateSummary writes the head of the Markdown report: what was validated,
