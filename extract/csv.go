@@ -312,7 +312,9 @@ func readCSVOrdered[T any](ctx context.Context, r *CSVReader, e Entity, codec *s
 	}
 	defer s.close()
 	if s.src.sorted {
-		var prev T
+		// Declared once: compare takes their addresses, which would otherwise move
+		// every record to the heap.
+		var prev, rec T
 		first := true
 		for {
 			v, o, _, err := s.next(ctx)
@@ -322,8 +324,8 @@ func readCSVOrdered[T any](ctx context.Context, r *CSVReader, e Entity, codec *s
 			if err != nil {
 				return err
 			}
-			rec, ok := decode(s.dec, v, o)
-			if !ok {
+			var ok bool
+			if rec, ok = decode(s.dec, v, o); !ok {
 				continue
 			}
 			if !first && codec.compare(&prev, &rec) > 0 {

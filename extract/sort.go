@@ -164,6 +164,7 @@ type spillWriter struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
+	hdr  [binary.MaxVarintLen64]byte // in the heap-allocated writer, so slicing it is free
 }
 
 func (s *extSorter[T]) createSpill() (*spillWriter, error) {
@@ -283,9 +284,8 @@ func (s *extSorter[T]) cleanup() error {
 func writeSpillRecord[T any](w *spillWriter, codec *sortCodec[T], r *T, scratch *[]byte) error {
 	buf := codec.encode((*scratch)[:0], r)
 	*scratch = buf
-	var hdr [binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(hdr[:], uint64(len(buf)))
-	if _, err := w.w.Write(hdr[:n]); err != nil {
+	n := binary.PutUvarint(w.hdr[:], uint64(len(buf)))
+	if _, err := w.w.Write(w.hdr[:n]); err != nil {
 		return fmt.Errorf("sort: write spill file: %w", err)
 	}
 	if _, err := w.w.Write(buf); err != nil {
@@ -302,6 +302,7 @@ type mergeSource[T any] struct {
 	f   *os.File
 	r   *bufio.Reader
 	buf []byte
+	dec spillDecoder // reused: a fresh one per record would escape to the heap
 	// memory input
 	chunk *blocks[T]
 	order []int32
@@ -331,11 +332,11 @@ func (src *mergeSource[T]) next(codec *sortCodec[T]) (bool, error) {
 	if _, err := io.ReadFull(src.r, src.buf); err != nil {
 		return false, fmt.Errorf("sort: read spill file: %w", err)
 	}
-	// One allocation per record: every string field is a slice of s.
-	d := spillDecoder{s: string(src.buf)}
-	codec.decode(&d, &src.own)
+	// One allocation per record: every string field is a slice of this string.
+	src.dec = spillDecoder{s: string(src.buf)}
+	codec.decode(&src.dec, &src.own)
 	src.cur = &src.own
-	if d.bad {
+	if src.dec.bad {
 		return false, errors.New("sort: corrupt spill file")
 	}
 	return true, nil
