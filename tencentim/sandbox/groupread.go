@@ -134,6 +134,7 @@ func handleGetGroupInfo(s *Server, c *call) (any, *apiError) {
 		return nil, err
 	}
 	resp := &tencentim.GetGroupInfoResponse{GroupInfo: make([]tencentim.GroupInfo, len(ids))}
+	budget := maxGroupResponseBytes
 	for i, id := range ids {
 		gr, err := s.groups.live(id)
 		if err != nil {
@@ -142,7 +143,12 @@ func handleGetGroupInfo(s *Server, c *call) (any, *apiError) {
 			resp.GroupInfo[i] = tencentim.GroupInfo{GroupID: id, ErrorCode: err.Code, ErrorInfo: err.Info}
 			continue
 		}
-		resp.GroupInfo[i] = s.groupInfo(gr, filter)
+		var over bool
+		if resp.GroupInfo[i], over = s.groupInfo(gr, filter, &budget); over {
+			// Fifty communities of 100,000 members would otherwise be rendered
+			// in full (hundreds of MB) only to be refused.
+			return nil, errf(codeGroupTooBig, "the response would exceed 1 MB")
+		}
 	}
 	if overResponseCap(resp) {
 		return nil, errf(codeGroupTooBig, "the response would exceed 1 MB")
@@ -150,8 +156,16 @@ func handleGetGroupInfo(s *Server, c *call) (any, *apiError) {
 	return resp, nil
 }
 
-func (s *Server) groupInfo(gr *group, f groupInfoFilter) tencentim.GroupInfo {
-	info := tencentim.GroupInfo{GroupID: gr.id}
+// memberEntryMinBytes is the shortest JSON a member entry can have,
+// {"Member_Account":""} and a separating comma, before the account itself.
+const memberEntryMinBytes = len(`{"Member_Account":""},`)
+
+// groupInfo renders one group. budget is what is left of the 1 MB response cap
+// (10018); each member entry takes at least memberEntryMinBytes plus its account
+// from it, and over is true as soon as it runs out: the answer is then certainly
+// over the cap, so the rest is not rendered and memory per request stays bounded.
+func (s *Server) groupInfo(gr *group, f groupInfoFilter, budget *int) (info tencentim.GroupInfo, over bool) {
+	info = tencentim.GroupInfo{GroupID: gr.id}
 	b := f.base
 	if b.has("Type") {
 		info.Type = gr.typ
@@ -208,10 +222,13 @@ func (s *Server) groupInfo(gr *group, f groupInfoFilter) tencentim.GroupInfo {
 	}
 	if !f.noMember {
 		for _, id := range gr.sortedMembers() {
+			if *budget -= memberEntryMinBytes + len(id); *budget < 0 {
+				return tencentim.GroupInfo{}, true
+			}
 			info.MemberList = append(info.MemberList, gr.memberInfo(id, gr.members[id], f.members))
 		}
 	}
-	return info
+	return info, false
 }
 
 // ---- get_group_member_info ----

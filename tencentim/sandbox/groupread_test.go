@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -433,5 +434,49 @@ func TestGroupReadResponseCap(t *testing.T) {
 				t.Errorf("code %d, want %d", code, tt.want)
 			}
 		})
+	}
+}
+
+// spec §12 (10018): an answer certainly over 1 MB is refused before it is built,
+// so one request cannot make the sandbox render fifty huge member lists in memory.
+func TestGetGroupInfoOverCapBoundedMemory(t *testing.T) {
+	e := newTestEnv(t)
+	// Twenty groups share one 50,000-member list (built directly: importing it
+	// through the API would take minutes). Rendered in full the answer is about
+	// 1,000,000 member entries, a few hundred MB before encoding.
+	const groups, members = 20, 50000
+	shared := make(map[string]*member, members)
+	for i := range members {
+		shared[fmt.Sprintf("user%07d", i)] = &member{role: tencentim.RoleMember, joinTime: 1}
+	}
+	ids := make([]string, groups)
+	for i := range ids {
+		gr := &group{id: fmt.Sprintf("big%02d", i), typ: tencentim.GroupCommunity, name: "G", createTime: 1, maxMembers: members}
+		e.srv.groups.add(gr)
+		gr.members = shared
+		ids[i] = gr.id
+	}
+	body, err := json.Marshal(map[string]any{"GroupIdList": ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := parseObject(body)
+	if !ok {
+		t.Fatal("request body does not parse")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	e.srv.mu.Lock()
+	_, aerr := handleGetGroupInfo(e.srv, &call{cmd: tencentim.CmdGetGroupInfo, raw: body, fields: f, now: e.clock.Now()})
+	e.srv.mu.Unlock()
+	runtime.ReadMemStats(&after)
+	if aerr == nil || aerr.Code != codeGroupTooBig {
+		t.Fatalf("error %v, want %d", aerr, codeGroupTooBig)
+	}
+	// The cap is 1 MB of JSON; rendering up to it costs a few MB of structs.
+	const limit = 64 << 20
+	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+		t.Errorf("one get_group_info allocated %d MB, want at most %d MB", got>>20, limit>>20)
 	}
 }
