@@ -222,17 +222,17 @@ func (s *csvScan) close() {
 	}
 }
 
-// next returns the next readable row and the total byte size of its fields, or
-// io.EOF. Rows that cannot be read are reported and skipped.
-func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, size int, err error) {
+// next returns the next readable row, or io.EOF. Rows that cannot be read are
+// reported and skipped.
+func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error) {
 	for {
 		if err := stopped(ctx); err != nil {
-			return nil, Origin{}, 0, err
+			return nil, Origin{}, err
 		}
 		rec, err := s.cr.Read()
 		if err != nil {
 			if err == io.EOF {
-				return nil, Origin{}, 0, io.EOF
+				return nil, Origin{}, io.EOF
 			}
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
@@ -243,7 +243,7 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, size int, 
 					"line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
 				continue
 			}
-			return nil, Origin{}, 0, fmt.Errorf("%s:%d: %w", s.src.name, s.line+1, err)
+			return nil, Origin{}, fmt.Errorf("%s:%d: %w", s.src.name, s.line+1, err)
 		}
 		line, _ := s.cr.FieldPos(0)
 		s.line = int64(line)
@@ -269,11 +269,7 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, size int, 
 		if !valid {
 			continue
 		}
-		size = 0
-		for _, v := range rec {
-			size += len(v)
-		}
-		return s.vals[:len(s.src.index)], o, size, nil
+		return s.vals[:len(s.src.index)], o, nil
 	}
 }
 
@@ -285,7 +281,7 @@ func readCSV[T any](ctx context.Context, r *CSVReader, e Entity, decode func(*de
 	}
 	defer s.close()
 	for {
-		v, o, _, err := s.next(ctx)
+		v, o, err := s.next(ctx)
 		if err == io.EOF {
 			return nil
 		}
@@ -317,7 +313,7 @@ func readCSVOrdered[T any](ctx context.Context, r *CSVReader, e Entity, codec *s
 		var prev, rec T
 		first := true
 		for {
-			v, o, _, err := s.next(ctx)
+			v, o, err := s.next(ctx)
 			if err == io.EOF {
 				return nil
 			}
@@ -344,19 +340,20 @@ func readCSVOrdered[T any](ctx context.Context, r *CSVReader, e Entity, codec *s
 		_ = sorter.cleanup()
 		r.forgetSortDir(dir)
 	}()
+	var rec T // declared once: add takes its address, which would move each record to the heap
 	for {
-		v, o, size, err := s.next(ctx)
+		v, o, err := s.next(ctx)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		rec, ok := decode(s.dec, v, o)
-		if !ok {
+		var ok bool
+		if rec, ok = decode(s.dec, v, o); !ok {
 			continue
 		}
-		if err := sorter.add(rec, size); err != nil {
+		if err := sorter.add(&rec); err != nil {
 			return fmt.Errorf("%s: %w", s.src.name, err)
 		}
 	}

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"context"
 	"encoding/binary"
@@ -13,65 +14,25 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-	"unsafe"
 )
 
 // This file holds the external merge sort that puts unsorted CSV members and messages
-// into stream order with bounded memory: records are gathered into chunks of at most
-// SortMemoryBytes, each chunk is sorted and spilled to a temporary file as
-// length-prefixed binary records, and the files are merged with a heap. Ties on the
-// stream order are broken by the source line, so the output is one total order
-// whatever the chunk size.
+// into stream order with bounded memory. Each record is encoded as an order key —
+// bytes that compare like the records, source line included as the tie-breaker, so
+// the order is total whatever the chunk size — and a payload. Encoded records fill
+// pointer-free slabs of at most SortMemoryBytes; runs of them are sorted by key, and
+// when the slabs are full they are merged into a temporary file. The files and the
+// last slabs are then merged with a heap, comparing keys only: a record is decoded
+// once, when it is handed to the caller.
 
-// sortCodec describes how to order, size and serialize one record type.
+// sortCodec describes how to order and serialize one record type.
 type sortCodec[T any] struct {
-	compare func(a, b *T) int // the stream order
-	line    func(*T) int64    // the unique tie-breaker
-	encode  func(buf []byte, r *T) []byte
-	decode  func(d *spillDecoder, r *T)
-}
-
-func (c *sortCodec[T]) less(a, b *T) int {
-	if x := c.compare(a, b); x != 0 {
-		return x
-	}
-	l1, l2 := c.line(a), c.line(b)
-	switch {
-	case l1 < l2:
-		return -1
-	case l1 > l2:
-		return 1
-	}
-	return 0
-}
-
-// blocks holds a chunk's records in fixed-size blocks: growing it never copies
-// records, and its blocks are reused from one chunk to the next.
-type blocks[T any] struct {
-	b [][]T
-	n int
-}
-
-const blockShift = 12
-
-func (s *blocks[T]) add(r T) int32 {
-	if s.n>>blockShift == len(s.b) {
-		s.b = append(s.b, make([]T, 1<<blockShift))
-	}
-	s.b[s.n>>blockShift][s.n&(1<<blockShift-1)] = r
-	s.n++
-	return int32(s.n - 1)
-}
-
-func (s *blocks[T]) at(i int32) *T { return &s.b[i>>blockShift][i&(1<<blockShift-1)] }
-
-// reset empties the chunk, dropping its references so the records' strings can be
-// collected, and keeps the blocks.
-func (s *blocks[T]) reset() {
-	for i := 0; i<<blockShift < s.n; i++ {
-		clear(s.b[i])
-	}
-	s.n = 0
+	compare func(a, b *T) int // the stream order, for checking declared-sorted files
+	line    func(*T) int64
+	// key appends the order key: it compares bytewise as compare does, then by line.
+	key    func(dst []byte, r *T) []byte
+	encode func(dst []byte, r *T) []byte
+	decode func(d *spillDecoder, r *T)
 }
 
 // defaultMergeFanIn bounds the files merged at once, and so the read buffers held
@@ -80,59 +41,116 @@ const defaultMergeFanIn = 128
 
 const spillBufferSize = 64 << 10
 
+// sortRun is the number of records sorted together. Runs that fit in the CPU cache
+// sort much faster than one large chunk; they are then merged like spill files.
+const sortRun = 1 << 13
+
+// sortEntry locates one encoded record, key then payload, in the sorter's slabs.
+type sortEntry struct {
+	slab, off, klen, n uint32
+}
+
+// entrySize is what one record costs beyond its encoding.
+const entrySize = 16
+
 // extSorter sorts records of type T. add every record, then emit once, then cleanup.
 type extSorter[T any] struct {
-	codec   *sortCodec[T]
-	limit   int
-	newDir  func() (string, error) // creates the spill directory on first spill
-	fanIn   int
-	dir     string
-	chunk   blocks[T]
-	order   []int32
-	used    int
-	files   []string
-	scratch []byte
-	seq     int
+	codec    *sortCodec[T]
+	limit    int
+	slabSize int
+	newDir   func() (string, error) // creates the spill directory on first spill
+	fanIn    int
+	dir      string
+	slabs    [][]byte
+	cur      int // the slab being filled
+	entries  []sortEntry
+	used     int
+	files    []string
+	scratch  []byte
+	seq      int
 }
 
 func newExtSorter[T any](codec *sortCodec[T], limit, fanIn int, newDir func() (string, error)) *extSorter[T] {
 	if fanIn < 2 {
 		fanIn = defaultMergeFanIn
 	}
-	return &extSorter[T]{codec: codec, limit: limit, fanIn: fanIn, newDir: newDir}
+	return &extSorter[T]{codec: codec, limit: limit, fanIn: fanIn, newDir: newDir,
+		slabSize: min(max(limit/16, 64<<10), 4<<20)}
 }
 
-// add takes r, whose strings occupy extra bytes of memory, spilling the chunk when
-// it outgrows the limit.
-func (s *extSorter[T]) add(r T, extra int) error {
-	s.order = append(s.order, s.chunk.add(r))
-	s.used += int(unsafe.Sizeof(r)) + 4 + extra
-	if s.used >= s.limit || s.chunk.n == math.MaxInt32 {
+// add encodes r into the chunk, spilling the chunk when it reaches the limit.
+func (s *extSorter[T]) add(r *T) error {
+	s.scratch = s.codec.key(s.scratch[:0], r)
+	klen := len(s.scratch)
+	s.scratch = s.codec.encode(s.scratch, r)
+	rec := s.scratch
+	if len(rec) > math.MaxUint32/2 {
+		return errors.New("sort: record too large")
+	}
+	if len(s.slabs) == 0 || cap(s.slabs[s.cur])-len(s.slabs[s.cur]) < len(rec) {
+		if len(s.slabs) > 0 {
+			s.cur++
+		}
+		switch {
+		case s.cur == len(s.slabs):
+			slab, err := allocSlab(max(s.slabSize, len(rec)))
+			if err != nil {
+				return err
+			}
+			s.slabs = append(s.slabs, slab)
+		case cap(s.slabs[s.cur]) < len(rec):
+			slab, err := allocSlab(len(rec))
+			if err != nil {
+				return err
+			}
+			freeSlab(s.slabs[s.cur])
+			s.slabs[s.cur] = slab
+		}
+	}
+	slab := s.slabs[s.cur]
+	s.entries = append(s.entries, sortEntry{slab: uint32(s.cur), off: uint32(len(slab)), klen: uint32(klen), n: uint32(len(rec))})
+	s.slabs[s.cur] = append(slab, rec...)
+	s.used += len(rec) + entrySize
+	if s.used >= s.limit || len(s.entries) == math.MaxInt32 {
 		return s.spill()
 	}
 	return nil
 }
 
-// sortRun is the number of records sorted together. Runs that fit in the CPU cache
-// sort much faster than one large chunk; they are then merged like spill files.
-const sortRun = 1 << 13
+func (s *extSorter[T]) key(e sortEntry) []byte {
+	return s.slabs[e.slab][e.off : e.off+e.klen]
+}
 
 // sortChunk sorts each run of the chunk and returns one merge source per run.
-func (s *extSorter[T]) sortChunk() []*mergeSource[T] {
-	var runs []*mergeSource[T]
-	for lo := 0; lo < len(s.order); lo += sortRun {
-		run := s.order[lo:min(lo+sortRun, len(s.order))]
-		slices.SortFunc(run, func(a, b int32) int { return s.codec.less(s.chunk.at(a), s.chunk.at(b)) })
-		runs = append(runs, &mergeSource[T]{chunk: &s.chunk, order: run})
+func (s *extSorter[T]) sortChunk() []*mergeSource {
+	var runs []*mergeSource
+	for lo := 0; lo < len(s.entries); lo += sortRun {
+		run := s.entries[lo:min(lo+sortRun, len(s.entries))]
+		slices.SortFunc(run, func(a, b sortEntry) int { return bytes.Compare(s.key(a), s.key(b)) })
+		runs = append(runs, &mergeSource{slabs: s.slabs, run: run})
 	}
 	return runs
 }
 
 func (s *extSorter[T]) spill() error {
-	if s.chunk.n == 0 {
+	if len(s.entries) == 0 {
 		return nil
 	}
-	m, err := s.openMerge(nil, s.sortChunk())
+	if err := s.mergeInto(nil, s.sortChunk()); err != nil {
+		return err
+	}
+	// Keep the slabs for the next chunk.
+	for i := range s.slabs {
+		s.slabs[i] = s.slabs[i][:0]
+	}
+	s.cur, s.entries, s.used = 0, s.entries[:0], 0
+	return nil
+}
+
+// mergeInto merges the files at paths and the runs into a new spill file, which
+// replaces the files.
+func (s *extSorter[T]) mergeInto(paths []string, runs []*mergeSource) error {
+	m, err := openMerge(paths, runs)
 	if err != nil {
 		return err
 	}
@@ -142,7 +160,7 @@ func (s *extSorter[T]) spill() error {
 		return err
 	}
 	for m.Len() > 0 {
-		if err := writeSpillRecord(w, s.codec, m.srcs[0].cur, &s.scratch); err != nil {
+		if err := w.write(m.srcs[0]); err != nil {
 			w.abort()
 			return err
 		}
@@ -154,9 +172,10 @@ func (s *extSorter[T]) spill() error {
 	if err := w.close(); err != nil {
 		return err
 	}
-	s.files = append(s.files, w.path)
-	s.chunk.reset()
-	s.order, s.used = s.order[:0], 0
+	for _, p := range paths {
+		_ = os.Remove(p)
+	}
+	s.files = append(s.files[len(paths):], w.path)
 	return nil
 }
 
@@ -164,7 +183,7 @@ type spillWriter struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
-	hdr  [binary.MaxVarintLen64]byte // in the heap-allocated writer, so slicing it is free
+	hdr  [2 * binary.MaxVarintLen64]byte // in the heap-allocated writer, so slicing it is free
 }
 
 func (s *extSorter[T]) createSpill() (*spillWriter, error) {
@@ -182,6 +201,22 @@ func (s *extSorter[T]) createSpill() (*spillWriter, error) {
 		return nil, fmt.Errorf("sort: %w", err)
 	}
 	return &spillWriter{path: path, f: f, w: bufio.NewWriterSize(f, spillBufferSize)}, nil
+}
+
+// write appends the current record of src: key length, payload length, key, payload.
+func (w *spillWriter) write(src *mergeSource) error {
+	n := binary.PutUvarint(w.hdr[:], uint64(len(src.key)))
+	n += binary.PutUvarint(w.hdr[n:], uint64(len(src.payload)))
+	if _, err := w.w.Write(w.hdr[:n]); err != nil {
+		return fmt.Errorf("sort: write spill file: %w", err)
+	}
+	if _, err := w.w.Write(src.key); err != nil {
+		return fmt.Errorf("sort: write spill file: %w", err)
+	}
+	if _, err := w.w.Write(src.payload); err != nil {
+		return fmt.Errorf("sort: write spill file: %w", err)
+	}
+	return nil
 }
 
 func (w *spillWriter) abort() {
@@ -212,64 +247,47 @@ func (s *extSorter[T]) emit(ctx context.Context, fn func(*T) error) error {
 		}
 		// Merging k files removes k-1; take no more than needed.
 		k := min(s.fanIn, len(s.files)-s.fanIn+1)
-		if err := s.mergeFiles(s.files[:k]); err != nil {
+		if err := s.mergeInto(s.files[:k], nil); err != nil {
 			return err
 		}
 	}
-	m, err := s.openMerge(s.files, s.sortChunk())
+	m, err := openMerge(s.files, s.sortChunk())
 	if err != nil {
 		return err
 	}
 	defer m.close()
+	// Declared once: fn is a function value, so a record declared in the loop
+	// would move to the heap every time.
+	var (
+		rec T
+		dec spillDecoder
+	)
 	for m.Len() > 0 {
 		if err := stopped(ctx); err != nil {
 			return err
 		}
-		if err := fn(m.srcs[0].cur); err != nil {
+		// One allocation per record: every string field is a slice of this string.
+		dec = spillDecoder{s: string(m.srcs[0].payload)}
+		s.codec.decode(&dec, &rec)
+		if dec.bad || dec.i != len(dec.s) {
+			return errors.New("sort: corrupt spill record")
+		}
+		if err := fn(&rec); err != nil {
 			return err
 		}
 		if err := m.advance(); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// mergeFiles merges group into one new spill file that replaces them.
-func (s *extSorter[T]) mergeFiles(group []string) error {
-	m, err := s.openMerge(group, nil)
-	if err != nil {
-		return err
-	}
-	defer m.close()
-	w, err := s.createSpill()
-	if err != nil {
-		return err
-	}
-	for m.Len() > 0 {
-		if err := writeSpillRecord(w, s.codec, m.srcs[0].cur, &s.scratch); err != nil {
-			w.abort()
-			return err
-		}
-		if err := m.advance(); err != nil {
-			w.abort()
-			return err
-		}
-	}
-	if err := w.close(); err != nil {
-		return err
-	}
-	for _, p := range group {
-		_ = os.Remove(p)
-	}
-	s.files = append(s.files[len(group):], w.path)
 	return nil
 }
 
 // cleanup removes the spill files; the sorter must not be used afterwards.
 func (s *extSorter[T]) cleanup() error {
-	s.chunk = blocks[T]{}
-	s.order, s.files = nil, nil
+	for _, slab := range s.slabs {
+		freeSlab(slab)
+	}
+	s.slabs, s.entries, s.files = nil, nil, nil
 	if s.dir == "" {
 		return nil
 	}
@@ -281,89 +299,75 @@ func (s *extSorter[T]) cleanup() error {
 	return nil
 }
 
-func writeSpillRecord[T any](w *spillWriter, codec *sortCodec[T], r *T, scratch *[]byte) error {
-	buf := codec.encode((*scratch)[:0], r)
-	*scratch = buf
-	n := binary.PutUvarint(w.hdr[:], uint64(len(buf)))
-	if _, err := w.w.Write(w.hdr[:n]); err != nil {
-		return fmt.Errorf("sort: write spill file: %w", err)
-	}
-	if _, err := w.w.Write(buf); err != nil {
-		return fmt.Errorf("sort: write spill file: %w", err)
-	}
-	return nil
-}
-
 // mergeSource is one sorted input of a merge: a spill file or a run of the chunk.
-type mergeSource[T any] struct {
-	cur *T // the current record: in the chunk, or own for a file
-	own T
+// key and payload hold its current record until the next call to next.
+type mergeSource struct {
+	key, payload []byte
 	// file input
 	f   *os.File
 	r   *bufio.Reader
 	buf []byte
-	dec spillDecoder // reused: a fresh one per record would escape to the heap
 	// memory input
-	chunk *blocks[T]
-	order []int32
+	slabs [][]byte
+	run   []sortEntry
 	pos   int
 }
 
-func (src *mergeSource[T]) next(codec *sortCodec[T]) (bool, error) {
+func (src *mergeSource) next() (bool, error) {
 	if src.f == nil {
-		if src.pos == len(src.order) {
+		if src.pos == len(src.run) {
 			return false, nil
 		}
-		src.cur = src.chunk.at(src.order[src.pos])
+		e := src.run[src.pos]
 		src.pos++
+		rec := src.slabs[e.slab][e.off : e.off+e.n]
+		src.key, src.payload = rec[:e.klen], rec[e.klen:]
 		return true, nil
 	}
-	n, err := binary.ReadUvarint(src.r)
+	klen, err := binary.ReadUvarint(src.r)
 	if err == io.EOF {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("sort: read spill file: %w", err)
 	}
-	if uint64(cap(src.buf)) < n {
+	plen, err := binary.ReadUvarint(src.r)
+	if err != nil || klen > math.MaxUint32 || plen > math.MaxUint32 {
+		return false, errors.New("sort: corrupt spill file")
+	}
+	n := int(klen + plen)
+	if cap(src.buf) < n {
 		src.buf = make([]byte, n)
 	}
 	src.buf = src.buf[:n]
 	if _, err := io.ReadFull(src.r, src.buf); err != nil {
 		return false, fmt.Errorf("sort: read spill file: %w", err)
 	}
-	// One allocation per record: every string field is a slice of this string.
-	src.dec = spillDecoder{s: string(src.buf)}
-	codec.decode(&src.dec, &src.own)
-	src.cur = &src.own
-	if src.dec.bad {
-		return false, errors.New("sort: corrupt spill file")
-	}
+	src.key, src.payload = src.buf[:klen], src.buf[klen:]
 	return true, nil
 }
 
-// merger is a heap of sources ordered by their current record.
-type merger[T any] struct {
-	codec *sortCodec[T]
-	srcs  []*mergeSource[T]
+// merger is a heap of sources ordered by the key of their current record.
+type merger struct {
+	srcs  []*mergeSource
 	files []*os.File
 }
 
-func (m *merger[T]) Len() int           { return len(m.srcs) }
-func (m *merger[T]) Less(i, j int) bool { return m.codec.less(m.srcs[i].cur, m.srcs[j].cur) < 0 }
-func (m *merger[T]) Swap(i, j int)      { m.srcs[i], m.srcs[j] = m.srcs[j], m.srcs[i] }
-func (m *merger[T]) Push(x any)         { m.srcs = append(m.srcs, x.(*mergeSource[T])) }
-func (m *merger[T]) Pop() any {
+func (m *merger) Len() int           { return len(m.srcs) }
+func (m *merger) Less(i, j int) bool { return bytes.Compare(m.srcs[i].key, m.srcs[j].key) < 0 }
+func (m *merger) Swap(i, j int)      { m.srcs[i], m.srcs[j] = m.srcs[j], m.srcs[i] }
+func (m *merger) Push(x any)         { m.srcs = append(m.srcs, x.(*mergeSource)) }
+func (m *merger) Pop() any {
 	x := m.srcs[len(m.srcs)-1]
 	m.srcs = m.srcs[:len(m.srcs)-1]
 	return x
 }
 
 // openMerge merges the files at paths and the given in-memory runs.
-func (s *extSorter[T]) openMerge(paths []string, runs []*mergeSource[T]) (*merger[T], error) {
-	m := &merger[T]{codec: s.codec}
-	add := func(src *mergeSource[T]) error {
-		ok, err := src.next(s.codec)
+func openMerge(paths []string, runs []*mergeSource) (*merger, error) {
+	m := &merger{}
+	add := func(src *mergeSource) error {
+		ok, err := src.next()
 		if err != nil || !ok {
 			return err
 		}
@@ -377,7 +381,7 @@ func (s *extSorter[T]) openMerge(paths []string, runs []*mergeSource[T]) (*merge
 			return nil, fmt.Errorf("sort: %w", err)
 		}
 		m.files = append(m.files, f)
-		if err := add(&mergeSource[T]{f: f, r: bufio.NewReaderSize(f, spillBufferSize)}); err != nil {
+		if err := add(&mergeSource{f: f, r: bufio.NewReaderSize(f, spillBufferSize)}); err != nil {
 			m.close()
 			return nil, err
 		}
@@ -393,8 +397,8 @@ func (s *extSorter[T]) openMerge(paths []string, runs []*mergeSource[T]) (*merge
 }
 
 // advance moves the smallest source to its next record.
-func (m *merger[T]) advance() error {
-	ok, err := m.srcs[0].next(m.codec)
+func (m *merger) advance() error {
+	ok, err := m.srcs[0].next()
 	if err != nil {
 		return err
 	}
@@ -406,11 +410,66 @@ func (m *merger[T]) advance() error {
 	return nil
 }
 
-func (m *merger[T]) close() {
+func (m *merger) close() {
 	for _, f := range m.files {
 		_ = f.Close()
 	}
 	m.files = nil
+}
+
+// Order keys. Each component compares bytewise as its value does:
+//   - a string is escaped (0x00 becomes 0x00 0xFF) and ends with 0x00 0x01, so a
+//     prefix sorts first and later components are never compared against its bytes;
+//   - a time is its seconds with the sign bit flipped, then its nanoseconds, big-endian;
+//   - a legacy id is its length then its bytes (shortlex);
+//   - the source line is big-endian.
+
+func appendKeyString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			b = append(b, 0, 0xFF)
+		} else {
+			b = append(b, s[i])
+		}
+	}
+	return append(b, 0, 1)
+}
+
+func appendKeyTime(b []byte, t time.Time) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(t.Unix())^1<<63)
+	return binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
+}
+
+func appendKeyID(b []byte, id string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(id)))
+	return append(b, id...)
+}
+
+func appendKeyLine(b []byte, line int64) []byte {
+	return binary.BigEndian.AppendUint64(b, uint64(line)^1<<63)
+}
+
+func groupMessageKey(b []byte, m *Message) []byte {
+	b = appendKeyString(b, m.GroupID)
+	b = appendKeyTime(b, m.SentAt)
+	b = appendKeyID(b, m.ID)
+	return appendKeyLine(b, m.Origin.Line)
+}
+
+func directMessageKey(b []byte, m *Message) []byte {
+	lo, hi := ConversationKey(m.SenderID, m.RecipientID)
+	b = appendKeyString(b, lo)
+	b = appendKeyString(b, hi)
+	b = appendKeyTime(b, m.SentAt)
+	b = appendKeyID(b, m.ID)
+	return appendKeyLine(b, m.Origin.Line)
+}
+
+func memberKey(b []byte, m *Member) []byte {
+	b = appendKeyString(b, m.GroupID)
+	b = appendKeyTime(b, m.JoinedAt)
+	b = appendKeyString(b, m.UserID)
+	return appendKeyLine(b, m.Origin.Line)
 }
 
 // spillDecoder reads the compact record encoding from one string; strings it returns
@@ -532,13 +591,15 @@ func decodeMember(d *spillDecoder, m *Member) {
 
 var (
 	groupMessageCodec = &sortCodec[Message]{
-		compare: compareGroupMessages, line: messageLine, encode: encodeMessage, decode: decodeMessage,
+		compare: compareGroupMessages, line: messageLine, key: groupMessageKey,
+		encode: encodeMessage, decode: decodeMessage,
 	}
 	directMessageCodec = &sortCodec[Message]{
-		compare: compareDirectMessages, line: messageLine, encode: encodeMessage, decode: decodeMessage,
+		compare: compareDirectMessages, line: messageLine, key: directMessageKey,
+		encode: encodeMessage, decode: decodeMessage,
 	}
 	memberCodec = &sortCodec[Member]{
-		compare: compareMembers, line: func(m *Member) int64 { return m.Origin.Line },
+		compare: compareMembers, line: func(m *Member) int64 { return m.Origin.Line }, key: memberKey,
 		encode: encodeMember, decode: decodeMember,
 	}
 )
