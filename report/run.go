@@ -9,25 +9,27 @@ import (
 	"slices"
 	"time"
 
+	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/load"
 )
 
-// RunReport is what `immigrate run` reports: the validate counts, the engine's
-// outcome per phase and per API, and calls/s over time.
+// RunReport is what `immigrate run` reports: the validate counts, the accounting
+// per entity, the engine's outcome per phase and per API, and calls/s over time.
 type RunReport struct {
-	Started  time.Time                 `json:"started"`
-	Elapsed  time.Duration             `json:"elapsed_ns"`
-	Entities []load.EntityCounts       `json:"validate"`
-	Phases   []*load.PhaseStats        `json:"phases"`
-	APIs     map[string]*load.APIStats `json:"apis"`
-	Timeline []load.Sample             `json:"timeline"`
-	Achieved map[string]float64        `json:"achieved_calls_per_second"`
+	Started    time.Time                 `json:"started"`
+	Elapsed    time.Duration             `json:"elapsed_ns"`
+	Entities   []load.EntityCounts       `json:"validate"`
+	Accounting []EntityAccounting        `json:"accounting"`
+	Phases     []*load.PhaseStats        `json:"phases"`
+	APIs       map[string]*load.APIStats `json:"apis"`
+	Timeline   []load.Sample             `json:"timeline"`
+	Achieved   map[string]float64        `json:"achieved_calls_per_second"`
 }
 
 // NewRunReport gathers a run's results.
 func NewRunReport(res *load.ValidateResult, sum *load.Summary, started time.Time) *RunReport {
-	rr := &RunReport{Started: started, Elapsed: sum.Elapsed, Entities: res.Entities, APIs: sum.APIs,
-		Timeline: sum.Timeline, Achieved: map[string]float64{}}
+	rr := &RunReport{Started: started, Elapsed: sum.Elapsed, Entities: res.Entities, Accounting: Accounting(res, sum),
+		APIs: sum.APIs, Timeline: sum.Timeline, Achieved: map[string]float64{}}
 	for _, ph := range load.Phases() {
 		if st, ok := sum.Phases[ph]; ok {
 			rr.Phases = append(rr.Phases, st)
@@ -37,6 +39,66 @@ func NewRunReport(res *load.ValidateResult, sum *load.Summary, started time.Time
 		rr.Achieved[name] = a.AchievedRate()
 	}
 	return rr
+}
+
+// EntityAccounting is one entity's line of the run summary (design §4 rule 6):
+// Read = Imported + Present + Rejected + Skipped, or Balanced is false and
+// InFlight says how many records the target had been offered without an outcome
+// when the run stopped.
+type EntityAccounting struct {
+	Entity extract.Entity `json:"entity"`
+	// Read counts the source's records, and for users the implied accounts too,
+	// which are imported without a user row of their own.
+	Read     int64 `json:"read"`
+	Imported int64 `json:"imported"`
+	Present  int64 `json:"already_present"`
+	// Rejected counts validation rejects and the target's.
+	Rejected int64 `json:"rejected"`
+	Skipped  int64 `json:"skipped"`
+	InFlight int64 `json:"in_flight,omitempty"`
+	Balanced bool  `json:"balanced"`
+}
+
+// Gap says why the identity does not hold, for a run that stopped early.
+func (a EntityAccounting) Gap() string {
+	missing := a.Read - (a.Imported + a.Present + a.Rejected + a.Skipped)
+	return fmt.Sprintf("the run stopped before %d records had an outcome (%d of them in flight)", missing, a.InFlight)
+}
+
+// entityPhase is the engine phase that imports an entity; friends have none.
+var entityPhase = map[extract.Entity]load.Phase{
+	extract.Users:          load.PhaseAccounts,
+	extract.Groups:         load.PhaseGroups,
+	extract.Members:        load.PhaseMembers,
+	extract.GroupMessages:  load.PhaseGroupMessages,
+	extract.DirectMessages: load.PhaseDirectMessages,
+}
+
+// Accounting combines the validate pass and the engine's counters into one line
+// per entity the source had. The unread phase restores counts of members already
+// accounted for, so it has no line of its own.
+func Accounting(res *load.ValidateResult, sum *load.Summary) []EntityAccounting {
+	var out []EntityAccounting
+	for _, e := range res.Entities {
+		a := EntityAccounting{Entity: e.Entity, Read: e.Read, Rejected: e.Rejected, Skipped: e.Skipped}
+		ph, ok := entityPhase[e.Entity]
+		if !ok && e.Read == 0 {
+			continue
+		}
+		if ok {
+			if e.Entity == extract.Users {
+				a.Read += res.Accounts.Implied
+			}
+			if st := sum.Phases[ph]; st != nil {
+				a.Imported, a.Present = st.Imported, st.Present
+				a.Rejected += st.Rejected
+				a.InFlight = st.Read - st.Done()
+			}
+		}
+		a.Balanced = a.Read == a.Imported+a.Present+a.Rejected+a.Skipped
+		out = append(out, a)
+	}
+	return out
 }
 
 // WriteJSON writes the report for programs.
@@ -59,6 +121,16 @@ func (rr *RunReport) apiNames() []string {
 func (rr *RunReport) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# immigrate run report\n\nStarted %s, took %s.\n\n", rr.Started.UTC().Format(time.RFC3339), rr.Elapsed.Round(time.Millisecond))
+	b.WriteString("## Records\n\nread = imported + already present + rejected + skipped (design §4 rule 6).\n\n" +
+		"| entity | read | imported | already present | rejected | skipped | identity |\n|---|--:|--:|--:|--:|--:|---|\n")
+	for _, a := range rr.Accounting {
+		holds := "holds"
+		if !a.Balanced {
+			holds = "does not hold: " + a.Gap()
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n", a.Entity, a.Read, a.Imported, a.Present, a.Rejected, a.Skipped, holds)
+	}
+	b.WriteString("\n")
 	b.WriteString("## Phases\n\n| phase | offered | imported | already present | rejected | calls | retries | rate-limited |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, p := range rr.Phases {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d |\n", p.Phase, p.Read, p.Imported, p.Present, p.Rejected, p.Calls, p.Retries, p.RateLimited)

@@ -1,0 +1,100 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/load"
+)
+
+func TestAccounting(t *testing.T) {
+	res := &load.ValidateResult{
+		Entities: []load.EntityCounts{
+			{Entity: extract.Users, Read: 12, Valid: 10, Rejected: 2},
+			{Entity: extract.Groups, Read: 3, Valid: 3},
+			{Entity: extract.Members, Read: 9, Valid: 6, Rejected: 1, Skipped: 2},
+			{Entity: extract.GroupMessages},
+			{Entity: extract.DirectMessages, Read: 100, Valid: 98, Rejected: 2},
+			{Entity: extract.Friends, Read: 4, Skipped: 4},
+		},
+		Accounts: load.AccountSummary{Users: 10, Implied: 2, Total: 12},
+	}
+	finished := &load.Summary{Phases: map[load.Phase]*load.PhaseStats{
+		load.PhaseAccounts:       {Read: 12, Imported: 11, Present: 1},
+		load.PhaseGroups:         {Read: 3, Imported: 2, Rejected: 1},
+		load.PhaseMembers:        {Read: 6, Imported: 6},
+		load.PhaseGroupMessages:  {},
+		load.PhaseDirectMessages: {Read: 98, Imported: 98},
+	}}
+	stopped := &load.Summary{Phases: map[load.Phase]*load.PhaseStats{
+		load.PhaseAccounts:       {Read: 12, Imported: 12},
+		load.PhaseGroups:         {Read: 3, Imported: 3},
+		load.PhaseMembers:        {Read: 6, Imported: 6},
+		load.PhaseDirectMessages: {Read: 60, Imported: 50, Rejected: 3},
+	}}
+	tests := []struct {
+		name string
+		sum  *load.Summary
+		want []EntityAccounting
+	}{
+		{"finished run", finished, []EntityAccounting{
+			{Entity: extract.Users, Read: 14, Imported: 11, Present: 1, Rejected: 2, Balanced: true},
+			{Entity: extract.Groups, Read: 3, Imported: 2, Rejected: 1, Balanced: true},
+			{Entity: extract.Members, Read: 9, Imported: 6, Rejected: 1, Skipped: 2, Balanced: true},
+			{Entity: extract.GroupMessages, Balanced: true},
+			{Entity: extract.DirectMessages, Read: 100, Imported: 98, Rejected: 2, Balanced: true},
+			{Entity: extract.Friends, Read: 4, Skipped: 4, Balanced: true},
+		}},
+		{"stopped run: unsent records and records in flight break the identity", stopped, []EntityAccounting{
+			{Entity: extract.Users, Read: 14, Imported: 12, Rejected: 2, Balanced: true},
+			{Entity: extract.Groups, Read: 3, Imported: 3, Balanced: true},
+			{Entity: extract.Members, Read: 9, Imported: 6, Rejected: 1, Skipped: 2, Balanced: true},
+			{Entity: extract.GroupMessages, Balanced: true},
+			{Entity: extract.DirectMessages, Read: 100, Imported: 50, Rejected: 5, InFlight: 7},
+			{Entity: extract.Friends, Read: 4, Skipped: 4, Balanced: true},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Accounting(res, tt.sum)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d lines, want %d: %+v", len(got), len(tt.want), got)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("line %d: got %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+
+	t.Run("in the reports", func(t *testing.T) {
+		rr := NewRunReport(res, stopped, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		var js bytes.Buffer
+		if err := rr.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			Accounting []EntityAccounting `json:"accounting"`
+		}
+		if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+			t.Fatal(err)
+		}
+		if len(back.Accounting) != 6 || back.Accounting[4].Balanced || back.Accounting[4].InFlight != 7 {
+			t.Errorf("run-report.json accounting = %+v", back.Accounting)
+		}
+		var md bytes.Buffer
+		if err := rr.WriteMarkdown(&md); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"| users | 14 | 12 | 0 | 2 | 0 | holds |", "| direct_messages | 100 | 50 | 0 | 5 | 0 | does not hold: the run stopped before 45 records had an outcome (7 of them in flight) |"} {
+			if !strings.Contains(md.String(), want) {
+				t.Errorf("run-report.md lacks %q:\n%s", want, md.String())
+			}
+		}
+	})
+}
