@@ -63,12 +63,3 @@ func (p *pipeline) openReader(ctx context.Context, opt extract.Options) (extract
 	}
 	return nil, usagef("mapping: no source")
 }
-
-// nicksMapped reports whether users carry a nick or face URL, which only
-// account_import can set (spec §3.5): then accounts go one per call.
-func (p *pipeline) nicksMapped() bool {
-	src := p.file.Entities[extract.Users]
-	_, nick := src.Columns["nick"]
-	_, face := src.Columns["face_url"]
-	return nick || face
-}

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -58,11 +64,12 @@ func runRun(c *cli.Context) error {
 	}
 	stderr := c.App.ErrWriter
 
-	rejects, err := report.CreateRejects(filepath.Join(out, "rejects.jsonl"))
+	rejectsFile, err := report.CreateRejects(filepath.Join(out, report.RejectsFileName))
 	if err != nil {
 		return err
 	}
-	defer rejects.Close()
+	defer rejectsFile.Close()
+	rejects := newRejectTally(rejectsFile)
 
 	// 1. Validate: the same rules as `immigrate validate`; what fails is never sent.
 	fmt.Fprintf(stderr, "validating %s ...\n", c.String("config"))
@@ -70,8 +77,10 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	writeValidated(c.App.Writer, res, out)
 	if c.Bool("dry-run") {
-		return finish(rejects)
+		rejects.write(c.App.Writer, out)
+		return finish(rejectsFile)
 	}
 
 	// 2. Load.
@@ -83,8 +92,13 @@ func runRun(c *cli.Context) error {
 	progress := load.NewProgress()
 	setTotals(progress, res)
 	engine := load.NewEngine(tg.client, load.Config{
-		Rates:             f.Load.Rates,
-		Streams:           f.Load.Concurrency,
+		Rates:   f.Load.Rates,
+		Streams: f.Load.Concurrency,
+		// The batch phases get the same concurrency. The engine's own default
+		// scales with the rates, which for a rehearsal against an unthrottled
+		// sandbox (rates of 100,000/s) would start tens of thousands of idle
+		// workers per phase.
+		Workers:           f.Load.Concurrency,
 		UseMultiAccount:   true,
 		GroupMsgBatch:     f.Load.GroupMsgBatch,
 		MaxAttempts:       f.Load.Retries + 1,
@@ -120,6 +134,7 @@ func runRun(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "\nembedded sandbox now holds %d accounts, %d groups, %d group messages, %d one-to-one messages\n",
 			len(st.Accounts), len(st.Groups), msgs, c2c)
 	}
+	rejects.write(c.App.Writer, out)
 	if runErr != nil {
 		var fe *load.FatalError
 		if errors.As(runErr, &fe) {
@@ -127,7 +142,91 @@ func runRun(c *cli.Context) error {
 		}
 		return runErr
 	}
-	return finish(rejects)
+	return finish(rejectsFile)
+}
+
+// writeValidated prints the validate pass in one paragraph; report.md has the rest.
+func writeValidated(w io.Writer, res *load.ValidateResult, out string) {
+	var read, valid, rejected, skipped int64
+	for _, e := range res.Entities {
+		read, valid, rejected, skipped = read+e.Read, valid+e.Valid, rejected+e.Rejected, skipped+e.Skipped
+	}
+	fmt.Fprintf(w, "validated %d records: %d valid, %d rejected, %d skipped by policy (report: %s)\n",
+		read, valid, rejected, skipped, filepath.Join(out, report.ValidateMarkdownFile))
+}
+
+// rejectTally passes rejects on to rejects.jsonl and counts them by entity and
+// rule, with the first record of each, so that the run ends by listing what was
+// rejected and why (the file has every record).
+type rejectTally struct {
+	next load.RejectSink
+
+	mu    sync.Mutex
+	total int64
+	rules map[rejectRule]*rejectCount
+}
+
+type rejectRule struct{ entity, rule string }
+
+type rejectCount struct {
+	n     int64
+	first load.Reject
+}
+
+func newRejectTally(next load.RejectSink) *rejectTally {
+	return &rejectTally{next: next, rules: map[rejectRule]*rejectCount{}}
+}
+
+// Reject implements load.RejectSink.
+func (t *rejectTally) Reject(r load.Reject) error {
+	if err := t.next.Reject(r); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := rejectRule{r.Entity, r.Rule}
+	c := t.rules[k]
+	if c == nil {
+		c = &rejectCount{first: r}
+		t.rules[k] = c
+	}
+	c.n++
+	t.total++
+	return nil
+}
+
+// maxRejectMessage is how much of the first record's message a line shows.
+const maxRejectMessage = 90
+
+// write lists the rejects by entity (in pipeline order) and rule.
+func (t *rejectTally) write(w io.Writer, out string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.total == 0 {
+		return
+	}
+	order := map[string]int{}
+	for i, e := range extract.Entities() {
+		order[string(e)] = i
+	}
+	keys := slices.SortedFunc(maps.Keys(t.rules), func(a, b rejectRule) int {
+		return cmp.Or(cmp.Compare(order[a.entity], order[b.entity]), strings.Compare(a.entity, b.entity), strings.Compare(a.rule, b.rule))
+	})
+	fmt.Fprintf(w, "\nrejected %d records, each listed in %s; by rule, with the first of each:\n", t.total, filepath.Join(out, report.RejectsFileName))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range keys {
+		c := t.rules[k]
+		first := c.first.Origin
+		if c.first.LegacyID != "" {
+			first += " " + strconv.Quote(c.first.LegacyID)
+		}
+		msg := c.first.Message
+		if r := []rune(msg); len(r) > maxRejectMessage {
+			msg = string(r[:maxRejectMessage-1]) + "…"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s: %s\n", k.entity, k.rule, c.n, first, msg)
+	}
+	tw.Flush()
 }
 
 // finish closes the rejects file and turns rejects into exit code 3.
@@ -165,13 +264,12 @@ func validateSource(ctx context.Context, p *pipeline, mapping string, rejects lo
 		return nil, nil, usagef("mapping: %v", err)
 	}
 	res, err := load.Validate(ctx, r, t, load.ValidateOptions{
-		Rejects:          rejects,
-		BadRows:          bad,
-		Rates:            p.file.Load.Rates,
-		UseAccountImport: p.nicksMapped(),
-		GroupMsgBatch:    p.file.Load.GroupMsgBatch,
-		AccountLimit:     p.file.Target.AccountLimit,
-		Now:              now,
+		Rejects:       rejects,
+		BadRows:       bad,
+		Rates:         p.file.Load.Rates,
+		GroupMsgBatch: p.file.Load.GroupMsgBatch,
+		AccountLimit:  p.file.Target.AccountLimit,
+		Now:           now,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -222,25 +320,18 @@ func writeSummary(w io.Writer, res *load.ValidateResult, sum *load.Summary) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "entity\tread\timported\talready present\trejected\tskipped\t")
-	for _, e := range res.Entities {
-		ph, ok := entityPhase[e.Entity]
-		if !ok {
-			continue
-		}
-		st := sum.Phases[ph]
-		read := e.Read
-		imported, present, rejected := st.Imported, st.Present, e.Rejected+st.Rejected
-		if ph == load.PhaseAccounts {
-			// Implied accounts are imported without a user row of their own.
-			read += res.Accounts.Implied
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", e.Entity, read, imported, present, rejected, e.Skipped)
-		if got := imported + present + rejected + e.Skipped; got != read {
-			fmt.Fprintf(tw, "  ! %s: read %d but imported+present+rejected+skipped = %d (%d offered to the target, %d still in flight when the run stopped)\t\t\t\t\t\t\n",
-				e.Entity, read, got, st.Read, st.Read-st.Done())
+	var broken []report.EntityAccounting
+	for _, a := range report.Accounting(res, sum) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", a.Entity, a.Read, a.Imported, a.Present, a.Rejected, a.Skipped)
+		if !a.Balanced {
+			broken = append(broken, a)
 		}
 	}
 	tw.Flush()
+	for _, a := range broken {
+		fmt.Fprintf(w, "! %s: read %d but imported+present+rejected+skipped = %d: %s\n",
+			a.Entity, a.Read, a.Imported+a.Present+a.Rejected+a.Skipped, a.Gap())
+	}
 	fmt.Fprintf(w, "elapsed %s\n", sum.Elapsed.Round(time.Millisecond))
 }
 

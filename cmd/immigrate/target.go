@@ -28,6 +28,11 @@ type target struct {
 // this run when the mapping gives none.
 func openTarget(f *mappings.File) (*target, error) {
 	cfg := f.ClientConfig()
+	// The two message phases each keep load.concurrency calls in flight, and a
+	// batch phase (accounts, groups, members, unread) as many again, all at once:
+	// a pool of only load.concurrency connections would queue them, and at a
+	// 200 ms round trip cap the whole run below the APIs' combined rate.
+	cfg.MaxConns = 3 * f.Load.Concurrency
 	if f.Target.Sandbox != mappings.SandboxEmbedded {
 		c, err := tencentim.NewClient(cfg)
 		if err != nil {
