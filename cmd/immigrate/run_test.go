@@ -1,0 +1,842 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/extract/synth"
+	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/report"
+	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/sandbox"
+	"github.com/immigrate/immigrate/transform"
+)
+
+// End-to-end tests of `immigrate run` (issue 4): a synthetic legacy dataset with
+// planted bad records goes through the CLI, in process, into a sandbox the test
+// serves, and the sandbox's final state is compared with what the source implies.
+// The expectation comes from a validate pass of the test's own (load.Validate with
+// a payload sink), never from the engine's counters.
+
+// e2eData is the dataset of the end-to-end tests: every stream kind, large and
+// small groups and conversations, every kind of planted bad record.
+var e2eData = synth.Config{
+	Seed: 42, Users: 200, Groups: 20, MembersMin: 2, MembersMax: 40,
+	GroupMessages: 2000, DirectMessages: 2000, Conversations: 150, BadShare: 0.005,
+}
+
+// Sandbox credentials of the tests; not secrets of any real app.
+const (
+	e2eSDKAppID = 1400000000
+	e2eAdmin    = "administrator"
+	e2eKey      = "run-test-secret-key"
+)
+
+// e2eLoad runs the engine far above what the tests' sandbox can serve, so that the
+// tests are bound by the machine, not by the documented rate limits.
+const e2eLoad = `
+load:
+  rates:
+    account_import: 100000
+    multiaccount_import: 100000
+    import_group: 100000
+    import_group_member: 100000
+    import_group_msg: 100000
+    group_msg_get_simple: 100000
+    set_unread_msg_num: 100000
+    importmsg: 100000
+  retries: 12
+`
+
+// e2eSandbox serves a sandbox with the test credentials; mod adjusts its Config.
+func e2eSandbox(t *testing.T, mod func(*sandbox.Config)) (*sandbox.Server, string) {
+	t.Helper()
+	cfg := sandbox.Config{
+		SDKAppID:  e2eSDKAppID,
+		SecretKey: tencentim.NewSecret(e2eKey),
+		Admins:    []string{e2eAdmin},
+		Seed:      1,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := sandbox.New(cfg)
+	if err != nil {
+		t.Fatalf("sandbox.New: %v", err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return srv, hs.URL
+}
+
+// pointAt rewrites a generated mapping's target (the embedded sandbox) to the
+// endpoint and appends the tests' load settings; edit may change the text further.
+// It returns the new mapping's path, named after the test and next to the
+// original so that relative CSV paths still resolve.
+func pointAt(t *testing.T, mapping, endpoint string, edit func(string) string) string {
+	t.Helper()
+	b, err := os.ReadFile(mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "\ntarget:\n")
+	if start < 0 {
+		t.Fatalf("%s has no target section", mapping)
+	}
+	end := strings.Index(s[start+1:], "\n\n")
+	if end < 0 {
+		t.Fatalf("%s: target section does not end", mapping)
+	}
+	target := fmt.Sprintf("\ntarget:\n  endpoint: %s\n  sdkappid: %d\n  secret_key: %s\n  admin: %s\n  edition: pro\n",
+		endpoint, e2eSDKAppID, e2eKey, e2eAdmin)
+	s = s[:start] + target + s[start+1+end+1:]
+	if strings.Contains(s, "\nload:") {
+		t.Fatalf("%s already has a load section", mapping)
+	}
+	s += e2eLoad
+	if edit != nil {
+		s = edit(s)
+	}
+	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + "-" + filepath.Base(mapping)
+	out := filepath.Join(filepath.Dir(mapping), name)
+	if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// ---- the expectation: what the source implies ----
+
+// expected is the target's state that a source implies, built from the payloads
+// the validate pass accepts.
+type expected struct {
+	res      *load.ValidateResult
+	rejects  []load.Reject
+	accounts map[string]tencentim.AccountImportRequest
+	groups   map[string]tencentim.ImportGroupRequest
+	members  map[string][]tencentim.ImportMember // by GroupId, in source order
+	groupMsg map[string][]tencentim.GroupMsg     // by GroupId, in source (time, id) order
+	direct   map[[2]string][]tencentim.ImportMsgRequest
+}
+
+// collector is the payload and reject sink of the expectation's validate pass.
+type collector struct {
+	exp *expected
+}
+
+func (c collector) Reject(r load.Reject) error {
+	r.Severity = "" // not part of rejects.jsonl
+	c.exp.rejects = append(c.exp.rejects, r)
+	return nil
+}
+
+func (c collector) Payload(e extract.Entity, legacyID string, p any) error {
+	x := c.exp
+	switch v := p.(type) {
+	case tencentim.AccountImportRequest:
+		if _, dup := x.accounts[v.UserID]; dup {
+			return fmt.Errorf("account %s accepted twice", v.UserID)
+		}
+		x.accounts[v.UserID] = v
+	case tencentim.ImportGroupRequest:
+		x.groups[v.GroupID] = v
+	case load.MemberPayload:
+		x.members[v.GroupID] = append(x.members[v.GroupID], v.Member)
+	case load.GroupMessagePayload:
+		x.groupMsg[v.GroupID] = append(x.groupMsg[v.GroupID], v.Msg)
+	case tencentim.ImportMsgRequest:
+		k := [2]string{v.FromAccount, v.ToAccount}
+		if k[1] < k[0] {
+			k[0], k[1] = k[1], k[0]
+		}
+		x.direct[k] = append(x.direct[k], v)
+	default:
+		return fmt.Errorf("unexpected payload %T for %s %s", p, e, legacyID)
+	}
+	return nil
+}
+
+// expect runs the validate pass over the mapping's source.
+func expect(t *testing.T, mapping string) *expected {
+	t.Helper()
+	f, err := mappings.Load(mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newPipeline(f, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := &load.BadRows{}
+	r, err := p.openReader(t.Context(), extract.Options{OnBadRow: bad.Report})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tr, err := transform.New(p.tcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &expected{
+		accounts: map[string]tencentim.AccountImportRequest{},
+		groups:   map[string]tencentim.ImportGroupRequest{},
+		members:  map[string][]tencentim.ImportMember{},
+		groupMsg: map[string][]tencentim.GroupMsg{},
+		direct:   map[[2]string][]tencentim.ImportMsgRequest{},
+	}
+	sink := collector{x}
+	x.res, err = load.Validate(t.Context(), r, tr, load.ValidateOptions{Rejects: sink, Payloads: sink, BadRows: bad})
+	if err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	for _, id := range tr.ImpliedAccounts() {
+		x.accounts[id] = tencentim.AccountImportRequest{UserID: id}
+	}
+	// Members and messages of a group refused at the end (its CreateTime could not
+	// be clamped) were accepted before the refusal; they are not imported.
+	for id := range x.members {
+		if _, ok := x.groups[id]; !ok {
+			delete(x.members, id)
+		}
+	}
+	for id := range x.groupMsg {
+		if _, ok := x.groups[id]; !ok {
+			delete(x.groupMsg, id)
+		}
+	}
+	if len(x.accounts) == 0 || len(x.groups) == 0 || len(x.groupMsg) == 0 || len(x.direct) == 0 || len(x.rejects) == 0 {
+		t.Fatalf("degenerate dataset: %d accounts, %d groups, %d groups with messages, %d conversations, %d rejects",
+			len(x.accounts), len(x.groups), len(x.groupMsg), len(x.direct), len(x.rejects))
+	}
+	return x
+}
+
+// sameJSON reports whether two JSON documents are equal as values.
+func sameJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("bad JSON %q: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("bad JSON %q: %v", b, err)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func bodyJSON(t *testing.T, body []tencentim.MsgElem) []byte {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// errorBudget stops a comparison after a few differences: one bug tends to show
+// in every record.
+type errorBudget struct {
+	t *testing.T
+	n int
+}
+
+func (b *errorBudget) errorf(format string, args ...any) bool {
+	b.t.Helper()
+	b.n++
+	if b.n <= 10 {
+		b.t.Errorf(format, args...)
+	}
+	return b.n < 10
+}
+
+// checkState asserts that st holds exactly what x implies: every account once
+// with its profile; every group with its type, owner and CreateTime; every member
+// with role, join time and restored unread count; every group message once, in
+// (time, id) order, with sender, body and SendTime; every one-to-one message once
+// with its identity (MsgSeq, MsgRandom, MsgTimeStamp) and body.
+func checkState(t *testing.T, st sandbox.State, x *expected) {
+	t.Helper()
+	eb := &errorBudget{t: t}
+
+	if len(st.Accounts) != len(x.accounts) {
+		eb.errorf("sandbox holds %d accounts, the source implies %d", len(st.Accounts), len(x.accounts))
+	}
+	seen := map[string]bool{}
+	for _, a := range st.Accounts {
+		want, ok := x.accounts[a.UserID]
+		switch {
+		case !ok:
+			eb.errorf("account %q imported but not implied by the source", a.UserID)
+		case seen[a.UserID]:
+			eb.errorf("account %q listed twice", a.UserID)
+		case a.Nick != want.Nick || a.FaceURL != want.FaceURL:
+			eb.errorf("account %q: nick %q face %q, want %q %q", a.UserID, a.Nick, a.FaceURL, want.Nick, want.FaceURL)
+		}
+		seen[a.UserID] = true
+	}
+	for id := range x.accounts {
+		if !seen[id] {
+			eb.errorf("account %q missing", id)
+		}
+	}
+
+	if len(st.Groups) != len(x.groups) {
+		eb.errorf("sandbox holds %d groups, the source implies %d", len(st.Groups), len(x.groups))
+	}
+	for _, g := range st.Groups {
+		want, ok := x.groups[g.GroupID]
+		if !ok {
+			eb.errorf("group %q imported but not implied by the source", g.GroupID)
+			continue
+		}
+		if g.Destroyed || g.Type != want.Type || g.Owner != want.OwnerAccount || g.CreateTime != want.CreateTime ||
+			g.Name != want.Name || g.Introduction != want.Introduction || g.Notification != want.Notification || g.FaceURL != want.FaceURL {
+			eb.errorf("group %q: type %s owner %q CreateTime %d name %q, want %s %q %d %q", g.GroupID,
+				g.Type, g.Owner, g.CreateTime, g.Name, want.Type, want.OwnerAccount, want.CreateTime, want.Name)
+		}
+		msgs := x.groupMsg[g.GroupID]
+		checkMembers(t, eb, g, want, x.members[g.GroupID], len(msgs))
+		if len(g.Messages) != len(msgs) {
+			eb.errorf("group %q holds %d messages, want %d", g.GroupID, len(g.Messages), len(msgs))
+			continue
+		}
+		for i, m := range g.Messages {
+			w := msgs[i]
+			if m.FromAccount != w.FromAccount || m.SendTime != w.SendTime || m.Random != w.Random || m.TopicID != "" ||
+				!sameJSON(t, m.MsgBody, bodyJSON(t, w.MsgBody)) {
+				if !eb.errorf("group %q message %d (MsgSeq %d): from %q at %d random %d body %s, want from %q at %d random %d body %s",
+					g.GroupID, i, m.MsgSeq, m.FromAccount, m.SendTime, m.Random, m.MsgBody, w.FromAccount, w.SendTime, w.Random, bodyJSON(t, w.MsgBody)) {
+					return
+				}
+				break
+			}
+			if i > 0 && m.MsgSeq <= g.Messages[i-1].MsgSeq {
+				eb.errorf("group %q: MsgSeq %d after %d", g.GroupID, m.MsgSeq, g.Messages[i-1].MsgSeq)
+			}
+		}
+	}
+
+	if len(st.C2C) != len(x.direct) {
+		eb.errorf("sandbox holds %d conversations, the source implies %d", len(st.C2C), len(x.direct))
+	}
+	for _, c := range st.C2C {
+		want := slices.Clone(x.direct[[2]string{c.A, c.B}])
+		// The sandbox lists a conversation by message identity.
+		slices.SortFunc(want, func(a, b tencentim.ImportMsgRequest) int {
+			return cmp.Or(cmp.Compare(a.MsgTimeStamp, b.MsgTimeStamp), cmp.Compare(a.MsgSeq, b.MsgSeq), cmp.Compare(a.MsgRandom, b.MsgRandom))
+		})
+		if len(c.Messages) != len(want) {
+			eb.errorf("conversation %s/%s holds %d messages, want %d", c.A, c.B, len(c.Messages), len(want))
+			continue
+		}
+		for i, m := range c.Messages {
+			w := want[i]
+			if m.FromAccount != w.FromAccount || m.ToAccount != w.ToAccount || m.MsgSeq != w.MsgSeq || m.MsgRandom != w.MsgRandom ||
+				m.MsgTimeStamp != w.MsgTimeStamp || m.CloudCustomData != w.CloudCustomData || m.SyncFromOldSystem != w.SyncFromOldSystem ||
+				!sameJSON(t, m.MsgBody, bodyJSON(t, w.MsgBody)) {
+				if !eb.errorf("conversation %s/%s message %d: %+v, want %+v", c.A, c.B, i, m, w) {
+					return
+				}
+				break
+			}
+		}
+	}
+}
+
+// checkMembers compares one group's members: the owner, added by import_group at
+// CreateTime (spec §8.7), and every accepted member row with its role and join
+// time. Group message import zeroes unread counts; the unread phase restores the
+// source's, which the sandbox caps at the group's number of messages (spec §8.10).
+func checkMembers(t *testing.T, eb *errorBudget, g sandbox.GroupState, grp tencentim.ImportGroupRequest, rows []tencentim.ImportMember, msgs int) {
+	t.Helper()
+	type member struct {
+		role   string
+		join   int64
+		unread int
+	}
+	want := map[string]member{}
+	if grp.OwnerAccount != "" {
+		want[grp.OwnerAccount] = member{tencentim.RoleOwner, grp.CreateTime, 0}
+	}
+	// ChatRoom groups keep no unread counts (spec §8.10, design §7 A19).
+	keepsUnread := grp.Type != tencentim.GroupChatRoom && grp.Type != tencentim.GroupAVChatRoom
+	for _, m := range rows {
+		role := cmp.Or(m.Role, tencentim.RoleMember)
+		unread := 0
+		if keepsUnread {
+			unread = min(m.UnreadMsgNum, msgs)
+		}
+		want[m.MemberAccount] = member{role, m.JoinTime, unread}
+	}
+	if len(g.Members) != len(want) {
+		eb.errorf("group %q has %d members, want %d", g.GroupID, len(g.Members), len(want))
+	}
+	for _, m := range g.Members {
+		w, ok := want[m.Account]
+		got := member{m.Role, m.JoinTime, m.UnreadMsgNum}
+		switch {
+		case !ok:
+			eb.errorf("group %q: member %q not in the source", g.GroupID, m.Account)
+		case got != w:
+			eb.errorf("%s group %q member %q: role %s, joined %d, unread %d; want %s, %d, %d",
+				g.Type, g.GroupID, m.Account, got.role, got.join, got.unread, w.role, w.join, w.unread)
+		}
+	}
+}
+
+// rejectKey identifies a line of rejects.jsonl.
+func rejectKey(r load.Reject) string {
+	return r.Entity + "|" + r.Origin + "|" + r.LegacyID + "|" + r.Rule
+}
+
+// checkRejects asserts that rejects.jsonl lists exactly the records the validate
+// pass refused (the target refused none of the valid ones), and among them every
+// planted bad record with the rule the generator planted it for.
+func checkRejects(t *testing.T, out string, x *expected, planted []synth.Planted) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, report.RejectsFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := report.ReadRejects(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(rs []load.Reject) map[string]int {
+		m := map[string]int{}
+		for _, r := range rs {
+			m[rejectKey(r)]++
+		}
+		return m
+	}
+	gotN, wantN := count(got), count(x.rejects)
+	if !reflect.DeepEqual(gotN, wantN) {
+		eb := &errorBudget{t: t}
+		for k, n := range gotN {
+			if wantN[k] != n {
+				eb.errorf("rejects.jsonl lists %q %d times, validate rejects it %d times", k, n, wantN[k])
+			}
+		}
+		for k, n := range wantN {
+			if _, ok := gotN[k]; !ok {
+				eb.errorf("rejects.jsonl lacks %q (validate rejects it %d times)", k, n)
+			}
+		}
+	}
+	byOrigin := map[string][]load.Reject{}
+	byID := map[string][]load.Reject{}
+	for _, r := range got {
+		byOrigin[r.Origin] = append(byOrigin[r.Origin], r)
+		byID[r.Entity+"|"+r.LegacyID] = append(byID[r.Entity+"|"+r.LegacyID], r)
+	}
+	n := 0
+	for _, p := range planted {
+		if p.Severity != synth.SeverityReject {
+			continue
+		}
+		n++
+		cands := byOrigin[p.Origin]
+		if p.Origin == "" { // PostgreSQL: no line numbers
+			cands = byID[string(p.Entity)+"|"+p.LegacyID]
+			if len(cands) == 0 {
+				// A row the reader refused has no legacy id of its own; its
+				// origin names the key: "group_messages[id=423]".
+				cands = byOrigin[string(p.Entity)+"[id="+p.LegacyID+"]"]
+			}
+		}
+		if !slices.ContainsFunc(cands, func(r load.Reject) bool { return r.Entity == string(p.Entity) && r.Rule == p.Rule }) {
+			t.Errorf("planted %s is not in rejects.jsonl with its rule (found %+v)", p, cands)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no planted rejects to look for")
+	}
+}
+
+// runReport is the part of run-report.json the tests read.
+type runReport struct {
+	Accounting []report.EntityAccounting `json:"accounting"`
+	Phases     []struct {
+		Phase    load.Phase `json:"Phase"`
+		Read     int64      `json:"Read"`
+		Imported int64      `json:"Imported"`
+		Present  int64      `json:"Present"`
+		Rejected int64      `json:"Rejected"`
+	} `json:"phases"`
+}
+
+// checkAccounting asserts the accounting identity of run-report.json (design §4
+// rule 6) and that its numbers are the source's: read as the validate pass read
+// it, every valid record imported (or already present), the validate rejects and
+// no others.
+func checkAccounting(t *testing.T, out string, x *expected) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "run-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rr runReport
+	if err := json.Unmarshal(b, &rr); err != nil {
+		t.Fatalf("run-report.json: %v", err)
+	}
+	valid := map[extract.Entity]int64{
+		extract.Users:   int64(len(x.accounts)),
+		extract.Groups:  int64(len(x.groups)),
+		extract.Members: 0, extract.GroupMessages: 0, extract.DirectMessages: 0,
+	}
+	for _, ms := range x.members {
+		valid[extract.Members] += int64(len(ms))
+	}
+	for _, ms := range x.groupMsg {
+		valid[extract.GroupMessages] += int64(len(ms))
+	}
+	for _, ms := range x.direct {
+		valid[extract.DirectMessages] += int64(len(ms))
+	}
+	counts := map[extract.Entity]load.EntityCounts{}
+	for _, e := range x.res.Entities {
+		counts[e.Entity] = e
+	}
+	seen := map[extract.Entity]bool{}
+	for _, a := range rr.Accounting {
+		seen[a.Entity] = true
+		if sum := a.Imported + a.Present + a.Rejected + a.Skipped; !a.Balanced || sum != a.Read {
+			t.Errorf("%s: read %d, imported+present+rejected+skipped = %d (balanced %v)", a.Entity, a.Read, sum, a.Balanced)
+		}
+		c := counts[a.Entity]
+		wantRead := c.Read
+		if a.Entity == extract.Users {
+			wantRead += x.res.Accounts.Implied
+		}
+		if a.Read != wantRead || a.Skipped != c.Skipped {
+			t.Errorf("%s: read %d skipped %d, the source has %d and %d", a.Entity, a.Read, a.Skipped, wantRead, c.Skipped)
+		}
+		if v, ok := valid[a.Entity]; ok && a.Imported+a.Present != v {
+			t.Errorf("%s: imported %d + present %d, want the %d valid records", a.Entity, a.Imported, a.Present, v)
+		}
+		if a.Rejected != c.Rejected {
+			t.Errorf("%s: rejected %d, want the validate pass's %d (the target should refuse none)", a.Entity, a.Rejected, c.Rejected)
+		}
+	}
+	for e := range valid {
+		if !seen[e] {
+			t.Errorf("run-report.json has no accounting for %s", e)
+		}
+	}
+}
+
+// runE2E runs `immigrate run` on mapping into out and checks the outcome every run
+// of a dataset with planted rejects has: exit code 3 and the summary printed.
+func runE2E(t *testing.T, mapping, out string) (stdout string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitRejected {
+		t.Fatalf("immigrate run: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitRejected, stdout, stderr)
+	}
+	for _, want := range []string{"already present", "rejected", "records, each listed in"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout+stderr, e2eKey) {
+		t.Error("the secret key appears in the output")
+	}
+	return stdout
+}
+
+func readPlanted(t *testing.T, dir string) []synth.Planted {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "planted.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ps, err := synth.ReadPlanted(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// stateDiff describes the first difference between two sandbox states.
+func stateDiff(t *testing.T, a, b sandbox.State) string {
+	t.Helper()
+	ja, _ := json.MarshalIndent(a, "", " ")
+	jb, _ := json.MarshalIndent(b, "", " ")
+	la, lb := strings.Split(string(ja), "\n"), strings.Split(string(jb), "\n")
+	for i := 0; i < min(len(la), len(lb)); i++ {
+		if la[i] != lb[i] {
+			lo := max(0, i-6)
+			return fmt.Sprintf("first difference at line %d:\n--- got\n%s\n--- want\n%s",
+				i+1, strings.Join(la[lo:min(len(la), i+3)], "\n"), strings.Join(lb[lo:min(len(lb), i+3)], "\n"))
+		}
+	}
+	return fmt.Sprintf("one dump is a prefix of the other (%d and %d lines)", len(la), len(lb))
+}
+
+// TestRunEndToEnd migrates the dataset from CSV, then from PostgreSQL and through a
+// faulty sandbox, and requires each to reach the state the source implies — the
+// same state each time.
+func TestRunEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := synth.WriteCSV(t.Context(), e2eData, dir); err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	planted := readPlanted(t, dir)
+
+	var csvState sandbox.State
+	t.Run("csv", func(t *testing.T) {
+		srv, url := e2eSandbox(t, nil)
+		mapping := pointAt(t, filepath.Join(dir, "csv.yaml"), url, nil)
+		x := expect(t, mapping)
+		out := t.TempDir()
+		runE2E(t, mapping, out)
+		csvState = srv.State()
+		checkState(t, csvState, x)
+		checkRejects(t, out, x, planted)
+		checkAccounting(t, out, x)
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("group", func(t *testing.T) {
+		t.Run("postgres", func(t *testing.T) {
+			t.Parallel()
+			url, schema := e2ePostgres(t)
+			var pgPlanted []synth.Planted
+			_, err := synth.LoadPostgres(t.Context(), e2eData, synth.PostgresOptions{URL: url, Schema: schema,
+				OnPlanted: func(p synth.Planted) error { pgPlanted = append(pgPlanted, p); return nil }})
+			if err != nil {
+				t.Fatalf("load postgres: %v", err)
+			}
+			srv, endpoint := e2eSandbox(t, nil)
+			source := withPGSearchPath(url, schema)
+			mapping := pointAt(t, filepath.Join(dir, "postgres.yaml"), endpoint, func(s string) string {
+				return strings.Replace(s, `"${IMMIGRATE_SOURCE_PG_URL}"`, strconv.Quote(source), 1)
+			})
+			x := expect(t, mapping)
+			out := t.TempDir()
+			runE2E(t, mapping, out)
+			st := srv.State()
+			checkState(t, st, x)
+			checkRejects(t, out, x, pgPlanted)
+			checkAccounting(t, out, x)
+			if !reflect.DeepEqual(st, csvState) {
+				t.Errorf("PostgreSQL run's state differs from the CSV run's: %s", stateDiff(t, st, csvState))
+			}
+		})
+
+		// Every kind of failure the target can have, 10 % of the calls together,
+		// and a jittery round trip: retries, read-backs and the target's dedup must
+		// give the identical state.
+		t.Run("faults", func(t *testing.T) {
+			t.Parallel()
+			faults, err := sandbox.ParseFaults("http502:p=0.017,reset:p=0.017,code=60007:p=0.017,code=70169:p=0.017,code=91000:p=0.017,drop:p=0.017")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, url := e2eSandbox(t, func(c *sandbox.Config) {
+				c.Faults = faults
+				c.Latency = time.Millisecond
+				c.LatencyJitter = 4 * time.Millisecond
+			})
+			mapping := pointAt(t, filepath.Join(dir, "csv.yaml"), url, nil)
+			x := expect(t, mapping)
+			out := t.TempDir()
+			runE2E(t, mapping, out)
+			st := srv.State()
+			checkState(t, st, x)
+			checkRejects(t, out, x, planted)
+			checkAccounting(t, out, x)
+			if !reflect.DeepEqual(st, csvState) {
+				t.Errorf("state after faults differs from the fault-free run's: %s", stateDiff(t, st, csvState))
+			}
+			checkFaultsFired(t, out)
+		})
+	})
+}
+
+// checkFaultsFired makes sure the fault run did meet faults: retries show in the
+// run report.
+func checkFaultsFired(t *testing.T, out string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "run-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rr struct {
+		APIs map[string]load.APIStats `json:"apis"`
+	}
+	if err := json.Unmarshal(b, &rr); err != nil {
+		t.Fatal(err)
+	}
+	var calls, retries, limited int64
+	for _, a := range rr.APIs {
+		calls, retries, limited = calls+a.Calls, retries+a.Retries, limited+a.RateLimited
+	}
+	if retries < calls/50 || limited == 0 {
+		t.Errorf("%d calls, %d retries, %d rate-limited: the faults did not fire as configured", calls, retries, limited)
+	}
+}
+
+// e2ePostgres returns the test server's URL and a fresh schema name, dropped at
+// the end. Without a server it skips loudly, or fails under
+// IMMIGRATE_TEST_REQUIRE_PG=1 (design §9).
+func e2ePostgres(t *testing.T) (url, schema string) {
+	t.Helper()
+	url = cmp.Or(os.Getenv("IMMIGRATE_TEST_PG_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
+			t.Fatalf("PostgreSQL required (IMMIGRATE_TEST_REQUIRE_PG=1) but unreachable: %v", err)
+		}
+		t.Skipf("SKIPPING the PostgreSQL end-to-end run: server unreachable (%v); set IMMIGRATE_TEST_PG_URL", err)
+	}
+	conn.Close(ctx)
+	schema = fmt.Sprintf("run_e2e_%d_%d", os.Getpid(), time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return url, schema
+}
+
+// withPGSearchPath adds search_path to a PostgreSQL URL, as postgres.yaml asks.
+func withPGSearchPath(url, schema string) string {
+	if strings.Contains(url, "?") {
+		return url + "&search_path=" + schema
+	}
+	return url + "?search_path=" + schema
+}
+
+// TestRunDemo is the README's first command: the demo dataset into the embedded
+// sandbox, at the default (documented) rates.
+func TestRunDemo(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Parallel()
+	mapping := filepath.Join(wd, "..", "..", "testdata", "demo", "csv.yaml")
+	demoDir := filepath.Dir(mapping)
+	if _, err := os.Stat(mapping); err != nil {
+		// The demo data is committed; regenerate it (the same seed) rather than
+		// skip if a checkout lacks it.
+		t.Logf("no %s (%v): generating the demo dataset", mapping, err)
+		demoDir = t.TempDir()
+		if _, err := synth.WriteCSV(t.Context(), synth.Config{
+			Seed: 1, Users: 40, Groups: 6, MembersMin: 3, MembersMax: 15,
+			GroupMessages: 2000, DirectMessages: 2500, Friends: 30, BadShare: 0.001,
+		}, demoDir); err != nil {
+			t.Fatal(err)
+		}
+		mapping = filepath.Join(demoDir, "csv.yaml")
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"immigrate", "run", "-c", mapping, "--out", out}, &stdout, &stderr)
+	if code != exitRejected {
+		t.Fatalf("exit %d, want %d (the demo plants bad records)\nstdout:\n%s\nstderr:\n%s", code, exitRejected, stdout.String(), stderr.String())
+	}
+
+	f, err := os.Open(filepath.Join(out, report.RejectsFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rejects, err := report.ReadRejects(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejects) == 0 {
+		t.Fatal("rejects.jsonl is empty")
+	}
+	// The summary, then every rule with a reject, with its count.
+	perRule := map[string]int{}
+	for _, r := range rejects {
+		perRule[r.Entity+" "+r.Rule]++
+	}
+	so := stdout.String()
+	for _, want := range []string{"entity", "imported", "already present", "embedded sandbox now holds",
+		fmt.Sprintf("rejected %d records", len(rejects))} {
+		if !strings.Contains(so, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, so)
+		}
+	}
+	for rule, n := range perRule {
+		entity, name, _ := strings.Cut(rule, " ")
+		if !containsLine(so, entity, name, fmt.Sprint(n)) {
+			t.Errorf("stdout does not list %s %s with %d rejects:\n%s", entity, name, n, so)
+		}
+	}
+	for _, p := range readPlanted(t, demoDir) {
+		if p.Severity == synth.SeverityReject && !slices.ContainsFunc(rejects, func(r load.Reject) bool {
+			return r.Origin == p.Origin && r.Rule == p.Rule
+		}) {
+			t.Errorf("planted %s is not in rejects.jsonl", p)
+		}
+	}
+	if !strings.Contains(stderr.String(), "importing into the embedded sandbox") {
+		t.Errorf("stderr lacks the progress preamble:\n%s", stderr.String())
+	}
+	var rr runReport
+	b, err := os.ReadFile(filepath.Join(out, "run-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rr); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rr.Accounting {
+		if !a.Balanced || a.Read != a.Imported+a.Present+a.Rejected+a.Skipped {
+			t.Errorf("%s: accounting identity does not hold: %+v", a.Entity, a)
+		}
+	}
+	for _, name := range []string{"run-report.md", "run-report.html", report.ValidateMarkdownFile} {
+		if fi, err := os.Stat(filepath.Join(out, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s not written: %v", name, err)
+		}
+	}
+}
+
+// containsLine reports whether some line of s holds every field, as words.
+func containsLine(s string, fields ...string) bool {
+	for _, line := range strings.Split(s, "\n") {
+		words := strings.Fields(line)
+		if !slices.ContainsFunc(fields, func(f string) bool { return !slices.Contains(words, f) }) {
+			return true
+		}
+	}
+	return false
+}
