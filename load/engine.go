@@ -50,21 +50,26 @@ type Config struct {
 	// Progress receives live counters; nil: the engine keeps its own (see
 	// Engine.Progress).
 	Progress *Progress
-	// Hooks are optional callbacks for a checkpoint.
+	// Hooks are optional callbacks observing the run.
 	Hooks Hooks
+	// Checkpoint, when set, makes the run resumable: the engine skips what an
+	// earlier run confirmed and records what this one confirms (design §4; see
+	// Checkpoint). A Checkpoint serves one Run.
+	Checkpoint *Checkpoint
 }
 
-// Hooks let a checkpoint follow the engine (design §4 rules 3-4). Both are called
+// Hooks let an observer follow the engine (design §4 rules 3-4). Both are called
 // from the engine's workers, concurrently for different streams; for one stream,
-// in the stream's order. They must be quick and must not block: batch their writes.
+// in the stream's order.
 type Hooks struct {
 	// OnIntent is called before each import_group_msg call with the records the
-	// call carries (design §4 rule 3), stream being the GroupId.
-	OnIntent func(phase Phase, stream string, items []Item)
+	// call carries (design §4 rule 3), stream being the GroupId. It may block; an
+	// error stops the run before the call is made.
+	OnIntent func(ctx context.Context, phase Phase, stream string, items []Item) error
 	// OnConfirmed is called once per record after the target confirmed its
-	// outcome. stream is the GroupId (members, group messages, unread), the
+	// outcome. stream is the GroupId (groups, members, group messages, unread), the
 	// conversation key (direct messages: the two UserIDs in byte order joined by
-	// NUL) or "" (accounts, groups).
+	// NUL) or "" (accounts). It must be quick and must not block.
 	OnConfirmed func(phase Phase, stream string, item Item, outcome Outcome)
 }
 
@@ -128,6 +133,7 @@ type Engine struct {
 	rejectMu   sync.Mutex
 	groupsMu   sync.RWMutex
 	failedGrps map[string]struct{} // groups not in the target: their records are rejected without calls
+	cursors    [len(phaseOrder)]*cursor
 }
 
 // apiState is one API's limiter and counters.
@@ -271,6 +277,9 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	}
 	defer e.running.Store(false)
 	e.startRun()
+	if err := e.startResume(ctx); err != nil {
+		return e.summary(), err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -322,7 +331,16 @@ func (e *Engine) startRun() {
 // Errors other than fatal ones and cancellation get the phase's name.
 func (e *Engine) phase(ctx context.Context, ph Phase, run func(context.Context) error) error {
 	e.progress.start(ph, e.now())
+	if e.cfg.Checkpoint.finished(ph) {
+		// An earlier run finished it; its counters came from the checkpoint.
+		e.progress.readAll(ph, e.now())
+		e.progress.finish(ph, e.now())
+		return nil
+	}
 	err := run(ctx)
+	if err == nil {
+		err = e.cfg.Checkpoint.finishPhase(ctx, ph, e.now())
+	}
 	if err == nil {
 		e.progress.finish(ph, e.now())
 		return nil
@@ -435,6 +453,7 @@ func (e *Engine) confirm(ph Phase, stream string, it Item, o Outcome) {
 	case OutcomeRejected:
 		c.rejected.Add(1)
 	}
+	e.cfg.Checkpoint.confirmed(ph, stream, it, o)
 	if e.cfg.Hooks.OnConfirmed != nil {
 		e.cfg.Hooks.OnConfirmed(ph, stream, it, o)
 	}
@@ -445,6 +464,9 @@ func (e *Engine) read(ph Phase) { e.progress.counters(ph).read.Add(1) }
 // drained notes that the source yielded a phase's last record (when err is nil)
 // and passes err on.
 func (e *Engine) drained(ph Phase, err error) error {
+	if err == nil {
+		err = e.cursors[ph.index()].end()
+	}
 	if err == nil {
 		e.progress.readAll(ph, e.now())
 	}
@@ -472,16 +494,20 @@ func phaseEntity(ph Phase) string {
 // reject records a record the target refused and counts it. An error means the
 // sink failed, which stops the run: a reject that is not written is lost.
 func (e *Engine) reject(ph Phase, stream string, it Item, rule, msg string) error {
+	r := Reject{
+		Entity:   phaseEntity(ph),
+		Origin:   it.Origin,
+		LegacyID: it.LegacyID,
+		Rule:     rule,
+		Severity: "reject",
+		Message:  msg,
+	}
+	// Before the confirmation: the checkpoint records a reject no later than the
+	// mark that covers its record.
+	e.cfg.Checkpoint.rejected(ph, it, r)
 	if e.cfg.Rejects != nil {
 		e.rejectMu.Lock()
-		err := e.cfg.Rejects.Reject(Reject{
-			Entity:   phaseEntity(ph),
-			Origin:   it.Origin,
-			LegacyID: it.LegacyID,
-			Rule:     rule,
-			Severity: "reject",
-			Message:  msg,
-		})
+		err := e.cfg.Rejects.Reject(r)
 		e.rejectMu.Unlock()
 		if err != nil {
 			return fmt.Errorf("record reject of %s %s: %w", phaseEntity(ph), it.LegacyID, err)

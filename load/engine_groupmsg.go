@@ -52,7 +52,9 @@ func (e *Engine) runGroupMessages(ctx context.Context, src Source) error {
 	}
 	return s.run(ctx, func(ctx context.Context, fn func(GroupMessage) error) error {
 		return e.drained(PhaseGroupMessages, src.GroupMessages(ctx, func(m GroupMessage) error {
-			e.read(PhaseGroupMessages)
+			if ok, err := e.admit(ctx, PhaseGroupMessages, m.GroupID, &m.Item); !ok {
+				return err
+			}
 			return fn(m)
 		}))
 	})
@@ -69,10 +71,19 @@ func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, batch []Gr
 		}
 		return nil
 	}
-	if e.cfg.Hooks.OnIntent != nil {
-		e.cfg.Hooks.OnIntent(PhaseGroupMessages, groupID, items(batch, func(m GroupMessage) Item { return m.Item }))
+	// A batch an interrupted run may have sent is reconciled by reading the group
+	// back before anything is sent (design §4 rule 3), never blindly resent.
+	inDoubt := e.cfg.Checkpoint.inDoubt(groupID, batch[0].Ordinal)
+	its := items(batch, func(m GroupMessage) Item { return m.Item })
+	if err := e.cfg.Checkpoint.intent(ctx, PhaseGroupMessages, groupID, its); err != nil {
+		return err
 	}
-	results, err := e.sendGroupMsgs(ctx, groupID, batch)
+	if e.cfg.Hooks.OnIntent != nil {
+		if err := e.cfg.Hooks.OnIntent(ctx, PhaseGroupMessages, groupID, its); err != nil {
+			return err
+		}
+	}
+	results, err := e.sendGroupMsgs(ctx, groupID, batch, inDoubt)
 	if err != nil {
 		return err
 	}
@@ -90,8 +101,9 @@ func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, batch []Gr
 }
 
 // sendGroupMsgs makes the call(s) for msgs and returns one result per message. Its
-// error ends the run.
-func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []GroupMessage) ([]msgResult, error) {
+// error ends the run. inDoubt says that an interrupted run may have sent some of
+// msgs: they are read back before the first attempt.
+func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []GroupMessage, inDoubt bool) ([]msgResult, error) {
 	results := make([]msgResult, len(msgs))
 	pending := make([]int, len(msgs)) // indexes into msgs not yet settled
 	for i := range pending {
@@ -114,17 +126,9 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 		}
 		return err
 	}
-	beforeRetry := func(ctx context.Context, prev error) error {
-		if !ambiguous(prev) {
-			return nil
-		}
-		stored, err := e.readBack(ctx, groupID, msgs, pending)
-		if err != nil {
-			if stops(ctx, err) {
-				return err
-			}
-			return nil // resend; the Random dedup covers it (design §7 A4)
-		}
+	// reconcile drops from pending the messages the group already holds;
+	// errReconciled when none is left.
+	reconcile := func(stored []bool) error {
 		kept := pending[:0]
 		for j, i := range pending {
 			if stored[j] {
@@ -139,8 +143,38 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 		}
 		return nil
 	}
+	beforeRetry := func(ctx context.Context, prev error) error {
+		if !ambiguous(prev) {
+			return nil
+		}
+		stored, err := e.readBack(ctx, groupID, msgs, pending, len(pending))
+		if err != nil {
+			if stops(ctx, err) {
+				return err
+			}
+			return nil // resend; the Random dedup covers it (design §7 A4)
+		}
+		return reconcile(stored)
+	}
 
-	err := e.call(ctx, PhaseGroupMessages, tencentim.CmdImportGroupMsg, attempt, beforeRetry)
+	var err error
+	if inDoubt {
+		// After a crash the batch that was in flight may have had another size
+		// (group_msg_batch may change between runs): read back as far as the API
+		// allows, which covers any batch (≤ 7, design §7 A1). A failed read-back
+		// stops the run rather than risk a blind resend; the next run retries it.
+		stored, rerr := e.readBack(ctx, groupID, msgs, pending, tencentim.MaxGroupMsgGetSimple)
+		if rerr != nil {
+			if stops(ctx, rerr) {
+				return nil, rerr
+			}
+			return nil, fmt.Errorf("reconcile group %s after an interrupted run: %w", groupID, rerr)
+		}
+		err = reconcile(stored)
+	}
+	if err == nil {
+		err = e.call(ctx, PhaseGroupMessages, tencentim.CmdImportGroupMsg, attempt, beforeRetry)
+	}
 	var te *tencentim.Error
 	switch {
 	case errors.Is(err, errReconciled):
@@ -170,11 +204,11 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 			sub[j] = msgs[i]
 		}
 		mid := len(sub) / 2
-		first, err := e.sendGroupMsgs(ctx, groupID, sub[:mid])
+		first, err := e.sendGroupMsgs(ctx, groupID, sub[:mid], false)
 		if err != nil {
 			return nil, err
 		}
-		second, err := e.sendGroupMsgs(ctx, groupID, sub[mid:])
+		second, err := e.sendGroupMsgs(ctx, groupID, sub[mid:], false)
 		if err != nil {
 			return nil, err
 		}
@@ -190,16 +224,17 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 	return results, nil
 }
 
-// readBack reports which of msgs[pending] are among the group's latest messages.
-// The engine is the only writer of its groups and sends one batch per group at a
-// time, so a batch that was applied sits at the end of the group's history.
-func (e *Engine) readBack(ctx context.Context, groupID string, msgs []GroupMessage, pending []int) ([]bool, error) {
+// readBack reports which of msgs[pending] are among the group's latest n messages
+// (at most MaxGroupMsgGetSimple). The engine is the only writer of its groups and
+// sends one batch per group at a time, so a batch that was applied sits at the end
+// of the group's history.
+func (e *Engine) readBack(ctx context.Context, groupID string, msgs []GroupMessage, pending []int, n int) ([]bool, error) {
 	var resp *tencentim.GroupMsgGetSimpleResponse
 	err := e.call(ctx, PhaseGroupMessages, tencentim.CmdGroupMsgGetSimple, func(ctx context.Context) error {
 		var err error
 		resp, err = e.client.GroupMsgGetSimple(ctx, &tencentim.GroupMsgGetSimpleRequest{
 			GroupID:      groupID,
-			ReqMsgNumber: min(len(pending), tencentim.MaxGroupMsgGetSimple),
+			ReqMsgNumber: min(n, tencentim.MaxGroupMsgGetSimple),
 		})
 		return err
 	}, nil)

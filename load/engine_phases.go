@@ -15,7 +15,9 @@ func (e *Engine) runAccounts(ctx context.Context, src Source) error {
 	return p.run(ctx, func(ctx context.Context, emit func([]Account) error) error {
 		multi := batchByKey[Account]{max: tencentim.MaxMultiAccountImport, emit: emit}
 		err := e.drained(PhaseAccounts, src.Accounts(ctx, func(a Account) error {
-			e.read(PhaseAccounts)
+			if ok, err := e.admit(ctx, PhaseAccounts, "", &a.Item); !ok {
+				return err
+			}
 			if !e.cfg.UseMultiAccount || a.Req.Nick != "" || a.Req.FaceURL != "" {
 				return emit([]Account{a})
 			}
@@ -142,7 +144,9 @@ func (e *Engine) runGroups(ctx context.Context, src Source) error {
 	}}
 	return p.run(ctx, func(ctx context.Context, emit func([]Group) error) error {
 		return e.drained(PhaseGroups, src.Groups(ctx, func(g Group) error {
-			e.read(PhaseGroups)
+			if ok, err := e.admit(ctx, PhaseGroups, "", &g.Item); !ok {
+				return err
+			}
 			return emit([]Group{g})
 		}))
 	})
@@ -157,18 +161,18 @@ func (e *Engine) importGroup(ctx context.Context, g Group) error {
 	var te *tencentim.Error
 	switch {
 	case err == nil:
-		e.confirm(PhaseGroups, "", g.Item, OutcomeImported)
+		e.confirm(PhaseGroups, g.Req.GroupID, g.Item, OutcomeImported)
 		return nil
 	case stops(ctx, err):
 		return err
 	case errors.As(err, &te) && te.Code == 10021 && g.Req.GroupID != "":
 		// Our GroupId is derived from the legacy id (design §4 rule 1): 10021 means
 		// an earlier run imported it.
-		e.confirm(PhaseGroups, "", g.Item, amb.present())
+		e.confirm(PhaseGroups, g.Req.GroupID, g.Item, amb.present())
 		return nil
 	}
 	e.markGroupFailed(g.Req.GroupID)
-	return e.rejectErr(PhaseGroups, "", g.Item, err)
+	return e.rejectErr(PhaseGroups, g.Req.GroupID, g.Item, err)
 }
 
 // ---- members (spec §8.8) ----
@@ -178,7 +182,9 @@ func (e *Engine) runMembers(ctx context.Context, src Source) error {
 	return p.run(ctx, func(ctx context.Context, emit func([]Member) error) error {
 		b := batchByKey[Member]{max: tencentim.MaxGroupMemberBatch, emit: emit}
 		err := e.drained(PhaseMembers, src.Members(ctx, func(m Member) error {
-			e.read(PhaseMembers)
+			if ok, err := e.admit(ctx, PhaseMembers, "", &m.Item); !ok {
+				return err
+			}
 			if e.groupFailed(m.GroupID) {
 				return e.rejectAbsentGroup(PhaseMembers, m.GroupID, m.Item)
 			}
@@ -248,7 +254,9 @@ func (e *Engine) runUnread(ctx context.Context, src Source) error {
 	}}
 	return p.run(ctx, func(ctx context.Context, emit func([]Unread) error) error {
 		return e.drained(PhaseUnread, src.Unread(ctx, func(u Unread) error {
-			e.read(PhaseUnread)
+			if ok, err := e.admit(ctx, PhaseUnread, "", &u.Item); !ok {
+				return err
+			}
 			if e.groupFailed(u.Req.GroupID) {
 				return e.rejectAbsentGroup(PhaseUnread, u.Req.GroupID, u.Item)
 			}
@@ -286,7 +294,9 @@ func (e *Engine) runDirectMessages(ctx context.Context, src Source) error {
 	}
 	return s.run(ctx, func(ctx context.Context, fn func(DirectMessage) error) error {
 		return e.drained(PhaseDirectMessages, src.DirectMessages(ctx, func(m DirectMessage) error {
-			e.read(PhaseDirectMessages)
+			if ok, err := e.admit(ctx, PhaseDirectMessages, conversationKey(m.Req.FromAccount, m.Req.ToAccount), &m.Item); !ok {
+				return err
+			}
 			return fn(m)
 		}))
 	})

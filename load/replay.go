@@ -2,7 +2,6 @@ package load
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/tencentim"
@@ -149,12 +148,17 @@ func (s *ReplaySource) Members(ctx context.Context, fn func(Member) error) error
 }
 
 // GroupMessages continues the Members pass's transformer (the group message rules
-// depend on the groups and members seen).
+// depend on the groups and members seen). When the engine skipped Members (a
+// resumed run whose members phase an earlier run finished), it replays that pass
+// itself, without yielding.
 func (s *ReplaySource) GroupMessages(ctx context.Context, fn func(GroupMessage) error) error {
-	r, t := s.reader, s.members
-	if t == nil {
-		return fmt.Errorf("replay: GroupMessages called before Members")
+	if s.members == nil {
+		if err := s.Members(ctx, func(Member) error { return nil }); err != nil {
+			s.Close()
+			return err
+		}
 	}
+	r, t := s.reader, s.members
 	defer s.Close()
 	return r.GroupMessages(ctx, func(m extract.Message) error {
 		res := t.GroupMessage(m)

@@ -25,7 +25,10 @@ import (
 //     yields a conversation's messages consecutively, in (time, legacy id) order. A
 //     group or conversation that comes back after another one started is a separate
 //     stream: the engine finishes the earlier one first, so order still holds, but
-//     the two runs do not overlap.
+//     the two runs do not overlap. A run with a Checkpoint needs each stream once:
+//     positions count within a stream (see Checkpoint).
+//   - Every Run over the same data yields the same records in the same order, so
+//     that a resumed run finds them at the positions its checkpoint recorded.
 //   - Unread is optional: a source without unread counts returns nil at once.
 //   - A method returns ctx.Err() when ctx is cancelled.
 type Source interface {
@@ -41,6 +44,10 @@ type Source interface {
 type Item struct {
 	Origin   string // where the record came from: "file.csv:12" or "table id=42"
 	LegacyID string // the record's legacy id ("group/user" for members)
+	// Ordinal is the record's position, from 0, in its stream (group and direct
+	// messages) or its phase (the others), as the source yields it. The engine
+	// sets it; a checkpoint keys its marks by it.
+	Ordinal int64
 }
 
 // Account is one account to import.
