@@ -111,23 +111,33 @@ func (s *extSorter[T]) add(r *T) error {
 	s.entries = append(s.entries, sortEntry{slab: uint32(s.cur), off: uint32(len(slab)), klen: uint32(klen), n: uint32(len(rec))})
 	s.slabs[s.cur] = append(slab, rec...)
 	s.used += len(rec) + entrySize
+	if len(s.entries)%sortRun == 0 {
+		// Sort each run as soon as it is full, while its records are in the cache.
+		s.sortRun(s.entries[len(s.entries)-sortRun:])
+	}
 	if s.used >= s.limit || len(s.entries) == math.MaxInt32 {
 		return s.spill()
 	}
 	return nil
 }
 
+func (s *extSorter[T]) sortRun(run []sortEntry) {
+	slices.SortFunc(run, func(a, b sortEntry) int { return bytes.Compare(s.key(a), s.key(b)) })
+}
+
 func (s *extSorter[T]) key(e sortEntry) []byte {
 	return s.slabs[e.slab][e.off : e.off+e.klen]
 }
 
-// sortChunk sorts each run of the chunk and returns one merge source per run.
+// sortChunk sorts the last, partial run of the chunk (add sorted the full ones) and
+// returns one merge source per run.
 func (s *extSorter[T]) sortChunk() []*mergeSource {
+	if n := len(s.entries) % sortRun; n > 0 {
+		s.sortRun(s.entries[len(s.entries)-n:])
+	}
 	var runs []*mergeSource
 	for lo := 0; lo < len(s.entries); lo += sortRun {
-		run := s.entries[lo:min(lo+sortRun, len(s.entries))]
-		slices.SortFunc(run, func(a, b sortEntry) int { return bytes.Compare(s.key(a), s.key(b)) })
-		runs = append(runs, &mergeSource{slabs: s.slabs, run: run})
+		runs = append(runs, &mergeSource{slabs: s.slabs, run: s.entries[lo:min(lo+sortRun, len(s.entries))]})
 	}
 	return runs
 }
