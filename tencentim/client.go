@@ -500,9 +500,16 @@ func (c *Client) SetUnreadMsgNum(ctx context.Context, req *SetUnreadMsgNumReques
 }
 
 // GetGroupInfo calls v4/group_open_http_svc/get_group_info (spec §8.12). Check each
-// GroupInfo's own ErrorCode.
+// GroupInfo's own ErrorCode: when the answer lists groups, its top-level ErrorCode
+// is meaningless (spec §1.4) and is not returned as an error, so that one missing
+// group does not fail the lookup of the others.
 func (c *Client) GetGroupInfo(ctx context.Context, req *GetGroupInfoRequest) (*GetGroupInfoResponse, error) {
-	return invoke[GetGroupInfoResponse](ctx, c, CmdGetGroupInfo, req)
+	resp, err := invoke[GetGroupInfoResponse](ctx, c, CmdGetGroupInfo, req)
+	var e *Error
+	if resp != nil && len(resp.GroupInfo) > 0 && errors.As(err, &e) && e.Code != 0 {
+		return resp, nil
+	}
+	return resp, err
 }
 
 // GetGroupMemberInfo calls v4/group_open_http_svc/get_group_member_info (spec §8.13).

@@ -405,6 +405,20 @@ func TestVendorErrorCode(t *testing.T) {
 	assertNoSecrets(t, err, rec.requests()[0].Query.Get("usersig"))
 }
 
+// A get_group_info refused as a whole (no GroupInfo entries) is still an error:
+// only a top-level code next to per-group entries is meaningless (spec §1.4).
+func TestGetGroupInfoRequestLevelError(t *testing.T) {
+	rec := newRecorder(t, func(_ int, _ recorded, w http.ResponseWriter) {
+		io.WriteString(w, `{"ActionStatus":"FAIL","ErrorInfo":"too many groups","ErrorCode":10004}`)
+	})
+	c := newTestClient(t, rec.URL, newFakeClock(), nil)
+	_, err := c.GetGroupInfo(context.Background(), &GetGroupInfoRequest{GroupIDList: []string{"g1"}})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != 10004 {
+		t.Errorf("err = %v, want the 10004 *Error", err)
+	}
+}
+
 func TestPerItemFailuresAreNotErrors(t *testing.T) {
 	rec := newRecorder(t, func(_ int, r recorded, w http.ResponseWriter) {
 		switch r.Path {
@@ -416,6 +430,10 @@ func TestPerItemFailuresAreNotErrors(t *testing.T) {
 			io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"MemberList":[{"Member_Account":"a","Result":0},{"Member_Account":"b","Result":2}]}`)
 		case CmdAccountCheck.Path():
 			io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ResultItem":[{"UserID":"x","ResultCode":70107,"AccountStatus":"NotImported"}]}`)
+		case CmdGetGroupInfo.Path():
+			// Spec §1.4: get_group_info's top-level code is meaningless; each
+			// group carries its own.
+			io.WriteString(w, `{"ActionStatus":"FAIL","ErrorCode":10010,"ErrorInfo":"some group missing","GroupInfo":[{"GroupId":"g1","ErrorCode":0,"ErrorInfo":"","Name":"G"},{"GroupId":"gx","ErrorCode":10010,"ErrorInfo":"missing"}]}`)
 		}
 	})
 	c := newTestClient(t, rec.URL, newFakeClock(), nil)
@@ -443,6 +461,13 @@ func TestPerItemFailuresAreNotErrors(t *testing.T) {
 			resp, err := c.ImportGroupMember(ctx, &ImportGroupMemberRequest{GroupID: "g"})
 			if err == nil && (len(resp.MemberList) != 2 || resp.MemberList[1].Result != MemberAlreadyMember) {
 				return fmt.Errorf("MemberList = %+v", resp.MemberList)
+			}
+			return err
+		}},
+		{"GroupInfo", func() error {
+			resp, err := c.GetGroupInfo(ctx, &GetGroupInfoRequest{GroupIDList: []string{"g1", "gx"}})
+			if err == nil && (len(resp.GroupInfo) != 2 || resp.GroupInfo[0].Name != "G" || resp.GroupInfo[1].ErrorCode != 10010) {
+				return fmt.Errorf("GroupInfo = %+v", resp.GroupInfo)
 			}
 			return err
 		}},
