@@ -229,7 +229,7 @@ func TestNewCSVReaderErrors(t *testing.T) {
 }
 
 // randomMessages writes n direct messages in random order and returns the config.
-func randomMessages(t testing.TB, dir string, n int, seed uint64) extract.CSVConfig {
+func randomMessages(t *testing.T, dir string, n int, seed uint64) extract.CSVConfig {
 	rng := mrand.New(mrand.NewPCG(seed, seed))
 	var b strings.Builder
 	b.WriteString("id,sender_id,recipient_id,sent_at,kind,text\n")
@@ -238,7 +238,7 @@ func randomMessages(t testing.TB, dir string, n int, seed uint64) extract.CSVCon
 		// Few distinct times, so many messages tie on time and order by id.
 		fmt.Fprintf(&b, "%d,%s,%s,%d,text,\"message %d, with a comma\"\n", rng.IntN(n*10), a, c, 1700000000+rng.IntN(100), i)
 	}
-	writeFile(t.(*testing.T), dir, "dm.csv", b.String())
+	writeFile(t, dir, "dm.csv", b.String())
 	return extract.CSVConfig{Dir: dir, Entities: map[extract.Entity]extract.EntitySource{
 		extract.DirectMessages: {File: "dm.csv", Time: extract.TimeUnix},
 	}}
