@@ -18,6 +18,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/immigrate/immigrate/checkpoint"
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
@@ -31,11 +32,16 @@ func runCommand() *cli.Command {
 		Usage: "validate, then import everything into the target",
 		Description: "Validates the source exactly as `immigrate validate` does, then imports what is valid at the\n" +
 			"target's rate limits: accounts, groups, members, group messages, unread counts, and one-to-one\n" +
-			"messages alongside the group phases. Rejected records go to rejects.jsonl in the output directory.",
+			"messages alongside the group phases. Rejected records go to rejects.jsonl in the output directory.\n\n" +
+			"Progress is kept in the mapping's checkpoint (default <output>/checkpoint.db). After Ctrl-C, a crash\n" +
+			"or kill -9, the same command resumes where the run stopped: nothing is lost, nothing imported twice.\n" +
+			"A changed mapping or target is refused unless --force; --fresh starts a new checkpoint.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "the mapping file"},
 			&cli.StringFlag{Name: "out", Usage: "output directory (default: the mapping's output)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "validate only (same as `immigrate validate`)"},
+			&cli.BoolFlag{Name: "fresh", Usage: "start a new checkpoint instead of resuming (the target is not touched)"},
+			&cli.BoolFlag{Name: "force", Usage: "resume even though the mapping or the target changed since the checkpoint"},
 		},
 		Action: runRun,
 	}
@@ -58,11 +64,23 @@ func runRun(c *cli.Context) error {
 		return err
 	}
 	now := time.Now()
-	p, err := newPipeline(f, now)
+	stderr := c.App.ErrWriter
+	// The checkpoint comes first: a resumed run transforms with the migration's
+	// clock (runCheckpoint.now), so that it yields the records an earlier run did.
+	clock := now
+	var cp *runCheckpoint
+	if !c.Bool("dry-run") {
+		opt := checkpoint.BeginOptions{Fresh: c.Bool("fresh"), Force: c.Bool("force")}
+		if cp, err = openRunCheckpoint(ctx, stderr, f, out, opt, now); err != nil {
+			return err
+		}
+		defer cp.close()
+		clock = cp.now
+	}
+	p, err := newPipeline(f, clock)
 	if err != nil {
 		return err
 	}
-	stderr := c.App.ErrWriter
 
 	rejectsFile, err := report.CreateRejects(filepath.Join(out, report.RejectsFileName))
 	if err != nil {
@@ -83,7 +101,12 @@ func runRun(c *cli.Context) error {
 		return finish(rejectsFile)
 	}
 
-	// 2. Load.
+	// 2. Load, resuming from the checkpoint.
+	cp.recordRewrites(validated.Rewrites())
+	engineRejects, err := cp.rejects(ctx, rejects)
+	if err != nil {
+		return err
+	}
 	tg, err := openTarget(f)
 	if err != nil {
 		return err
@@ -103,8 +126,9 @@ func runRun(c *cli.Context) error {
 		GroupMsgBatch:     f.Load.GroupMsgBatch,
 		MaxAttempts:       f.Load.Retries + 1,
 		RecentContactFlag: true,
-		Rejects:           rejects,
+		Rejects:           engineRejects,
 		Progress:          progress,
+		Checkpoint:        cp.engine,
 	})
 	src := load.NewReplaySource(func(ctx context.Context) (extract.Reader, error) {
 		return p.openReader(ctx, extract.Options{})
@@ -115,6 +139,7 @@ func runRun(c *cli.Context) error {
 	view := startProgress(stderr, progress)
 	sum, runErr := engine.Run(ctx, src)
 	view.Stop()
+	runErr = cp.finish(runErr)
 	if sum != nil {
 		writeSummary(c.App.Writer, res, sum)
 		if err := writeRunReports(out, f, res, sum, now); err != nil && runErr == nil {

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/immigrate/immigrate/checkpoint"
+	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/transform"
+)
+
+// The checkpoint of `immigrate run` and `immigrate status` (design §4): where it
+// is, what identifies a run, and how a run records into it.
+//
+// The embedded sandbox lives inside the run's process, so its state dies with the
+// process while the checkpoint survives: a run against it always starts a fresh
+// checkpoint (it still writes one, for `immigrate status`). Rehearse a resume with
+// `immigrate sandbox` in another process instead.
+
+// checkpointSchema is the PostgreSQL schema of a checkpoint.postgres checkpoint.
+const checkpointSchema = "immigrate_checkpoint"
+
+// checkpointLocation says where the mapping's checkpoint is: its PostgreSQL URL
+// (a secret), or its SQLite file. A mapping that names no checkpoint keeps it in
+// the output directory, which --out moves.
+type checkpointLocation struct {
+	sqlite   string
+	postgres string
+}
+
+func locateCheckpoint(f *mappings.File, out string) checkpointLocation {
+	if !f.Checkpoint.Postgres.IsZero() {
+		return checkpointLocation{postgres: f.Checkpoint.Postgres.Reveal()}
+	}
+	path := f.Checkpoint.SQLite
+	if out != "" && path == filepath.Join(f.Output, mappings.CheckpointFile) {
+		path = filepath.Join(out, mappings.CheckpointFile)
+	}
+	return checkpointLocation{sqlite: path}
+}
+
+// String names the location for humans; never the URL, which may hold a password.
+func (l checkpointLocation) String() string {
+	if l.postgres != "" {
+		return "PostgreSQL schema " + checkpointSchema
+	}
+	return l.sqlite
+}
+
+// open opens the store. With mustExist, a missing SQLite file is errNoCheckpoint
+// rather than created.
+func (l checkpointLocation) open(ctx context.Context, mustExist bool) (checkpoint.Store, error) {
+	if l.postgres != "" {
+		return checkpoint.OpenPostgres(ctx, l.postgres, checkpointSchema)
+	}
+	if mustExist {
+		if _, err := os.Stat(l.sqlite); errors.Is(err, os.ErrNotExist) {
+			return nil, errNoCheckpoint
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(l.sqlite), 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return checkpoint.OpenSQLite(l.sqlite)
+}
+
+var errNoCheckpoint = errors.New("no checkpoint")
+
+// targetIdentity names the mapping's target for the resume check; never a secret.
+func targetIdentity(f *mappings.File) string {
+	t := f.Target
+	switch {
+	case t.Sandbox != "":
+		return fmt.Sprintf("%s sandbox, sdkappid %d", t.Sandbox, t.SDKAppID)
+	case t.Endpoint != "":
+		return fmt.Sprintf("sdkappid %d at %s", t.SDKAppID, strings.TrimRight(t.Endpoint, "/"))
+	}
+	return fmt.Sprintf("sdkappid %d in region %s", t.SDKAppID, t.Region)
+}
+
+// sourceIdentity names the mapping's source for humans: the CSV directory, or the
+// database's host and name without credentials.
+func sourceIdentity(f *mappings.File) string {
+	if f.Source.CSV != nil {
+		return "csv:" + f.Source.CSV.Dir
+	}
+	if f.Source.Postgres != nil {
+		if u, err := url.Parse(f.Source.Postgres.URL.Reveal()); err == nil && u.Host != "" {
+			return "postgres:" + u.Host + u.Path
+		}
+		return "postgres"
+	}
+	return "none"
+}
+
+func toolVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return "immigrate " + bi.Main.Version
+	}
+	return "immigrate"
+}
+
+// runCheckpoint is one run's checkpoint: the store, the Writer that batches its
+// records, and the engine's view of it.
+type runCheckpoint struct {
+	loc     checkpointLocation
+	store   checkpoint.Store
+	w       *checkpoint.Writer
+	engine  *load.Checkpoint
+	stderr  io.Writer
+	resumed bool
+	// now is the migration's clock: the first run's start. Validation rules that
+	// compare with "now" (records in the future) then decide alike in every run,
+	// so a resumed run yields the records at the positions the checkpoint recorded.
+	now time.Time
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// openRunCheckpoint opens the mapping's checkpoint and begins a run on it: fresh
+// with --fresh (or against the embedded sandbox), else resuming, refused under a
+// changed mapping or target unless --force.
+func openRunCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, out string, opt checkpoint.BeginOptions, now time.Time) (*runCheckpoint, error) {
+	loc := locateCheckpoint(f, out)
+	if f.Target.Sandbox == mappings.SandboxEmbedded {
+		opt.Fresh = true
+	}
+	store, err := loc.open(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint %s: %w", loc, err)
+	}
+	res, err := store.Begin(ctx, checkpoint.Manifest{
+		MappingHash: f.Hash(),
+		Source:      sourceIdentity(f),
+		Target:      targetIdentity(f),
+		ToolVersion: toolVersion(),
+		Started:     now,
+	}, opt)
+	if err != nil {
+		store.Close()
+		var me *checkpoint.MismatchError
+		switch {
+		case errors.As(err, &me):
+			return nil, usagef("%v\nthe checkpoint %s belongs to another migration: run with --force to resume it anyway, or --fresh to start a new checkpoint (the target is not touched)", err, loc)
+		case errors.Is(err, checkpoint.ErrLocked):
+			return nil, fmt.Errorf("checkpoint %s: %w (is another `immigrate run` of this mapping still running?)", loc, err)
+		}
+		return nil, fmt.Errorf("checkpoint %s: %w", loc, err)
+	}
+	w := checkpoint.NewWriter(store, checkpoint.WriterConfig{})
+	cp, err := load.NewCheckpoint(ctx, store, w)
+	if err != nil {
+		w.Close(context.Background())
+		store.Close()
+		return nil, err
+	}
+	rc := &runCheckpoint{loc: loc, store: store, w: w, engine: cp, stderr: stderr, resumed: res.Resumed, now: now}
+	switch {
+	case res.Resumed:
+		rc.now = res.Manifest.Started
+		fmt.Fprintf(stderr, "checkpoint %s: resuming the migration begun %s (run %d)\n",
+			loc, res.Manifest.Started.Local().Format(time.DateTime), res.Manifest.Runs)
+	case res.Previous != nil && f.Target.Sandbox == mappings.SandboxEmbedded:
+		fmt.Fprintf(stderr, "checkpoint %s: starting over, as the embedded sandbox does not outlive a run\n", loc)
+	case res.Previous != nil:
+		fmt.Fprintf(stderr, "checkpoint %s: starting over (--fresh); the target keeps what earlier runs imported\n", loc)
+	default:
+		fmt.Fprintf(stderr, "checkpoint %s: new\n", loc)
+	}
+	return rc, nil
+}
+
+// recordRewrites keeps the IDs the validate pass rewrote (ids.invalid: rewrite)
+// with the checkpoint.
+func (rc *runCheckpoint) recordRewrites(rws []transform.Rewrite) {
+	for _, r := range rws {
+		rc.w.MapID(checkpoint.IDMapping{Kind: string(r.Entity), LegacyID: r.Legacy, TargetID: r.Target})
+	}
+}
+
+// rejects writes the load rejects of earlier runs to next (rejects.jsonl after the
+// validate rejects) and returns the engine's sink: next, minus the records an
+// earlier run already rejected for the same rule, so that the file lists every
+// load reject of the migration once.
+func (rc *runCheckpoint) rejects(ctx context.Context, next load.RejectSink) (load.RejectSink, error) {
+	seen := map[[3]string]struct{}{}
+	err := rc.store.Rejects(ctx, func(r checkpoint.Reject) error {
+		seen[[3]string{r.Entity, r.LegacyID, r.Rule}] = struct{}{}
+		return next.Reject(load.Reject{Entity: r.Entity, Origin: r.Origin, LegacyID: r.LegacyID, Rule: r.Rule, Severity: "reject", Message: r.Message})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rejects of earlier runs: %w", err)
+	}
+	return &dedupRejects{next: next, seen: seen}, nil
+}
+
+type dedupRejects struct {
+	next load.RejectSink
+	seen map[[3]string]struct{} // read-only after rejects returned
+}
+
+func (d *dedupRejects) Reject(r load.Reject) error {
+	if _, ok := d.seen[[3]string{r.Entity, r.LegacyID, r.Rule}]; ok {
+		return nil
+	}
+	return d.next.Reject(r)
+}
+
+// finish flushes what the run recorded and closes the checkpoint, then explains
+// runErr where the checkpoint is why the run stopped. It is called once the engine
+// returned, whatever the outcome: after Ctrl-C or a fatal error the checkpoint is
+// flushed before the process exits, ready for `status` and the next `run`.
+func (rc *runCheckpoint) finish(runErr error) error {
+	err := rc.close()
+	switch {
+	case errors.Is(runErr, load.ErrSourceChanged):
+		runErr = usagef("%v\nthe checkpoint %s was written for other data: run with --fresh to start a new checkpoint", runErr, rc.loc)
+	case runErr != nil && err == nil:
+		fmt.Fprintf(rc.stderr, "checkpoint %s saved: run the same command to resume; `immigrate status` shows the progress\n", rc.loc)
+	}
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
+}
+
+// close flushes the Writer (with its own deadline: the run's context may be
+// cancelled) and closes the store. It may be called more than once.
+func (rc *runCheckpoint) close() error {
+	rc.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := rc.w.Close(ctx); err != nil {
+			rc.closeErr = fmt.Errorf("save checkpoint %s: %w", rc.loc, err)
+		}
+		if err := rc.store.Close(); err != nil && rc.closeErr == nil {
+			rc.closeErr = fmt.Errorf("close checkpoint %s: %w", rc.loc, err)
+		}
+	})
+	return rc.closeErr
+}
