@@ -65,7 +65,7 @@ load:
 `
 
 // e2eSandbox serves a sandbox with the test credentials; mod adjusts its Config.
-func e2eSandbox(t *testing.T, mod func(*sandbox.Config)) (*sandbox.Server, string) {
+func e2eSandbox(t testing.TB, mod func(*sandbox.Config)) (*sandbox.Server, string) {
 	t.Helper()
 	cfg := sandbox.Config{
 		SDKAppID:  e2eSDKAppID,
