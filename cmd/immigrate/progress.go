@@ -67,13 +67,14 @@ func (v *progressView) Stop() {
 
 func (v *progressView) frame(final bool) {
 	snap := v.p.Snapshot()
+	now := time.Now()
 	if !v.tty {
 		if final {
 			return // the summary table follows
 		}
 		for _, ph := range snap {
 			if ph.State == load.PhaseRunning {
-				fmt.Fprintln(v.w, progressLine(ph, time.Now()))
+				fmt.Fprintln(v.w, progressLine(ph, now))
 			}
 		}
 		return
@@ -87,15 +88,21 @@ func (v *progressView) frame(final bool) {
 		if ph.State == load.PhasePending {
 			continue
 		}
-		bar := v.bar(ph)
-		bar.Set64(ph.Done())
-		b.WriteString("\x1b[2K")
-		b.WriteString(bar.String())
-		b.WriteString("\n")
+		b.WriteString(v.barLine(ph, now))
 		lines++
 	}
 	v.drawn = lines
 	io.WriteString(v.w, b.String())
+}
+
+// barLine renders one phase's bar on a cleared terminal line. The bar draws the
+// done/total; the rate and ETA come from the phase's own clock (phaseRate): the
+// bar's would count from its first frame, which can be long after the phase
+// started, and show absurd rates at first.
+func (v *progressView) barLine(ph load.PhaseStats, now time.Time) string {
+	bar := v.bar(ph)
+	bar.Set64(ph.Done())
+	return "\x1b[2K" + strings.TrimSpace(strings.TrimPrefix(bar.String(), "\r")) + phaseRate(ph, now) + "\n"
 }
 
 func (v *progressView) bar(ph load.PhaseStats) *progressbar.ProgressBar {
@@ -109,9 +116,8 @@ func (v *progressView) bar(ph load.PhaseStats) *progressbar.ProgressBar {
 			progressbar.OptionSetWriter(io.Discard),
 			progressbar.OptionSetDescription(fmt.Sprintf("%-16s", ph.Phase)),
 			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("rec"),
-			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(false),
+			progressbar.OptionSetPredictTime(false),
 			progressbar.OptionSetWidth(28),
 			progressbar.OptionThrottle(0),
 		)
@@ -127,10 +133,22 @@ func progressLine(ph load.PhaseStats, now time.Time) string {
 	if ph.Total > 0 {
 		s += fmt.Sprintf("/%d (%.1f%%)", ph.Total, 100*float64(done)/float64(ph.Total))
 	}
-	if el := now.Sub(ph.Started).Seconds(); !ph.Started.IsZero() && el > 0 {
+	return s + phaseRate(ph, now)
+}
+
+// phaseRate is a phase's records per second since it started (until it finished),
+// its ETA while it runs, and its rejects.
+func phaseRate(ph load.PhaseStats, now time.Time) string {
+	var s string
+	done := ph.Done()
+	end := now
+	if !ph.Finished.IsZero() {
+		end = ph.Finished
+	}
+	if el := end.Sub(ph.Started).Seconds(); !ph.Started.IsZero() && el > 0 {
 		rate := float64(done) / el
 		s += fmt.Sprintf("  %.1f rec/s", rate)
-		if ph.Total > done && rate > 0 {
+		if ph.Finished.IsZero() && ph.Total > done && rate > 0 {
 			eta := time.Duration(float64(ph.Total-done) / rate * float64(time.Second)).Round(time.Second)
 			s += fmt.Sprintf("  ETA %s", eta)
 		}

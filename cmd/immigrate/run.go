@@ -321,22 +321,16 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return f.Close()
 }
 
-// setTotals gives each phase its expected count from the plan, for the bars.
+// setTotals gives each phase its expected count from the plan, for the bars (the
+// unread phase included, which no entity count gives).
 func setTotals(p *load.Progress, res *load.ValidateResult) {
-	p.SetTotal(load.PhaseAccounts, res.Accounts.Total)
-	for _, e := range res.Entities {
-		if ph, ok := entityPhase[e.Entity]; ok && ph != load.PhaseAccounts {
-			p.SetTotal(ph, e.Valid)
-		}
+	totals := map[load.Phase]int64{}
+	for _, pp := range res.Plan.Phases {
+		totals[load.Phase(pp.Phase)] += pp.Items
 	}
-}
-
-var entityPhase = map[extract.Entity]load.Phase{
-	extract.Users:          load.PhaseAccounts,
-	extract.Groups:         load.PhaseGroups,
-	extract.Members:        load.PhaseMembers,
-	extract.GroupMessages:  load.PhaseGroupMessages,
-	extract.DirectMessages: load.PhaseDirectMessages,
+	for _, ph := range load.Phases() {
+		p.SetTotal(ph, totals[ph])
+	}
 }
 
 // writeSummary prints the per-entity table: read = imported + already present +
