@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/immigrate/immigrate/checkpoint"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
@@ -27,20 +29,24 @@ import (
 // checkpoint (it still writes one, for `immigrate status`). Rehearse a resume with
 // `immigrate sandbox` in another process instead.
 
-// checkpointSchema is the PostgreSQL schema of a checkpoint.postgres checkpoint.
+// checkpointSchema is the PostgreSQL schema of a checkpoint.postgres checkpoint
+// whose URL names none with search_path (e.g. "postgres://host/db?search_path=cp"),
+// which lets several migrations keep their checkpoints in one database.
 const checkpointSchema = "immigrate_checkpoint"
 
 // checkpointLocation says where the mapping's checkpoint is: its PostgreSQL URL
-// (a secret), or its SQLite file. A mapping that names no checkpoint keeps it in
-// the output directory, which --out moves.
+// (a secret) and schema, or its SQLite file. A mapping that names no checkpoint
+// keeps it in the output directory, which --out moves.
 type checkpointLocation struct {
 	sqlite   string
 	postgres string
+	schema   string
 }
 
 func locateCheckpoint(f *mappings.File, out string) checkpointLocation {
 	if !f.Checkpoint.Postgres.IsZero() {
-		return checkpointLocation{postgres: f.Checkpoint.Postgres.Reveal()}
+		u := f.Checkpoint.Postgres.Reveal()
+		return checkpointLocation{postgres: u, schema: pgSchema(u)}
 	}
 	path := f.Checkpoint.SQLite
 	if out != "" && path == filepath.Join(f.Output, mappings.CheckpointFile) {
@@ -49,10 +55,23 @@ func locateCheckpoint(f *mappings.File, out string) checkpointLocation {
 	return checkpointLocation{sqlite: path}
 }
 
+// pgSchema is the one schema the URL's search_path names, or checkpointSchema.
+func pgSchema(url string) string {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return checkpointSchema // OpenPostgres reports the URL
+	}
+	sp := strings.TrimSpace(cfg.RuntimeParams["search_path"])
+	if sp == "" || strings.Contains(sp, ",") {
+		return checkpointSchema
+	}
+	return strings.Trim(sp, `"`)
+}
+
 // String names the location for humans; never the URL, which may hold a password.
 func (l checkpointLocation) String() string {
 	if l.postgres != "" {
-		return "PostgreSQL schema " + checkpointSchema
+		return "PostgreSQL schema " + l.schema
 	}
 	return l.sqlite
 }
@@ -61,7 +80,7 @@ func (l checkpointLocation) String() string {
 // rather than created.
 func (l checkpointLocation) open(ctx context.Context, mustExist bool) (checkpoint.Store, error) {
 	if l.postgres != "" {
-		return checkpoint.OpenPostgres(ctx, l.postgres, checkpointSchema)
+		return checkpoint.OpenPostgres(ctx, l.postgres, l.schema)
 	}
 	if mustExist {
 		if _, err := os.Stat(l.sqlite); errors.Is(err, os.ErrNotExist) {

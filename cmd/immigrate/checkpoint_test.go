@@ -2,17 +2,27 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/immigrate/immigrate/checkpoint"
+	"github.com/immigrate/immigrate/extract/synth"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
 
 func TestLocateCheckpoint(t *testing.T) {
@@ -28,6 +38,8 @@ func TestLocateCheckpoint(t *testing.T) {
 		{"--out moves the default", mappings.Checkpoint{SQLite: def}, filepath.Join(dir, "elsewhere"), filepath.Join(dir, "elsewhere", mappings.CheckpointFile)},
 		{"--out keeps an explicit file", mappings.Checkpoint{SQLite: "/var/lib/cp.db"}, filepath.Join(dir, "elsewhere"), "/var/lib/cp.db"},
 		{"postgres", mappings.Checkpoint{Postgres: tencentim.NewSecret("postgres://u:hunter2@db/x")}, "", "PostgreSQL schema " + checkpointSchema},
+		{"postgres with a schema", mappings.Checkpoint{Postgres: tencentim.NewSecret("postgres://u:hunter2@db/x?search_path=migration_7")}, "", "PostgreSQL schema migration_7"},
+		{"postgres with a search path", mappings.Checkpoint{Postgres: tencentim.NewSecret("postgres://u:hunter2@db/x?search_path=a,b")}, "", "PostgreSQL schema " + checkpointSchema},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,5 +165,111 @@ func TestStatusReport(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkpointPG returns the test server's URL with a search_path naming a fresh
+// schema, dropped at the end; without a server it skips loudly, or fails under
+// IMMIGRATE_TEST_REQUIRE_PG=1 (design §9).
+func checkpointPG(t *testing.T) (url, schema string) {
+	t.Helper()
+	base := cmp.Or(os.Getenv("IMMIGRATE_TEST_PG_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
+			t.Fatalf("PostgreSQL required (IMMIGRATE_TEST_REQUIRE_PG=1) but unreachable: %v", err)
+		}
+		t.Skipf("SKIPPING the PostgreSQL checkpoint test: server unreachable (%v); set IMMIGRATE_TEST_PG_URL", err)
+	}
+	conn.Close(ctx)
+	schema = fmt.Sprintf("checkpoint_run_%d_%d", os.Getpid(), time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema, schema
+}
+
+// TestRunWithPostgresCheckpoint: the checkpoint can live in PostgreSQL (the
+// schema named by the URL's search_path): a second run resumes from it and finds
+// everything done, and status reads it.
+func TestRunWithPostgresCheckpoint(t *testing.T) {
+	url, schema := checkpointPG(t)
+	t.Setenv("IMMIGRATE_TEST_CHECKPOINT_URL", url)
+	dir := t.TempDir()
+	cfg := synth.Config{Seed: 9, Users: 60, Groups: 5, MembersMin: 2, MembersMax: 8, GroupMessages: 200, DirectMessages: 200, BadShare: 0.01}
+	if _, err := synth.WriteCSV(t.Context(), cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	const key = "checkpoint-test-key"
+	srv, err := sandbox.New(sandbox.Config{SDKAppID: 1400000000, SecretKey: tencentim.NewSecret(key), Admins: []string{"administrator"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	b, err := os.ReadFile(filepath.Join(dir, "csv.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "\ntarget:\n")
+	end := strings.Index(s[start+1:], "\n\n")
+	s = s[:start] + fmt.Sprintf("\ntarget:\n  endpoint: %s\n  sdkappid: 1400000000\n  secret_key: %s\n", hs.URL, key) + s[start+1+end+1:] +
+		"\ncheckpoint:\n  postgres: \"${IMMIGRATE_TEST_CHECKPOINT_URL}\"\n" +
+		"load:\n  rates: {account_import: 50000, multiaccount_import: 50000, import_group: 50000, import_group_member: 50000, import_group_msg: 50000, set_unread_msg_num: 50000, importmsg: 50000}\n"
+	mapping := filepath.Join(dir, "pg-checkpoint.yaml")
+	if err := os.WriteFile(mapping, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+
+	code, _, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitRejected || !strings.Contains(stderr, "checkpoint PostgreSQL schema "+schema+": new") {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	first, err := json.Marshal(srv.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, mappings.CheckpointFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a SQLite checkpoint was written too: %v", err)
+	}
+	code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitRejected || !strings.Contains(stderr, "resuming the migration") {
+		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "rejected") {
+		t.Errorf("second run printed no summary:\n%s", stdout)
+	}
+	second, err := json.Marshal(srv.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, second) {
+		t.Error("the second run changed the target")
+	}
+	code, stdout, stderr = runCLI(t, t.Context(), "status", "-c", mapping)
+	if code != exitOK || !strings.Contains(stdout, "PostgreSQL schema "+schema) || !strings.Contains(stdout, "2 run(s)") ||
+		!strings.Contains(stdout, "the migration is complete") {
+		t.Errorf("status: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, key) {
+		t.Error("the secret key appears in the output")
 	}
 }
