@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,10 +14,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/urfave/cli/v2"
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/extract/synth"
@@ -63,6 +67,35 @@ load:
     importmsg: 100000
   retries: 12
 `
+
+// cliSetup serialises urfave/cli's setup and flag parsing across the tests that
+// run the CLI concurrently: they write package-level state (the shared help flag
+// and help command), a data race under -race. The lock is held only until the
+// command's Before hook, so the runs themselves overlap.
+var cliSetup sync.Mutex
+
+// runCLIParallel is runCLI for tests that run in parallel: run's composition of
+// newApp and exitCode, with the setup serialised.
+func runCLIParallel(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	app := newApp(&stdout, &stderr)
+	cliSetup.Lock()
+	unlock := sync.OnceFunc(cliSetup.Unlock)
+	defer unlock()
+	for _, cmd := range app.Commands {
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			unlock()
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+	}
+	err := app.RunContext(ctx, append([]string{"immigrate"}, args...))
+	return exitCode(ctx, err, &stderr), stdout.String(), stderr.String()
+}
 
 // e2eSandbox serves a sandbox with the test credentials; mod adjusts its Config.
 func e2eSandbox(t testing.TB, mod func(*sandbox.Config)) (*sandbox.Server, string) {
@@ -547,7 +580,7 @@ func checkAccounting(t *testing.T, out string, x *expected) {
 // of a dataset with planted rejects has: exit code 3 and the summary printed.
 func runE2E(t *testing.T, mapping, out string) (stdout string) {
 	t.Helper()
-	code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	code, stdout, stderr := runCLIParallel(t, t.Context(), "run", "-c", mapping, "--out", out)
 	if code != exitRejected {
 		t.Fatalf("immigrate run: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitRejected, stdout, stderr)
 	}
@@ -764,10 +797,9 @@ func TestRunDemo(t *testing.T) {
 		mapping = filepath.Join(demoDir, "csv.yaml")
 	}
 	out := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), []string{"immigrate", "run", "-c", mapping, "--out", out}, &stdout, &stderr)
+	code, so, se := runCLIParallel(t, t.Context(), "run", "-c", mapping, "--out", out)
 	if code != exitRejected {
-		t.Fatalf("exit %d, want %d (the demo plants bad records)\nstdout:\n%s\nstderr:\n%s", code, exitRejected, stdout.String(), stderr.String())
+		t.Fatalf("exit %d, want %d (the demo plants bad records)\nstdout:\n%s\nstderr:\n%s", code, exitRejected, so, se)
 	}
 
 	f, err := os.Open(filepath.Join(out, report.RejectsFileName))
@@ -787,7 +819,6 @@ func TestRunDemo(t *testing.T) {
 	for _, r := range rejects {
 		perRule[r.Entity+" "+r.Rule]++
 	}
-	so := stdout.String()
 	for _, want := range []string{"entity", "imported", "already present", "embedded sandbox now holds",
 		fmt.Sprintf("rejected %d records", len(rejects))} {
 		if !strings.Contains(so, want) {
@@ -807,8 +838,8 @@ func TestRunDemo(t *testing.T) {
 			t.Errorf("planted %s is not in rejects.jsonl", p)
 		}
 	}
-	if !strings.Contains(stderr.String(), "importing into the embedded sandbox") {
-		t.Errorf("stderr lacks the progress preamble:\n%s", stderr.String())
+	if !strings.Contains(se, "importing into the embedded sandbox") {
+		t.Errorf("stderr lacks the progress preamble:\n%s", se)
 	}
 	var rr runReport
 	b, err := os.ReadFile(filepath.Join(out, "run-report.json"))
@@ -839,4 +870,120 @@ func containsLine(s string, fields ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestRunStops covers the runs that end early: a fatal answer stops at once with
+// exit code 1 and one sentence saying what to fix; Ctrl-C stops with 130. Either
+// way the summary says what was done and why the accounting is incomplete, and no
+// secret reaches the output.
+func TestRunStops(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := synth.WriteCSV(t.Context(), synth.Config{
+		Seed: 3, Users: 40, Groups: 4, GroupMessages: 300, DirectMessages: 1500, Conversations: 60, BadShare: 0.01,
+	}, dir); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		sandbox  func(*sandbox.Config)
+		edit     func(string) string
+		cancelAt int64 // cancel the run when the sandbox receives this importmsg call
+		wantCode int
+		wantErr  string
+		check    func(t *testing.T, st sandbox.State)
+	}{
+		{
+			name:     "wrong secret key",
+			edit:     func(s string) string { return strings.Replace(s, "secret_key: "+e2eKey, "secret_key: not-the-key", 1) },
+			wantCode: exitError,
+			wantErr:  "check sdkappid and secret_key",
+			check: func(t *testing.T, st sandbox.State) {
+				if len(st.Accounts) != 0 {
+					t.Errorf("%d accounts imported with a wrong key", len(st.Accounts))
+				}
+			},
+		},
+		{
+			name:     "edition limit",
+			sandbox:  func(c *sandbox.Config) { c.AccountLimit = 10 },
+			wantCode: exitError,
+			wantErr:  "account limit (70398)",
+			check: func(t *testing.T, st sandbox.State) {
+				if len(st.Accounts) > 10 || len(st.Groups) != 0 || len(st.C2C) != 0 {
+					t.Errorf("after 70398: %d accounts, %d groups, %d conversations; want at most 10 accounts and nothing else",
+						len(st.Accounts), len(st.Groups), len(st.C2C))
+				}
+			},
+		},
+		{
+			name:     "interrupted",
+			cancelAt: 300,
+			wantCode: exitInterrupted,
+			wantErr:  "interrupted",
+			check: func(t *testing.T, st sandbox.State) {
+				n := 0
+				for _, c := range st.C2C {
+					n += len(c.Messages)
+				}
+				if n < 299 || n >= 1500 {
+					t.Errorf("%d one-to-one messages imported when interrupted at the 300th call", n)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			cfg := sandbox.Config{SDKAppID: e2eSDKAppID, SecretKey: tencentim.NewSecret(e2eKey), Admins: []string{e2eAdmin}, Seed: 1}
+			if tt.sandbox != nil {
+				tt.sandbox(&cfg)
+			}
+			srv, err := sandbox.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var importmsg atomic.Int64
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.cancelAt > 0 && strings.HasSuffix(r.URL.Path, "/importmsg") && importmsg.Add(1) == tt.cancelAt {
+					cancel() // as Ctrl-C does: the call in hand still completes
+				}
+				srv.ServeHTTP(w, r)
+			}))
+			defer hs.Close()
+			mapping := pointAt(t, filepath.Join(dir, "csv.yaml"), hs.URL, tt.edit)
+			out := t.TempDir()
+			code, stdout, stderr := runCLIParallel(t, ctx, "run", "-c", mapping, "--out", out)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout, stderr)
+			}
+			last := strings.TrimSpace(stderr[strings.LastIndex(strings.TrimSpace(stderr), "\n")+1:])
+			if !strings.Contains(last, tt.wantErr) {
+				t.Errorf("last line of stderr %q lacks %q", last, tt.wantErr)
+			}
+			for _, secret := range []string{e2eKey, "not-the-key"} {
+				if strings.Contains(stdout+stderr, secret) {
+					t.Errorf("output holds the secret %q", secret)
+				}
+			}
+			// The summary says what was done, and where the accounting stops.
+			if !strings.Contains(stdout, "already present") || !strings.Contains(stdout, "the run stopped before") {
+				t.Errorf("stdout lacks the summary or the reason the accounting does not hold:\n%s", stdout)
+			}
+			if _, err := os.Stat(filepath.Join(out, "run-report.json")); err != nil {
+				t.Errorf("no run report: %v", err)
+			}
+			f, err := os.Open(filepath.Join(out, report.RejectsFileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if rs, err := report.ReadRejects(f); err != nil || len(rs) == 0 {
+				t.Errorf("rejects.jsonl after the stop: %d lines, %v; want the validate rejects", len(rs), err)
+			}
+			tt.check(t, srv.State())
+		})
+	}
 }
