@@ -120,6 +120,9 @@ func (v *progressView) bar(ph load.PhaseStats) *progressbar.ProgressBar {
 			progressbar.OptionSetPredictTime(false),
 			progressbar.OptionSetWidth(28),
 			progressbar.OptionThrottle(0),
+			// No spinner goroutine: with an unknown total it would render
+			// concurrently with the String calls this view draws from.
+			progressbar.OptionSetSpinnerChangeInterval(0),
 		)
 		v.bars[ph.Phase] = bar
 	}
