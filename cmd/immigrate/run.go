@@ -77,7 +77,7 @@ func runRun(c *cli.Context) error {
 		defer cp.close()
 		clock = cp.now
 	}
-	p, err := newPipeline(f, clock)
+	tcfg, err := transformConfig(f, clock)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func runRun(c *cli.Context) error {
 
 	// 1. Validate: the same rules as `immigrate validate`; what fails is never sent.
 	fmt.Fprintf(stderr, "validating %s ...\n", c.String("config"))
-	validated, res, err := validateSource(ctx, p, c.String("config"), rejects, out, now)
+	validated, res, err := validateSource(ctx, f, tcfg, c.String("config"), rejects, out, clock)
 	if err != nil {
 		return err
 	}
@@ -131,8 +131,8 @@ func runRun(c *cli.Context) error {
 		Checkpoint:        cp.engine,
 	})
 	src := load.NewReplaySource(func(ctx context.Context) (extract.Reader, error) {
-		return p.openReader(ctx, extract.Options{})
-	}, p.tcfg, validated)
+		return openReader(ctx, f, nil)
+	}, tcfg, validated)
 	defer src.Close()
 
 	fmt.Fprintf(stderr, "importing into %s ...\n", targetName(f))
@@ -275,35 +275,28 @@ func targetName(f *mappings.File) string {
 	return "region " + f.Target.Region
 }
 
-// validateSource runs the dry run and writes its reports; it returns the
-// transformer that ran it (the run replays its decisions).
-func validateSource(ctx context.Context, p *pipeline, mapping string, rejects load.RejectSink, out string, now time.Time) (*transform.Transformer, *load.ValidateResult, error) {
+// validateSource runs the dry run exactly as `immigrate validate` does (wiring.go)
+// and writes its reports; it returns the transformer that ran it, whose decisions
+// the run replays.
+func validateSource(ctx context.Context, f *mappings.File, tcfg transform.Config, mapping string, rejects load.RejectSink, out string, now time.Time) (*transform.Transformer, *load.ValidateResult, error) {
 	bad := &load.BadRows{}
-	r, err := p.openReader(ctx, extract.Options{OnBadRow: bad.Report})
+	r, err := openReader(ctx, f, bad.Report)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
-	t, err := transform.New(p.tcfg)
+	t, err := transform.New(tcfg)
 	if err != nil {
 		return nil, nil, usagef("mapping: %v", err)
 	}
-	res, err := load.Validate(ctx, r, t, load.ValidateOptions{
-		Rejects:       rejects,
-		BadRows:       bad,
-		Rates:         p.file.Load.Rates,
-		GroupMsgBatch: p.file.Load.GroupMsgBatch,
-		AccountLimit:  p.file.Target.AccountLimit,
-		Now:           now,
-	})
+	opt := validateOptions(f, now)
+	opt.Rejects, opt.BadRows = rejects, bad
+	res, err := load.Validate(ctx, r, t, opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	meta := report.ValidateMeta{Mapping: mapping, Now: now, GeneratedAt: time.Now(), Rejects: "rejects.jsonl"}
-	if err := writeFile(filepath.Join(out, "report.md"), func(w io.Writer) error { return report.WriteValidateMarkdown(w, res, meta) }); err != nil {
-		return nil, nil, err
-	}
-	if err := writeFile(filepath.Join(out, "report.json"), func(w io.Writer) error { return report.WriteValidateJSON(w, res, meta) }); err != nil {
+	meta := report.ValidateMeta{Mapping: mapping, Source: sourceKind(f), Now: now, GeneratedAt: time.Now(), Rejects: report.RejectsFileName}
+	if err := report.WriteValidateFiles(out, res, meta); err != nil {
 		return nil, nil, err
 	}
 	return t, res, nil

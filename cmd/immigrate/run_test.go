@@ -29,7 +29,6 @@ import (
 	"github.com/immigrate/immigrate/report"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
-	"github.com/immigrate/immigrate/transform"
 )
 
 // End-to-end tests of `immigrate run` (issue 4): a synthetic legacy dataset with
@@ -213,20 +212,16 @@ func expect(t *testing.T, mapping string) *expected {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := newPipeline(f, time.Now())
+	tr, err := newTransformer(f, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := &load.BadRows{}
-	r, err := p.openReader(t.Context(), extract.Options{OnBadRow: bad.Report})
+	r, err := openReader(t.Context(), f, bad.Report)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	tr, err := transform.New(p.tcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := &expected{
 		accounts: map[string]tencentim.AccountImportRequest{},
 		groups:   map[string]tencentim.ImportGroupRequest{},
