@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -37,6 +38,13 @@ type target struct {
 
 func newTarget(tb testing.TB, mod func(*sandbox.Config)) *target {
 	tb.Helper()
+	return newWrappedTarget(tb, mod, nil)
+}
+
+// newWrappedTarget is newTarget with the sandbox behind wrap (when not nil), e.g. to
+// record the requests as they reach the target.
+func newWrappedTarget(tb testing.TB, mod func(*sandbox.Config), wrap func(http.Handler) http.Handler) *target {
+	tb.Helper()
 	cfg := sandbox.Config{
 		SDKAppID:  testSDKAppID,
 		SecretKey: tencentim.NewSecret(testKey),
@@ -50,7 +58,11 @@ func newTarget(tb testing.TB, mod func(*sandbox.Config)) *target {
 	if err != nil {
 		tb.Fatalf("sandbox.New: %v", err)
 	}
-	hs := httptest.NewServer(srv)
+	var h http.Handler = srv
+	if wrap != nil {
+		h = wrap(srv)
+	}
+	hs := httptest.NewServer(h)
 	tb.Cleanup(hs.Close)
 	return &target{srv: srv, client: newTestClient(tb, hs.URL, testKey), url: hs.URL}
 }

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -18,8 +19,10 @@ import (
 // exist at once (a new stream waits for a slot). Every buffered item holds one unit
 // of a global budget, released when the call carrying it returned, so memory is
 // bounded by the budget (streams × per-stream share), never by the dataset. A
-// worker sends full batches: it waits until it holds `batch` items or its stream
-// ended, so calls, the scarce resource, always carry as many items as allowed.
+// worker sends full batches: it waits until it holds `batch` items, or items
+// whose sizes fill the stream's capacity (the next one would overflow it), or its
+// stream ended, so calls, the scarce resource, always carry as many items as
+// allowed.
 //
 // Head-of-line behaviour: the reader is sequential. A stream with more items than
 // the budget fills the budget on its own; the reader then waits for that stream to
@@ -35,7 +38,14 @@ type streamer[T any] struct {
 	streams int // workers in flight at most
 	budget  int // items buffered or in flight at most, over all streams; >= 2*batch
 	batch   int // items per call at most
-	key     func(T) string
+	// size, when set, is an item's share of a call's request body in bytes, and
+	// capacity(key) the most bytes of items one call of stream key may carry. A
+	// batch closes before the item that would take it over the capacity; an item
+	// larger than the capacity on its own goes alone. Without size, batches are
+	// cut by count only.
+	size     func(T) int
+	capacity func(key string) int
+	key      func(T) string
 	// send makes the call(s) for one batch of one stream. It returns an error only
 	// to stop the run; per-item failures are its own business.
 	send func(ctx context.Context, key string, batch []T) error
@@ -70,6 +80,10 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 			}
 		}
 		q := newStreamQueue[T]()
+		capacity := math.MaxInt
+		if s.size != nil && s.capacity != nil {
+			capacity = s.capacity(key)
+		}
 		activeMu.Lock()
 		active[key] = q
 		activeMu.Unlock()
@@ -84,7 +98,7 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 				close(q.done)
 			}()
 			for {
-				items, ok := q.take(gctx, s.batch)
+				items, ok := q.take(gctx, s.batch, capacity)
 				if !ok {
 					return gctx.Err()
 				}
@@ -108,7 +122,11 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 			}
 			startStream(k)
 		}
-		cur.push(it)
+		size := 0
+		if s.size != nil {
+			size = s.size(it)
+		}
+		cur.push(it, size)
 		return nil
 	})
 	if cur != nil {
@@ -132,20 +150,26 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 // It is unbounded by itself; the streamer's budget bounds it.
 type streamQueue[T any] struct {
 	mu     sync.Mutex
-	items  []T
+	items  []queued[T]
 	head   int
 	closed bool
 	ready  chan struct{} // signalled (non-blocking) after each push and on close
 	done   chan struct{} // closed when the stream's worker returned
 }
 
+// queued is an item with its size (see streamer.size).
+type queued[T any] struct {
+	item T
+	size int
+}
+
 func newStreamQueue[T any]() *streamQueue[T] {
 	return &streamQueue[T]{ready: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-func (q *streamQueue[T]) push(it T) {
+func (q *streamQueue[T]) push(it T, size int) {
 	q.mu.Lock()
-	q.items = append(q.items, it)
+	q.items = append(q.items, queued[T]{it, size})
 	q.mu.Unlock()
 	q.signal()
 }
@@ -164,20 +188,30 @@ func (q *streamQueue[T]) signal() {
 	}
 }
 
-// take waits for a full batch of max items, or for the remaining items of a closed
-// stream. ok is false when the stream is closed and empty, or ctx is done.
-func (q *streamQueue[T]) take(ctx context.Context, max int) (batch []T, ok bool) {
+// take waits for a full batch — max items, or items whose sizes add up to at most
+// capacity with the next queued item not fitting — or for the remaining items of
+// a closed stream. The first item is taken whatever its size. ok is false when the
+// stream is closed and empty, or ctx is done.
+func (q *streamQueue[T]) take(ctx context.Context, max, capacity int) (batch []T, ok bool) {
 	for {
 		q.mu.Lock()
-		n := len(q.items) - q.head
-		if n >= max || (q.closed && n > 0) {
-			n = min(n, max)
-			batch = make([]T, n)
-			copy(batch, q.items[q.head:q.head+n])
-			var zero T
-			for i := q.head; i < q.head+n; i++ {
-				q.items[i] = zero // let the payloads be collected once sent
+		waiting := len(q.items) - q.head
+		n, used := 0, 0
+		for n < min(waiting, max) {
+			s := q.items[q.head+n].size
+			if n > 0 && s > capacity-used {
+				break
 			}
+			used += s
+			n++
+		}
+		// Full: max items, or an item waits that does not fit.
+		if n == max || n < waiting || (q.closed && n > 0) {
+			batch = make([]T, n)
+			for i := range n {
+				batch[i] = q.items[q.head+i].item
+			}
+			clear(q.items[q.head : q.head+n]) // let the payloads be collected once sent
 			q.head += n
 			if q.head == len(q.items) {
 				q.items, q.head = q.items[:0], 0

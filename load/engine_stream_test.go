@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -237,25 +238,40 @@ func TestStreamerReturningKeyWaits(t *testing.T) {
 
 func TestStreamQueueTake(t *testing.T) {
 	tests := []struct {
-		name  string
-		push  int
-		close bool
-		max   int
-		want  []int // sizes of successive takes until !ok
+		name     string
+		push     int
+		sizes    []int // of the pushed items, in order; nil: 0 each
+		capacity int   // 0: no size limit
+		close    bool
+		max      int
+		want     []int // sizes of successive takes until !ok
 	}{
-		{"full batches then the rest", 17, true, 7, []int{7, 7, 3}},
-		{"exact multiple", 14, true, 7, []int{7, 7}},
-		{"closed empty", 0, true, 7, nil},
-		{"open and short waits until cancelled", 3, false, 7, nil},
+		{"full batches then the rest", 17, nil, 0, true, 7, []int{7, 7, 3}},
+		{"exact multiple", 14, nil, 0, true, 7, []int{7, 7}},
+		{"closed empty", 0, nil, 0, true, 7, nil},
+		{"open and short waits until cancelled", 3, nil, 0, false, 7, nil},
+		{"size cuts before the item that overflows", 8, []int{4, 4, 4, 4, 4, 4, 4, 4}, 10, true, 7, []int{2, 2, 2, 2}},
+		{"exactly at capacity fits", 6, []int{5, 5, 3, 7, 10, 1}, 10, true, 7, []int{2, 2, 1, 1}},
+		{"an item over capacity goes alone", 5, []int{3, 30, 3, 3, 40}, 10, true, 7, []int{1, 1, 2, 1}},
+		{"count still caps small items", 9, []int{1, 1, 1, 1, 1, 1, 1, 1, 1}, 100, true, 7, []int{7, 2}},
+		{"open: a batch cut by size is full", 3, []int{6, 6, 6}, 10, false, 7, []int{1, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := newStreamQueue[int]()
 			for i := range tt.push {
-				q.push(i)
+				size := 0
+				if tt.sizes != nil {
+					size = tt.sizes[i]
+				}
+				q.push(i, size)
 			}
 			if tt.close {
 				q.close()
+			}
+			capacity := tt.capacity
+			if capacity == 0 {
+				capacity = math.MaxInt
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			if !tt.close {
@@ -265,7 +281,7 @@ func TestStreamQueueTake(t *testing.T) {
 			var sizes []int
 			next := 0
 			for {
-				b, ok := q.take(ctx, tt.max)
+				b, ok := q.take(ctx, tt.max, capacity)
 				if !ok {
 					break
 				}
