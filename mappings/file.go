@@ -195,9 +195,19 @@ const (
 	IDsRewrite = "rewrite" // a deterministic rewrite, recorded in the id map
 )
 
+// Unknown-user policies: what happens to a reference (group owner, member,
+// sender, recipient) to a user absent from the users entity.
+const (
+	UnknownUsersReject = "reject" // the referencing record is rejected
+	// UnknownUsersImport imports the user as a bare account (no nick, no avatar),
+	// so the messages of deleted users are kept (design §3 phase 1).
+	UnknownUsersImport = "import"
+)
+
 // IDs says how legacy IDs become target IDs.
 type IDs struct {
-	Invalid string // IDsReject | IDsRewrite
+	Invalid      string // IDsReject | IDsRewrite
+	UnknownUsers string // UnknownUsersReject | UnknownUsersImport
 	// GroupIDPrefix is prepended to legacy group IDs to form custom GroupIds;
 	// Community groups additionally get "@TGS#_" (design §7 A36).
 	GroupIDPrefix string

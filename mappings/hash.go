@@ -10,7 +10,7 @@ import (
 
 // hashFormat versions the canonical form: changing what the hash covers must
 // change this string, so old checkpoints are refused rather than misread.
-const hashFormat = "immigrate-mapping-hash/1"
+const hashFormat = "immigrate-mapping-hash/2"
 
 // Hash returns the SHA-256 (hex) of the effective mapping's canonical form: the
 // parts that decide what is imported and where. A resume under a different hash is
@@ -20,8 +20,8 @@ const hashFormat = "immigrate-mapping-hash/1"
 // Included: version; the source kind (csv or postgres) and the CSV delimiter; per
 // entity its file (as written, relative to the CSV dir), query, column mapping and
 // time format; the target kind, region, endpoint and SDKAppID; group types, roles
-// and their defaults; message kinds and rules; ID policies and group ID prefix;
-// repair policies; sync settings.
+// and their defaults; message kinds and rules; ID policies (invalid IDs, unknown
+// users) and group ID prefix; repair policies; sync settings.
 //
 // Excluded: the secret key (rotating it does not change the target; it never
 // enters the hash input in any form), the admin, edition and account limit
@@ -73,6 +73,7 @@ type hashView struct {
 	} `json:"messages"`
 	IDs struct {
 		Invalid       string `json:"invalid"`
+		UnknownUsers  string `json:"unknown_users"`
 		GroupIDPrefix string `json:"group_id_prefix"`
 	} `json:"ids"`
 	Policies struct {
@@ -141,6 +142,7 @@ func (f *File) hashInput() []byte {
 	v.Messages.UnknownKind = f.Messages.UnknownKind
 	v.Messages.GroupRichMedia = f.Messages.GroupRichMedia
 	v.IDs.Invalid = f.IDs.Invalid
+	v.IDs.UnknownUsers = f.IDs.UnknownUsers
 	v.IDs.GroupIDPrefix = f.IDs.GroupIDPrefix
 	v.Policies.LongNames = f.Policies.LongNames
 	v.Policies.GroupCreateTime = f.Policies.GroupCreateTime

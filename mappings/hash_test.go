@@ -95,6 +95,7 @@ func TestHashStable(t *testing.T) {
 		{"defaults written out", func(t *testing.T) string {
 			d := edit(t, hashBase, "  groups: {file: groups.csv}", "  groups: {file: groups.csv, time: timestamptz}")
 			d = edit(t, d, "roles: {owner: Owner, member: Member}", "roles: {owner: Owner, member: Member}\ndefault_role: Member")
+			d = edit(t, d, "invalid: rewrite,", "invalid: rewrite, unknown_users: reject,")
 			return edit(t, d, "  group_rich_media: custom", "  group_rich_media: custom\n  default_kind: text")
 		}, nil},
 		{"identity column mapping", func(t *testing.T) string {
@@ -163,6 +164,7 @@ func TestHashChangesWithTheMapping(t *testing.T) {
 		{"unknown kind", "unknown_kind: reject", "unknown_kind: text"},
 		{"group rich media", "group_rich_media: custom", "group_rich_media: text"},
 		{"id policy", "invalid: rewrite", "invalid: reject"},
+		{"unknown users imported", "invalid: rewrite,", "invalid: rewrite, unknown_users: import,"},
 		{"group id prefix", `group_id_prefix: "g_"`, `group_id_prefix: "h_"`},
 		{"long names", "long_names: truncate", "long_names: reject"},
 		{"create time", "group_create_time: clamp", "group_create_time: reject"},

@@ -114,6 +114,7 @@ type rawKind struct {
 
 type rawIDs struct {
 	Invalid       scalar `yaml:"invalid"`
+	UnknownUsers  scalar `yaml:"unknown_users"`
 	GroupIDPrefix scalar `yaml:"group_id_prefix"`
 }
 
@@ -448,9 +449,10 @@ func (c *converter) file(r *rawFile) *File {
 
 	c.messages(r.Messages, f)
 
-	f.IDs = IDs{Invalid: IDsReject}
+	f.IDs = IDs{Invalid: IDsReject, UnknownUsers: UnknownUsersReject}
 	if r.IDs != nil {
 		f.IDs.Invalid = c.enum(r.IDs.Invalid, "ids.invalid", IDsReject)
+		f.IDs.UnknownUsers = c.enum(r.IDs.UnknownUsers, "ids.unknown_users", UnknownUsersReject)
 		f.IDs.GroupIDPrefix = c.text(r.IDs.GroupIDPrefix, "ids.group_id_prefix")
 	}
 	f.Policies = Policies{LongNames: LongNamesTruncate, GroupCreateTime: CreateTimeClamp}

@@ -275,6 +275,11 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 			line: 9, path: "ids.invalid", msg: `"fix" is not one of reject, rewrite`,
 		},
 		{
+			name: "unknown users policy",
+			doc:  minimal + "ids:\n  unknown_users: create\n",
+			line: 9, path: "ids.unknown_users", msg: `"create" is not one of reject, import`,
+		},
+		{
 			name: "reserved group id prefix",
 			doc:  minimal + "ids:\n  group_id_prefix: \"@TGS#x\"\n",
 			line: 9, path: "ids.group_id_prefix", msg: `must not start with "@TGS#"`,
@@ -414,6 +419,7 @@ func TestDefaults(t *testing.T) {
 		{"unknown kind", f.Messages.UnknownKind, UnknownKindReject},
 		{"group rich media", f.Messages.GroupRichMedia, RichMediaCustom},
 		{"ids", f.IDs.Invalid, IDsReject},
+		{"unknown users", f.IDs.UnknownUsers, UnknownUsersReject},
 		{"long names", f.Policies.LongNames, LongNamesTruncate},
 		{"create time", f.Policies.GroupCreateTime, CreateTimeClamp},
 		{"sync", f.Sync.Default, 2},
@@ -456,6 +462,8 @@ messages:
     sticker: {element: face}
     like: {element: face, index: 0}
   default_kind: ""
+ids:
+  unknown_users: import
 sync:
   default: 5
   realtime_after: 2026-11-01
@@ -485,6 +493,8 @@ output: /var/out
 		{"face from payload", f.Messages.Kinds["sticker"].HasIndex, false},
 		{"fixed face index", f.Messages.Kinds["like"], Kind{Element: ElemFace, Index: 0, HasIndex: true}},
 		{"explicit empty default kind", f.Messages.DefaultKind, ""},
+		{"unknown users imported", f.IDs.UnknownUsers, UnknownUsersImport},
+		{"invalid ids still default with ids present", f.IDs.Invalid, IDsReject},
 		{"sync", f.Sync.Default, 5},
 		{"realtime after", f.Sync.RealtimeAfter, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
 		{"rate", f.Load.Rate(tencentim.CmdImportMsg), 150.5},

@@ -340,6 +340,9 @@ func (f *File) validatePolicies(l *errorList) {
 	if msg := checkEnum(f.IDs.Invalid, IDsReject, IDsRewrite); msg != "" {
 		l.add("ids.invalid", msg)
 	}
+	if msg := checkEnum(f.IDs.UnknownUsers, UnknownUsersReject, UnknownUsersImport); msg != "" {
+		l.add("ids.unknown_users", msg)
+	}
 	if p := f.IDs.GroupIDPrefix; p != "" {
 		// Custom GroupIds are printable ASCII, ≤ 48 bytes and do not start with
 		// @TGS# (design §7 A36); the prefix must leave room for the legacy id.
