@@ -82,6 +82,7 @@ func transformConfig(f *mappings.File, now time.Time) (transform.Config, error) 
 		UnknownKind:      f.Messages.UnknownKind,
 		GroupRichMedia:   f.Messages.GroupRichMedia,
 		InvalidIDs:       f.IDs.Invalid,
+		UnknownUsers:     f.IDs.UnknownUsers,
 		GroupIDPrefix:    f.IDs.GroupIDPrefix,
 		LongNames:        f.Policies.LongNames,
 		GroupCreateTime:  f.Policies.GroupCreateTime,
