@@ -38,7 +38,9 @@ type Config struct {
 	// tencentim.MaxGroupMsgBatch (design §7 A1).
 	GroupMsgBatch int
 	// MaxAttempts is the most attempts per call; default 8. Backoff between them is
-	// exponential from 200 ms, capped at 10 s, with full jitter.
+	// exponential from 200 ms, capped at 10 s, with full jitter. A call still
+	// failing after them stops the run (a *FatalError wrapping an
+	// *ExhaustedError); its records are not rejected.
 	MaxAttempts int
 	// RecentContactFlag sets RecentContactFlag 1 on import_group_msg for groups other
 	// than Community (spec §8.9: Community does not support it), so that members'
@@ -96,9 +98,8 @@ func (o Outcome) String() string {
 
 // Rules of the rejects the engine writes; vendor codes give "target.<code>".
 const (
-	RuleAccountFailed    = "target.account_failed"    // listed in multiaccount_import's FailAccounts
-	RuleMemberFailed     = "target.member_failed"     // import_group_member Result 0
-	RuleRetriesExhausted = "target.retries_exhausted" // retryable failures until MaxAttempts
+	RuleAccountFailed    = "target.account_failed" // listed in multiaccount_import's FailAccounts
+	RuleMemberFailed     = "target.member_failed"  // import_group_member Result 0
 	RuleGroupNotImported = "target.group_not_imported"
 	RuleNoResult         = "target.no_result" // the answer did not mention the record
 )
@@ -434,8 +435,8 @@ func (e *Engine) call(ctx context.Context, ph Phase, cmd tencentim.Command, atte
 	return e.retry.do(ctx, cmd, api.pacer, obs, attempt, beforeRetry)
 }
 
-// stops reports whether a call's error ends the run (fatal, or the run is
-// cancelled) rather than rejecting the records the call carried.
+// stops reports whether a call's error ends the run (fatal, retries run out, or
+// the run is cancelled) rather than rejecting the records the call carried.
 func stops(ctx context.Context, err error) bool {
 	var fe *FatalError
 	return errors.As(err, &fe) || ctx.Err() != nil
@@ -525,10 +526,6 @@ func (e *Engine) rejectErr(ph Phase, stream string, it Item, err error) error {
 
 // describe gives the rule and message of a reject caused by err.
 func describe(err error) (rule, msg string) {
-	var ee *ExhaustedError
-	if errors.As(err, &ee) {
-		return RuleRetriesExhausted, ee.Error()
-	}
 	var te *tencentim.Error
 	if errors.As(err, &te) && te.Code != 0 {
 		return codeRule(te.Code), codeMessage(te.API, te.Code, te.Info)

@@ -23,8 +23,9 @@ import (
 // a batch whose previous attempt may have been applied (any failure but an
 // over-rate answer), the engine reads the group's latest messages back with
 // group_msg_get_simple and resends only the messages that are not there. When the
-// read-back itself fails, it falls back to a plain resend, which the dedup covers
-// for the batch it just sent.
+// read-back is refused, it falls back to a plain resend, which the dedup covers
+// for the batch it just sent; when it keeps failing until its retries run out,
+// the run stops like any call would.
 
 // errShortAnswer marks an import_group_msg answer without one result per message:
 // the call cannot be trusted, so it is retried (and reconciled) like a lost answer.

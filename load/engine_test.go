@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -547,5 +548,84 @@ func TestProgressSnapshot(t *testing.T) {
 	}
 	if len(p.Snapshot()) != len(Phases()) || Phases()[0] != PhaseAccounts {
 		t.Fatal("snapshot does not list every phase in order")
+	}
+}
+
+// TestEngineStopsWhenRetriesRunOut: a call that keeps failing with retryable
+// errors until its attempts run out (an outage, a wrong endpoint) stops the run
+// like a fatal error, with one sentence naming the API and the last failure and
+// saying that the same command resumes. No record is rejected for it: the run over
+// the same checkpoint, once the target answers again, imports everything.
+func TestEngineStopsWhenRetriesRunOut(t *testing.T) {
+	tests := []struct {
+		name     string
+		fault    sandbox.Fault
+		wantCode int
+		want     []string // in the message
+	}{
+		{"importmsg keeps answering 70169", sandbox.Fault{Command: tencentim.CmdImportMsg, Probability: 1, Kind: sandbox.FaultCode, Code: 70169},
+			70169, []string{"openim/importmsg", "70169"}},
+		{"import_group_msg keeps answering HTTP 502", sandbox.Fault{Command: tencentim.CmdImportGroupMsg, Probability: 1, Kind: sandbox.FaultHTTP502},
+			0, []string{"group_open_http_svc/import_group_msg", "HTTP status 502"}},
+		{"import_group_member connections keep resetting", sandbox.Fault{Command: tencentim.CmdImportGroupMember, Probability: 1, Kind: sandbox.FaultReset},
+			0, []string{"group_open_http_svc/import_group_member", "connection"}},
+		{"multiaccount_import keeps answering over-rate", sandbox.Fault{Command: tencentim.CmdMultiAccountImport, Probability: 1, Kind: sandbox.FaultCode, Code: 60007},
+			60007, []string{"im_open_login_svc/multiaccount_import", "60007"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := buildDataset(t, dataSpec{users: 40, groupMsgs: []int{20, 9}, convs: 10, convMsgs: 4, unreadPerGrp: 2})
+			path := filepath.Join(t.TempDir(), "checkpoint.db")
+			down := newTarget(t, func(c *sandbox.Config) { c.Faults = []sandbox.Fault{tt.fault} })
+			s := openSession(t, path)
+			sink := &memSink{}
+			cfg := resumeConfig(s, Hooks{}, sink)
+			cfg.MaxAttempts = 3
+			sum, err := runEngine(t, down, src, cfg)
+			s.close(t)
+
+			var fe *FatalError
+			if !errors.As(err, &fe) || fe.API != tt.fault.Command || fe.Code != tt.wantCode {
+				t.Fatalf("err = %#v, want a FatalError of %s with code %d", err, tt.fault.Command, tt.wantCode)
+			}
+			var ee *ExhaustedError
+			if !errors.As(err, &ee) || ee.Attempts != 3 {
+				t.Fatalf("err = %v, want it to wrap the ExhaustedError of 3 attempts", err)
+			}
+			msg := err.Error()
+			for _, w := range append(tt.want, "kept failing", "run the same command again") {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not say %q", msg, w)
+				}
+			}
+			if strings.Contains(msg, "\n") || strings.Contains(strings.ToLower(msg), "usersig") || strings.Contains(msg, "127.0.0.1") {
+				t.Errorf("message %q is not one sentence free of URLs", msg)
+			}
+			if len(sink.rejects) != 0 {
+				t.Fatalf("%d records rejected for an outage, first %+v", len(sink.rejects), sink.rejects[0])
+			}
+			for ph, p := range sum.Phases {
+				if p.Rejected != 0 {
+					t.Errorf("%s: %d rejected", ph, p.Rejected)
+				}
+			}
+
+			// The outage ends: the same run over the checkpoint finishes.
+			up := newTarget(t, nil)
+			if err := up.srv.Restore(down.srv.State()); err != nil {
+				t.Fatal(err)
+			}
+			s = openSession(t, path)
+			sum, err = runEngine(t, up, src, resumeConfig(s, Hooks{}, sink))
+			s.close(t)
+			if err != nil {
+				t.Fatalf("resumed run: %v", err)
+			}
+			if len(sink.rejects) != 0 {
+				t.Fatalf("resumed run rejected %d records, first %+v", len(sink.rejects), sink.rejects[0])
+			}
+			checkState(t, up.srv.State(), src, nil)
+			checkAccounting(t, sum, src)
+		})
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/immigrate/immigrate/tencentim"
@@ -64,9 +67,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// ExhaustedError is the error of a call that kept failing with retryable errors
-// until its attempts ran out. The engine rejects the call's records with it; it is
-// not fatal (design §5).
+// ExhaustedError is why a call that kept failing with retryable errors until its
+// attempts ran out stopped the run: it is the Err of that run's *FatalError. A
+// target that fails that long is down or not the right one (an outage, a wrong
+// endpoint), not refusing the call's records, so rejecting them would turn an
+// outage into mass rejects; stopping keeps them for the resumed run, which the
+// checkpoint makes safe (design §4, §5).
 type ExhaustedError struct {
 	Attempts int
 	Err      error // the last attempt's error
@@ -79,11 +85,12 @@ func (e *ExhaustedError) Error() string {
 func (e *ExhaustedError) Unwrap() error { return e.Err }
 
 // FatalError stops a run: the target refused the credentials or the configuration,
-// so every further call would fail the same way (design §5). Its message is one
-// sentence saying what to fix.
+// so every further call would fail the same way (design §5), or it kept failing
+// until a call's attempts ran out (Err is then an *ExhaustedError). Its message is
+// one sentence saying what to fix or do.
 type FatalError struct {
 	API  tencentim.Command
-	Code int    // vendor code; 0 when the failure was not a vendor answer
+	Code int    // vendor code (the last attempt's when retries ran out); 0 when the failure was not a vendor answer
 	Hint string // what to fix
 	Err  error
 }
@@ -100,6 +107,54 @@ func newFatal(api tencentim.Command, err error) *FatalError {
 		code = te.Code
 	}
 	return &FatalError{API: api, Code: code, Hint: fatalHint(api, code), Err: err}
+}
+
+// newExhausted builds the FatalError of a call to api whose attempts ran out, last
+// failing with err.
+func newExhausted(api tencentim.Command, attempts int, err error) *FatalError {
+	code := 0
+	var te *tencentim.Error
+	if errors.As(err, &te) {
+		code = te.Code
+	}
+	fix := "check the network and the target's endpoint"
+	if tencentim.IsRateLimit(err) {
+		// Over-rate answers despite the AIMD cuts: the application's limit is
+		// lower than the configured rate.
+		fix = "lower load.rates." + api.Name
+	}
+	return &FatalError{
+		API:  api,
+		Code: code,
+		Hint: fmt.Sprintf("the target kept failing on %s (last: %s) through %d attempts: %s, then run the same command again to resume",
+			api, failureClass(err), attempts, fix),
+		Err: &ExhaustedError{Attempts: attempts, Err: err},
+	}
+}
+
+// failureClass names a retryable failure by its code, HTTP status or kind, never
+// by its text, which may quote a URL.
+func failureClass(err error) string {
+	var te *tencentim.Error
+	if errors.As(err, &te) {
+		switch {
+		case te.Code != 0:
+			return fmt.Sprintf("%d, %s", te.Code, tencentim.CodeText(te.Code))
+		case te.HTTPStatus != 0:
+			return fmt.Sprintf("HTTP status %d", te.HTTPStatus)
+		}
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, errShortAnswer):
+		return "an answer without a result per message"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "a timeout"
+	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
+		return "a connection error"
+	}
+	return "an answer that is not a TIM response"
 }
 
 // fatalHint says in one sentence what to fix after a fatal answer (design §5). It
@@ -165,7 +220,8 @@ type observer interface {
 }
 
 // do runs attempt until it succeeds or fails for good. It returns nil; ctx.Err() when
-// ctx ends; a *FatalError; an *ExhaustedError; or the rejected error as is (a
+// ctx ends; a *FatalError, for a fatal answer or when the attempts ran out on
+// retryable failures (wrapping an *ExhaustedError); or the rejected error as is (a
 // *tencentim.Error whose class is ClassRejected, or any error from attempt that is
 // not a vendor error).
 func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs observer, attempt attemptFunc, beforeRetry beforeRetryFunc) error {
@@ -202,7 +258,7 @@ func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs o
 			return r.settle(ctx, api, err, n)
 		}
 		if n >= r.maxAttempts {
-			return &ExhaustedError{Attempts: n, Err: err}
+			return newExhausted(api, n, err)
 		}
 	}
 }
@@ -213,9 +269,8 @@ func (r *retrier) settle(ctx context.Context, api tencentim.Command, err error, 
 		return ctx.Err()
 	}
 	var fe *FatalError
-	var ee *ExhaustedError
 	switch {
-	case errors.As(err, &fe), errors.As(err, &ee):
+	case errors.As(err, &fe):
 		return err
 	case errors.Is(err, context.Canceled):
 		return err
@@ -225,7 +280,7 @@ func (r *retrier) settle(ctx context.Context, api tencentim.Command, err error, 
 		return newFatal(api, err)
 	case tencentim.ClassRetryable:
 		// Only reachable from beforeRetry, whose own calls retried already.
-		return &ExhaustedError{Attempts: n, Err: err}
+		return newExhausted(api, n, err)
 	}
 	return err
 }

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"io"
 	"math"
+	"net"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,9 +117,13 @@ func TestRetrierOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name: "exhausted after max attempts", errs: []error{vendorErr(70169), vendorErr(70169), vendorErr(70169), vendorErr(70169)},
+			name: "exhausted after max attempts stops the run", errs: []error{vendorErr(70169), vendorErr(70169), vendorErr(70169), vendorErr(70169)},
 			max: 3, wantCalls: 3, wantSleeps: 2,
 			check: func(t *testing.T, err error) {
+				var fe *FatalError
+				if !errors.As(err, &fe) || fe.Code != 70169 || fe.API != tencentim.CmdImportMsg {
+					t.Fatalf("err = %v, want a FatalError of importmsg with code 70169", err)
+				}
 				var ee *ExhaustedError
 				if !errors.As(err, &ee) || ee.Attempts != 3 {
 					t.Fatalf("err = %v, want ExhaustedError after 3", err)
@@ -275,6 +282,50 @@ func TestFatalHintsAreOneSentenceWithoutSecrets(t *testing.T) {
 			}
 			if !strings.Contains(h, ":") {
 				t.Fatalf("hint %q does not say what to fix after a colon", h)
+			}
+		})
+	}
+}
+
+// TestExhaustedMessage: the FatalError of a call whose attempts ran out names the
+// API and the last failure by code, status or kind — never the URL, which carries
+// the UserSig — and says to run the same command again, in one sentence.
+func TestExhaustedMessage(t *testing.T) {
+	const sig = "eJwSECRETSIG"
+	withURL := func(err error) error {
+		return &url.Error{Op: "Post", URL: "https://adminapisgp.im.qcloud.com/v4/openim/importmsg?usersig=" + sig + "&identifier=admin", Err: err}
+	}
+	tests := []struct {
+		name string
+		err  error
+		code int
+		want string
+	}{
+		{"vendor code", vendorErr(70169), 70169, "(last: 70169, server timeout) through 8 attempts: check the network and the target's endpoint, then"},
+		{"over rate", vendorErr(60007), 60007, "(last: 60007, api call frequency limit exceeded) through 8 attempts: lower load.rates.importmsg, then"},
+		{"http status", &tencentim.Error{API: tencentim.CmdImportMsg, HTTPStatus: 503}, 0, "(last: HTTP status 503)"},
+		{"connection refused", &tencentim.Error{API: tencentim.CmdImportMsg, Err: withURL(syscall.ECONNREFUSED)}, 0, "(last: a connection error)"},
+		{"connection reset", &tencentim.Error{API: tencentim.CmdImportMsg, Err: withURL(&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET})}, 0, "(last: a connection error)"},
+		{"timeout", &tencentim.Error{API: tencentim.CmdImportMsg, Err: withURL(context.DeadlineExceeded)}, 0, "(last: a timeout)"},
+		{"not an answer", &tencentim.Error{API: tencentim.CmdImportMsg, Err: errors.New("decode response: no ActionStatus in the answer")}, 0, "(last: an answer that is not a TIM response)"},
+		{"short answer", &tencentim.Error{API: tencentim.CmdImportGroupMsg, Err: errShortAnswer}, 0, "(last: an answer without a result per message)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := error(newExhausted(tencentim.CmdImportMsg, 8, tt.err))
+			msg := err.Error()
+			for _, w := range []string{"the target kept failing on openim/importmsg ", tt.want, " through 8 attempts: ", "run the same command again to resume"} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not contain %q", msg, w)
+				}
+			}
+			if strings.Contains(msg, sig) || strings.Contains(msg, "http") || strings.Contains(msg, "\n") || strings.HasSuffix(msg, ".") {
+				t.Errorf("message %q is not one sentence free of URLs and secrets", msg)
+			}
+			var fe *FatalError
+			var ee *ExhaustedError
+			if !errors.As(err, &fe) || fe.Code != tt.code || !errors.As(err, &ee) || ee.Attempts != 8 || !errors.Is(err, tt.err) {
+				t.Errorf("err %#v: want a FatalError with code %d wrapping the ExhaustedError of the last error", err, tt.code)
 			}
 		})
 	}
