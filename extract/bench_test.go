@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/internal/pgtest"
 )
 
 // benchMessages is the size of the generated direct-message sets.
@@ -173,7 +174,7 @@ func BenchmarkPostgresDirectMessages(b *testing.B) {
   (octet_length(COALESCE(id::text, ''))),
   (COALESCE(id::text, '') COLLATE "C"));
 ANALYZE %[1]s.dm`, schema))
-	r, err := extract.NewPostgresReader(ctx, extract.PostgresConfig{URL: pgURL(),
+	r, err := extract.NewPostgresReader(ctx, extract.PostgresConfig{URL: pgtest.URL(b),
 		Entities: map[extract.Entity]extract.EntitySource{extract.DirectMessages: {Query: "SELECT * FROM " + schema + ".dm"}},
 	}, extract.Options{})
 	if err != nil {

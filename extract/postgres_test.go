@@ -2,12 +2,9 @@ package extract_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,41 +14,24 @@ import (
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/extract/extracttest"
+	"github.com/immigrate/immigrate/internal/pgtest"
 )
 
-func pgURL() string {
-	if u := os.Getenv("IMMIGRATE_TEST_PG_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// pgSchema connects to the test server and creates a schema that is dropped when tb
-// ends. Without a server it skips loudly, or fails when IMMIGRATE_TEST_REQUIRE_PG=1.
+// pgSchema connects to the test server and creates a schema of the test's own,
+// dropped when tb ends (pgtest: it skips loudly, or fails under
+// IMMIGRATE_TEST_REQUIRE_PG=1, without a server).
 func pgSchema(tb testing.TB) (*pgx.Conn, string) {
 	tb.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgURL())
+	url, schema := pgtest.Schema(tb)
+	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		msg := fmt.Sprintf("!!! PostgreSQL unreachable, PostgreSQL tests NOT RUN: %v (set IMMIGRATE_TEST_PG_URL)", err)
-		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "extract_test_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		conn.Close(ctx)
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("drop schema: %v", err)
-		}
-		conn.Close(context.Background())
-	})
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		tb.Fatal(err)
+	}
 	return conn, schema
 }
 
@@ -69,7 +49,7 @@ func TestPostgresReaderSuite(t *testing.T) {
 				conn, schema := pgSchema(t)
 				exec(t, conn, extracttest.SchemaSQL(ds, schema))
 				r, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
-					URL: pgURL(), Entities: extracttest.PostgresEntities(ds, schema), PageSize: pageSize,
+					URL: pgtest.URL(t), Entities: extracttest.PostgresEntities(ds, schema), PageSize: pageSize,
 				}, ds.Options)
 				if err != nil {
 					t.Fatal(err)
@@ -221,7 +201,7 @@ INSERT INTO S.mem VALUES ('g', 'b', '2024-01-01 00:00:00', 4), ('g', 'a', '2024-
 		t.Run(tc.name, func(t *testing.T) {
 			tc.src.Query = strings.ReplaceAll(tc.src.Query, "S.", schema+".")
 			for _, pageSize := range []int{1, 2, 100} {
-				cfg := extract.PostgresConfig{URL: pgURL(), PageSize: pageSize, Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src}}
+				cfg := extract.PostgresConfig{URL: pgtest.URL(t), PageSize: pageSize, Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src}}
 				got, bad := readAll(t, cfg, tc.entity)
 				want := make([]string, len(tc.want))
 				for i, w := range tc.want {
@@ -247,7 +227,7 @@ func TestPostgresDuplicateKeys(t *testing.T) {
 INSERT INTO %[1]s.u SELECT CASE WHEN i %% 3 = 0 THEN 'dup' ELSE 'u' || i END, 'n' || i FROM generate_series(1, 40) i;
 INSERT INTO %[1]s.u VALUES (NULL, 'null1'), (NULL, 'null2'), ('', 'empty');`, schema))
 	for _, pageSize := range []int{1, 2, 5, 7} {
-		cfg := extract.PostgresConfig{URL: pgURL(), PageSize: pageSize,
+		cfg := extract.PostgresConfig{URL: pgtest.URL(t), PageSize: pageSize,
 			Entities: map[extract.Entity]extract.EntitySource{extract.Users: {Query: "SELECT * FROM " + schema + ".u"}}}
 		var nicks []string
 		var bad int
@@ -358,7 +338,7 @@ func TestPostgresAgreesWithCSV(t *testing.T) {
 			_, schema := pgSchema(t)
 			exec(t, conn, extracttest.SchemaSQL(ds, schema))
 			pr, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
-				URL: pgURL(), PageSize: 16, Entities: extracttest.PostgresEntities(ds, schema),
+				URL: pgtest.URL(t), PageSize: 16, Entities: extracttest.PostgresEntities(ds, schema),
 			}, extract.Options{OnBadRow: func(b extract.BadRow) { pgBad = append(pgBad, b.Rule) }})
 			if err != nil {
 				t.Fatal(err)
@@ -443,7 +423,7 @@ func TestNewPostgresReaderErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
-				URL: pgURL(), Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src},
+				URL: pgtest.URL(t), Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src},
 			}, extract.Options{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.Is(err, extract.ErrConfig) != tc.configErr {
 				t.Errorf("err = %v, want one mentioning %q (ErrConfig: %v)", err, tc.want, tc.configErr)
@@ -451,7 +431,7 @@ func TestNewPostgresReaderErrors(t *testing.T) {
 		})
 	}
 	// A Go layout is fine where the time orders nothing.
-	_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{URL: pgURL(),
+	_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{URL: pgtest.URL(t),
 		Entities: map[extract.Entity]extract.EntitySource{extract.Users: {Query: "SELECT id, sent_at AS created_at" + from, Time: "2006/01/02"}},
 	}, extract.Options{})
 	if err != nil {
