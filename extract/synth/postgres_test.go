@@ -3,54 +3,16 @@ package synth
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/internal/pgtest"
 )
 
-// testPG returns the test server's URL and a fresh schema name that is dropped when
-// the test ends; it skips (or fails under IMMIGRATE_TEST_REQUIRE_PG=1) without a
-// reachable server (design §9).
-func testPG(t *testing.T) (url, schema string) {
-	t.Helper()
-	url = os.Getenv("IMMIGRATE_TEST_PG_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
-			t.Fatalf("PostgreSQL required but unreachable: %v", err)
-		}
-		t.Skipf("SKIPPING PostgreSQL test: server unreachable (%v); set IMMIGRATE_TEST_PG_URL", err)
-	}
-	conn.Close(ctx)
-	schema = fmt.Sprintf("synth_test_%d_%d", os.Getpid(), time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return url, schema
-}
-
 func TestLoadPostgres(t *testing.T) {
-	url, schema := testPG(t)
+	url, schema := pgtest.Schema(t)
 	ctx := context.Background()
 	var planted []Planted
 	sum, err := LoadPostgres(ctx, small, PostgresOptions{URL: url, Schema: schema,
