@@ -54,13 +54,15 @@ type msgResult struct {
 
 func (e *Engine) runGroupMessages(ctx context.Context, src Source) error {
 	s := streamer[GroupMessage]{
-		streams:  e.cfg.Streams,
-		budget:   e.cfg.Streams * max(64, 2*e.cfg.GroupMsgBatch),
-		batch:    e.cfg.GroupMsgBatch,
-		size:     groupMsgBytes,
-		capacity: e.groupMsgCapacity,
-		key:      func(m GroupMessage) string { return m.GroupID },
-		send:     e.importGroupMsgs,
+		streams: e.cfg.Streams,
+		budget:  e.cfg.Streams * max(64, 2*e.cfg.GroupMsgBatch),
+		batch:   e.cfg.GroupMsgBatch,
+		size:    func(m GroupMessage) int { return groupMsgBytes(m.Msg) },
+		batcher: func(groupID string) batcher {
+			return groupMsgBatcher(groupID, e.cfg.GroupMsgBatch, e.cfg.RecentContactFlag)
+		},
+		key:  func(m GroupMessage) string { return m.GroupID },
+		send: e.importGroupMsgs,
 	}
 	return s.run(ctx, func(ctx context.Context, fn func(GroupMessage) error) error {
 		return e.drained(PhaseGroupMessages, src.GroupMessages(ctx, func(m GroupMessage) error {
@@ -72,12 +74,19 @@ func (e *Engine) runGroupMessages(ctx context.Context, src Source) error {
 	})
 }
 
+// groupMsgBatcher cuts group groupID's messages into import_group_msg calls of at
+// most batch messages and groupMsgRequestBytes: the engine sends these batches and
+// validate's plan counts them, with the sizes groupMsgBytes gives.
+func groupMsgBatcher(groupID string, batch int, recentContactFlag bool) batcher {
+	return batcher{max: batch, capacity: groupMsgCapacity(groupID, recentContactFlag)}
+}
+
 // groupMsgBytes is m's share of an import_group_msg request body: its JSON as the
 // client encodes it (json.Marshal, like the whole request) and the comma before
 // the next one. A message that cannot be encoded counts as too large to share a
 // call, so that its failure is its own.
-func groupMsgBytes(m GroupMessage) int {
-	raw, err := json.Marshal(m.Msg)
+func groupMsgBytes(m tencentim.GroupMsg) int {
+	raw, err := json.Marshal(m)
 	if err != nil {
 		return groupMsgRequestBytes + 1
 	}
@@ -87,9 +96,9 @@ func groupMsgBytes(m GroupMessage) int {
 // groupMsgCapacity is how many bytes of messages (as groupMsgBytes counts them)
 // one import_group_msg call of group groupID may carry: the request limit minus
 // the envelope around MsgList, plus the comma the last message does not have.
-func (e *Engine) groupMsgCapacity(groupID string) int {
+func groupMsgCapacity(groupID string, recentContactFlag bool) int {
 	raw, err := json.Marshal(tencentim.ImportGroupMsgRequest{
-		GroupID: groupID, RecentContactFlag: e.recentContactFlag(groupID), MsgList: []tencentim.GroupMsg{},
+		GroupID: groupID, RecentContactFlag: contactFlag(groupID, recentContactFlag), MsgList: []tencentim.GroupMsg{},
 	})
 	if err != nil {
 		return 0 // every message goes alone; the call reports the failure
@@ -97,9 +106,10 @@ func (e *Engine) groupMsgCapacity(groupID string) int {
 	return groupMsgRequestBytes - len(raw) + 1
 }
 
-// recentContactFlag is import_group_msg's RecentContactFlag for groupID.
-func (e *Engine) recentContactFlag(groupID string) int {
-	if e.cfg.RecentContactFlag && !strings.HasPrefix(groupID, communityPrefix) {
+// contactFlag is import_group_msg's RecentContactFlag for groupID when the run
+// sets it (Config.RecentContactFlag): never for a Community group (spec §8.9).
+func contactFlag(groupID string, enabled bool) int {
+	if enabled && !strings.HasPrefix(groupID, communityPrefix) {
 		return 1
 	}
 	return 0
@@ -154,7 +164,7 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 	for i := range pending {
 		pending[i] = i
 	}
-	flag := e.recentContactFlag(groupID)
+	flag := contactFlag(groupID, e.cfg.RecentContactFlag)
 	var resp *tencentim.ImportGroupMsgResponse
 	attempt := func(ctx context.Context) error {
 		req := tencentim.ImportGroupMsgRequest{GroupID: groupID, RecentContactFlag: flag, MsgList: make([]tencentim.GroupMsg, len(pending))}

@@ -39,13 +39,11 @@ type streamer[T any] struct {
 	budget  int // items buffered or in flight at most, over all streams; >= 2*batch
 	batch   int // items per call at most
 	// size, when set, is an item's share of a call's request body in bytes, and
-	// capacity(key) the most bytes of items one call of stream key may carry. A
-	// batch closes before the item that would take it over the capacity; an item
-	// larger than the capacity on its own goes alone. Without size, batches are
-	// cut by count only.
-	size     func(T) int
-	capacity func(key string) int
-	key      func(T) string
+	// batcher(key) cuts the batches of stream key (see batcher). Without them,
+	// batches are cut at batch items.
+	size    func(T) int
+	batcher func(key string) batcher
+	key     func(T) string
 	// send makes the call(s) for one batch of one stream. It returns an error only
 	// to stop the run; per-item failures are its own business.
 	send func(ctx context.Context, key string, batch []T) error
@@ -80,9 +78,9 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 			}
 		}
 		q := newStreamQueue[T]()
-		capacity := math.MaxInt
-		if s.size != nil && s.capacity != nil {
-			capacity = s.capacity(key)
+		cut := batcher{max: s.batch, capacity: math.MaxInt}
+		if s.size != nil && s.batcher != nil {
+			cut = s.batcher(key)
 		}
 		activeMu.Lock()
 		active[key] = q
@@ -98,7 +96,7 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 				close(q.done)
 			}()
 			for {
-				items, ok := q.take(gctx, s.batch, capacity)
+				items, ok := q.take(gctx, cut)
 				if !ok {
 					return gctx.Err()
 				}
@@ -188,25 +186,20 @@ func (q *streamQueue[T]) signal() {
 	}
 }
 
-// take waits for a full batch — max items, or items whose sizes add up to at most
-// capacity with the next queued item not fitting — or for the remaining items of
-// a closed stream. The first item is taken whatever its size. ok is false when the
-// stream is closed and empty, or ctx is done.
-func (q *streamQueue[T]) take(ctx context.Context, max, capacity int) (batch []T, ok bool) {
+// take waits for a full batch as cut (an empty batcher) closes it — the batcher's
+// max items, or the next queued item does not fit — or for the remaining items of
+// a closed stream. ok is false when the stream is closed and empty, or ctx is done.
+func (q *streamQueue[T]) take(ctx context.Context, cut batcher) (batch []T, ok bool) {
 	for {
 		q.mu.Lock()
 		waiting := len(q.items) - q.head
-		n, used := 0, 0
-		for n < min(waiting, max) {
-			s := q.items[q.head+n].size
-			if n > 0 && s > capacity-used {
-				break
-			}
-			used += s
-			n++
+		b := cut
+		for b.n < waiting && b.fits(q.items[q.head+b.n].size) {
+			b.add(q.items[q.head+b.n].size)
 		}
+		n := b.n
 		// Full: max items, or an item waits that does not fit.
-		if n == max || n < waiting || (q.closed && n > 0) {
+		if b.full() || n < waiting || (q.closed && n > 0) {
 			batch = make([]T, n)
 			for i := range n {
 				batch[i] = q.items[q.head+i].item
@@ -234,4 +227,35 @@ func (q *streamQueue[T]) take(ctx context.Context, max, capacity int) (batch []T
 			return nil, false
 		}
 	}
+}
+
+// batcher is where a stream's batches close: the one rule behind the engine's
+// calls and validate's plan of them, so that the plan counts the calls the run
+// makes. A batch holds at most max items whose sizes add up to at most capacity;
+// it closes before the item that would break either bound. The first item of a
+// batch joins it whatever its size: an item larger than the capacity goes alone.
+type batcher struct {
+	max      int // items per batch at most
+	capacity int // sum of the items' sizes per batch at most
+	n, used  int // the open batch: items, and their sizes summed
+}
+
+// fits reports whether an item of size joins the open batch.
+func (b *batcher) fits(size int) bool {
+	return b.n == 0 || b.n < b.max && size <= b.capacity-b.used
+}
+
+// full reports whether the open batch takes no further item, whatever its size.
+func (b *batcher) full() bool { return b.n > 0 && b.n >= b.max }
+
+// add puts an item of size in the open batch, closing the batch first when the
+// item does not fit. It reports whether the item opened a batch: one more call.
+func (b *batcher) add(size int) (opened bool) {
+	if !b.fits(size) {
+		b.n, b.used = 0, 0
+	}
+	opened = b.n == 0
+	b.n++
+	b.used += size
+	return opened
 }

@@ -281,7 +281,7 @@ func TestStreamQueueTake(t *testing.T) {
 			var sizes []int
 			next := 0
 			for {
-				b, ok := q.take(ctx, tt.max, capacity)
+				b, ok := q.take(ctx, batcher{max: tt.max, capacity: capacity})
 				if !ok {
 					break
 				}

@@ -221,10 +221,10 @@ func (v *validator) plan(accounts int64) Plan {
 		groups++
 		members += int64(f.Members)
 		msgs += int64(f.Messages)
-		// Batches never span groups: members in ≤ 300s (spec §8.8), messages of one
-		// group consecutively in ≤ GroupMsgBatch (spec §8.9, design §7 A1).
+		// Batches never span groups: members in ≤ 300s (spec §8.8); messages as
+		// the engine cuts them, by count and request size (planGroupMessage).
 		memberCalls += ceilDiv(int64(f.Members), tencentim.MaxGroupMemberBatch)
-		msgCalls += ceilDiv(int64(f.Messages), int64(v.opt.GroupMsgBatch))
+		msgCalls += v.msgCalls[f.Group.GroupID]
 	}
 	direct := v.counts[extract.DirectMessages].Valid
 	rest := []PhasePlan{

@@ -108,6 +108,10 @@ type ValidateOptions struct {
 	// GroupMsgBatch is the messages per import_group_msg call; 0 =
 	// tencentim.MaxGroupMsgBatch (design §7 A1).
 	GroupMsgBatch int
+	// RecentContactFlag is the run's Config.RecentContactFlag: the plan cuts
+	// import_group_msg batches by request size as the engine does, and the flag
+	// is part of each request.
+	RecentContactFlag bool
 	// AccountLimit is the edition's account cap (0 = none), for the edition
 	// warning; the transformer enforces it.
 	AccountLimit int
@@ -181,6 +185,14 @@ type validator struct {
 	profiles       int64 // accepted users with a Nick or FaceUrl (account_import)
 	editionWanted  int64 // accounts refused by the edition limit
 
+	// The import_group_msg calls of each group's accepted messages, cut as the
+	// engine cuts them (groupMsgBatcher) while they are read: the open batch of
+	// the group being read, and the calls by target GroupId.
+	msgGroup     string
+	msgBatch     batcher
+	msgBatchOpen bool
+	msgCalls     map[string]int64
+
 	conv     ConversationSize // the direct-message stream being read
 	convOpen bool
 	topConvs []ConversationSize
@@ -208,6 +220,7 @@ func newValidator(t *transform.Transformer, opt ValidateOptions) *validator {
 		rules:          map[ruleKey]*RuleSummary{},
 		ranges:         map[extract.Entity]*TimeRange{},
 		repairedGroups: map[string]bool{},
+		msgCalls:       map[string]int64{},
 	}
 	for _, e := range extract.Entities() {
 		v.counts[e] = &EntityCounts{Entity: e}
@@ -456,11 +469,26 @@ func (v *validator) groupMessage(m extract.Message) error {
 		return err
 	}
 	v.seen(extract.GroupMessages, m.SentAt)
+	v.planGroupMessage(res.GroupID, res.Msg)
 	if v.opt.Payloads == nil {
 		// Boxing the payload into an interface would allocate for nothing.
 		return nil
 	}
 	return v.payload(extract.GroupMessages, m.ID, GroupMessagePayload{GroupID: res.GroupID, Msg: res.Msg})
+}
+
+// planGroupMessage counts the import_group_msg call that an accepted message of
+// group groupID opens, if any. The engine sends each run of consecutive messages
+// of one group as one stream (engine_stream.go), so a batch never spans groups,
+// nor a group's messages that other groups' interrupt.
+func (v *validator) planGroupMessage(groupID string, msg tencentim.GroupMsg) {
+	if !v.msgBatchOpen || groupID != v.msgGroup {
+		v.msgGroup, v.msgBatchOpen = groupID, true
+		v.msgBatch = groupMsgBatcher(groupID, v.opt.GroupMsgBatch, v.opt.RecentContactFlag)
+	}
+	if v.msgBatch.add(groupMsgBytes(msg)) {
+		v.msgCalls[groupID]++
+	}
 }
 
 // finalGroups counts the groups from their final payloads. A group rejected here

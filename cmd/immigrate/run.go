@@ -125,7 +125,7 @@ func runRun(c *cli.Context) error {
 		UseMultiAccount:   true,
 		GroupMsgBatch:     f.Load.GroupMsgBatch,
 		MaxAttempts:       f.Load.Retries + 1,
-		RecentContactFlag: true,
+		RecentContactFlag: recentContactFlag,
 		Rejects:           engineRejects,
 		Progress:          progress,
 		Checkpoint:        cp.engine,

@@ -115,9 +115,15 @@ func newTransformer(f *mappings.File, now time.Time) (*transform.Transformer, er
 // with a profile.
 func validateOptions(f *mappings.File, now time.Time) load.ValidateOptions {
 	return load.ValidateOptions{
-		Rates:         f.Load.Rates,
-		GroupMsgBatch: f.Load.GroupMsgBatch,
-		AccountLimit:  f.Target.AccountLimit,
-		Now:           now,
+		Rates:             f.Load.Rates,
+		GroupMsgBatch:     f.Load.GroupMsgBatch,
+		RecentContactFlag: recentContactFlag,
+		AccountLimit:      f.Target.AccountLimit,
+		Now:               now,
 	}
 }
+
+// recentContactFlag is the run's load.Config.RecentContactFlag: imported groups
+// show in their members' conversation lists. The plan needs it too, as it sizes
+// the import_group_msg requests the run sends.
+const recentContactFlag = true
