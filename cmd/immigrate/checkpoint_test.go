@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/immigrate/immigrate/checkpoint"
 	"github.com/immigrate/immigrate/extract/synth"
+	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/tencentim"
@@ -168,48 +165,11 @@ func TestStatusReport(t *testing.T) {
 	}
 }
 
-// checkpointPG returns the test server's URL with a search_path naming a fresh
-// schema, dropped at the end; without a server it skips loudly, or fails under
-// IMMIGRATE_TEST_REQUIRE_PG=1 (design §9).
-func checkpointPG(t *testing.T) (url, schema string) {
-	t.Helper()
-	base := cmp.Or(os.Getenv("IMMIGRATE_TEST_PG_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
-			t.Fatalf("PostgreSQL required (IMMIGRATE_TEST_REQUIRE_PG=1) but unreachable: %v", err)
-		}
-		t.Skipf("SKIPPING the PostgreSQL checkpoint test: server unreachable (%v); set IMMIGRATE_TEST_PG_URL", err)
-	}
-	conn.Close(ctx)
-	schema = fmt.Sprintf("checkpoint_run_%d_%d", os.Getpid(), time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema, schema
-}
-
 // TestRunWithPostgresCheckpoint: the checkpoint can live in PostgreSQL (the
 // schema named by the URL's search_path): a second run resumes from it and finds
 // everything done, and status reads it.
 func TestRunWithPostgresCheckpoint(t *testing.T) {
-	url, schema := checkpointPG(t)
+	url, schema := pgtest.Schema(t)
 	t.Setenv("IMMIGRATE_TEST_CHECKPOINT_URL", url)
 	dir := t.TempDir()
 	cfg := synth.Config{Seed: 9, Users: 60, Groups: 5, MembersMin: 2, MembersMax: 8, GroupMessages: 200, DirectMessages: 200, BadShare: 0.01}

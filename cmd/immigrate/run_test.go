@@ -19,11 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/urfave/cli/v2"
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/extract/synth"
+	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/report"
@@ -649,7 +649,7 @@ func TestRunEndToEnd(t *testing.T) {
 	t.Run("group", func(t *testing.T) {
 		t.Run("postgres", func(t *testing.T) {
 			t.Parallel()
-			url, schema := e2ePostgres(t)
+			url, schema := pgtest.Schema(t)
 			var pgPlanted []synth.Planted
 			_, err := synth.LoadPostgres(t.Context(), e2eData, synth.PostgresOptions{URL: url, Schema: schema,
 				OnPlanted: func(p synth.Planted) error { pgPlanted = append(pgPlanted, p); return nil }})
@@ -657,9 +657,8 @@ func TestRunEndToEnd(t *testing.T) {
 				t.Fatalf("load postgres: %v", err)
 			}
 			srv, endpoint := e2eSandbox(t, nil)
-			source := withPGSearchPath(url, schema)
 			mapping := pointAt(t, filepath.Join(dir, "postgres.yaml"), endpoint, func(s string) string {
-				return strings.Replace(s, `"${IMMIGRATE_SOURCE_PG_URL}"`, strconv.Quote(source), 1)
+				return strings.Replace(s, `"${IMMIGRATE_SOURCE_PG_URL}"`, strconv.Quote(url), 1)
 			})
 			x := expect(t, mapping)
 			out := t.TempDir()
@@ -724,47 +723,6 @@ func checkFaultsFired(t *testing.T, out string) {
 	if retries < calls/50 || limited == 0 {
 		t.Errorf("%d calls, %d retries, %d rate-limited: the faults did not fire as configured", calls, retries, limited)
 	}
-}
-
-// e2ePostgres returns the test server's URL and a fresh schema name, dropped at
-// the end. Without a server it skips loudly, or fails under
-// IMMIGRATE_TEST_REQUIRE_PG=1 (design §9).
-func e2ePostgres(t *testing.T) (url, schema string) {
-	t.Helper()
-	url = cmp.Or(os.Getenv("IMMIGRATE_TEST_PG_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
-			t.Fatalf("PostgreSQL required (IMMIGRATE_TEST_REQUIRE_PG=1) but unreachable: %v", err)
-		}
-		t.Skipf("SKIPPING the PostgreSQL end-to-end run: server unreachable (%v); set IMMIGRATE_TEST_PG_URL", err)
-	}
-	conn.Close(ctx)
-	schema = fmt.Sprintf("run_e2e_%d_%d", os.Getpid(), time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return url, schema
-}
-
-// withPGSearchPath adds search_path to a PostgreSQL URL, as postgres.yaml asks.
-func withPGSearchPath(url, schema string) string {
-	if strings.Contains(url, "?") {
-		return url + "&search_path=" + schema
-	}
-	return url + "?search_path=" + schema
 }
 
 // TestRunDemo is the README's first command: the demo dataset into the embedded
@@ -866,10 +824,12 @@ func containsLine(s string, fields ...string) bool {
 	return false
 }
 
-// TestRunStops covers the runs that end early: a fatal answer stops at once with
-// exit code 1 and one sentence saying what to fix; Ctrl-C stops with 130. Either
-// way the summary says what was done and why the accounting is incomplete, and no
-// secret reaches the output.
+// TestRunStops covers the runs that end early: a fatal answer, or a target that
+// keeps failing until a call's retries run out, stops with exit code 1 and one
+// sentence saying what to fix; Ctrl-C stops with 130. Either way the summary says
+// what was done and why the accounting is incomplete, no secret reaches the
+// output, no record is rejected for the stop (rejects.jsonl holds validate's
+// rejects only), and `immigrate status` reads the checkpoint the run saved.
 func TestRunStops(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -911,6 +871,21 @@ func TestRunStops(t *testing.T) {
 			},
 		},
 		{
+			name: "target keeps failing",
+			sandbox: func(c *sandbox.Config) {
+				c.Faults = []sandbox.Fault{{Command: tencentim.CmdImportMsg, Nth: 1, Kind: sandbox.FaultHTTP502}}
+			},
+			// One retry: the backoff before it is short.
+			edit:     func(s string) string { return strings.Replace(s, "\nload:\n", "\nload:\n  retries: 1\n", 1) },
+			wantCode: exitError,
+			wantErr:  "the target kept failing on openim/importmsg (last: HTTP status 502) through 2 attempts",
+			check: func(t *testing.T, st sandbox.State) {
+				if len(st.C2C) != 0 || len(st.Accounts) == 0 {
+					t.Errorf("%d conversations, %d accounts; want the accounts and no one-to-one message", len(st.C2C), len(st.Accounts))
+				}
+			},
+		},
+		{
 			name:     "interrupted",
 			cancelAt: 300,
 			wantCode: exitInterrupted,
@@ -940,7 +915,9 @@ func TestRunStops(t *testing.T) {
 				t.Fatal(err)
 			}
 			var importmsg atomic.Int64
+			var usersigs sync.Map // every UserSig the run sent
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				usersigs.Store(r.URL.Query().Get("usersig"), true)
 				if tt.cancelAt > 0 && strings.HasSuffix(r.URL.Path, "/importmsg") && importmsg.Add(1) == tt.cancelAt {
 					cancel() // as Ctrl-C does: the call in hand still completes
 				}
@@ -962,6 +939,12 @@ func TestRunStops(t *testing.T) {
 					t.Errorf("output holds the secret %q", secret)
 				}
 			}
+			usersigs.Range(func(sig, _ any) bool {
+				if sig != "" && strings.Contains(stdout+stderr, sig.(string)) {
+					t.Errorf("output holds a UserSig the run sent")
+				}
+				return true
+			})
 			// The summary says what was done, and where the accounting stops.
 			if !strings.Contains(stdout, "already present") || !strings.Contains(stdout, "the run stopped before") {
 				t.Errorf("stdout lacks the summary or the reason the accounting does not hold:\n%s", stdout)
@@ -974,10 +957,21 @@ func TestRunStops(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			if rs, err := report.ReadRejects(f); err != nil || len(rs) == 0 {
-				t.Errorf("rejects.jsonl after the stop: %d lines, %v; want the validate rejects", len(rs), err)
+			var validated struct{ Result load.ValidateResult }
+			if b, err := os.ReadFile(filepath.Join(out, report.ValidateJSONFile)); err != nil || json.Unmarshal(b, &validated) != nil {
+				t.Fatalf("read %s: %v", report.ValidateJSONFile, err)
+			}
+			if rs, err := report.ReadRejects(f); err != nil || len(rs) == 0 || int64(len(rs)) != validated.Result.Rejected() {
+				t.Errorf("rejects.jsonl after the stop: %d lines, %v; want the %d validate rejects", len(rs), err, validated.Result.Rejected())
 			}
 			tt.check(t, srv.State())
+
+			// The checkpoint was saved: status reads it, with nothing rejected by
+			// the target.
+			scode, status, serr := runCLIParallel(t, t.Context(), "status", "-c", mapping, "--out", out)
+			if scode != exitOK || !strings.Contains(status, "0 load reject(s) recorded") {
+				t.Errorf("status: exit %d\nstdout:\n%s\nstderr:\n%s", scode, status, serr)
+			}
 		})
 	}
 }

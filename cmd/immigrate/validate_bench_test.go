@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract/synth"
+	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
 )
@@ -60,7 +61,7 @@ func BenchmarkValidateCSV(b *testing.B) {
 }
 
 func BenchmarkValidatePostgres(b *testing.B) {
-	url, schema := testPG(b)
+	url, schema := pgtest.Schema(b)
 	dir := b.TempDir()
 	if _, err := synth.WriteCSV(context.Background(), benchConfig, dir); err != nil {
 		b.Fatal(err)
@@ -68,6 +69,6 @@ func BenchmarkValidatePostgres(b *testing.B) {
 	if _, err := synth.LoadPostgres(context.Background(), benchConfig, synth.PostgresOptions{URL: url, Schema: schema}); err != nil {
 		b.Fatal(err)
 	}
-	b.Setenv("IMMIGRATE_SOURCE_PG_URL", withSearchPath(url, schema))
+	b.Setenv("IMMIGRATE_SOURCE_PG_URL", url)
 	benchValidate(b, filepath.Join(dir, "postgres.yaml"))
 }

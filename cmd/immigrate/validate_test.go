@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/extract/synth"
+	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/report"
@@ -313,50 +312,6 @@ func TestValidateCancelled(t *testing.T) {
 
 // ---- the same data through CSV and PostgreSQL ----
 
-// testPG returns the test server's URL and a fresh schema name dropped at the end;
-// it skips, or fails under IMMIGRATE_TEST_REQUIRE_PG=1, without a server (design §9).
-func testPG(t testing.TB) (url, schema string) {
-	t.Helper()
-	url = os.Getenv("IMMIGRATE_TEST_PG_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		if os.Getenv("IMMIGRATE_TEST_REQUIRE_PG") == "1" {
-			t.Fatalf("PostgreSQL required but unreachable: %v", err)
-		}
-		t.Skipf("SKIPPING PostgreSQL test: server unreachable (%v); set IMMIGRATE_TEST_PG_URL", err)
-	}
-	conn.Close(ctx)
-	schema = fmt.Sprintf("validate_test_%d_%d", os.Getpid(), time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return url, schema
-}
-
-// withSearchPath adds search_path to a PostgreSQL URL, as postgres.yaml asks.
-func withSearchPath(url, schema string) string {
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	return url + sep + "search_path=" + schema
-}
-
 // payloadHashes digests every accepted payload per entity, in order.
 type payloadHashes map[extract.Entity]hash.Hash
 
@@ -453,13 +408,13 @@ func withoutCSVOnly(res *load.ValidateResult, planted []synth.Planted) *load.Val
 }
 
 func TestValidateCSVAndPostgresAgree(t *testing.T) {
-	url, schema := testPG(t)
+	url, schema := pgtest.Schema(t)
 	repoRoot(t)
 	ctx := context.Background()
 	if _, err := synth.LoadPostgres(ctx, demoConfig, synth.PostgresOptions{URL: url, Schema: schema}); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("IMMIGRATE_SOURCE_PG_URL", withSearchPath(url, schema))
+	t.Setenv("IMMIGRATE_SOURCE_PG_URL", url)
 	now, _ := time.Parse(time.RFC3339, demoNow)
 
 	csvRes, csvPayloads := validateLib(t, "testdata/demo/csv.yaml", now)
