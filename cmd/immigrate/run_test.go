@@ -939,12 +939,19 @@ func TestRunStops(t *testing.T) {
 					t.Errorf("output holds the secret %q", secret)
 				}
 			}
+			sigs := 0
 			usersigs.Range(func(sig, _ any) bool {
-				if sig != "" && strings.Contains(stdout+stderr, sig.(string)) {
-					t.Errorf("output holds a UserSig the run sent")
+				if sig != "" {
+					sigs++
+					if strings.Contains(stdout+stderr, sig.(string)) {
+						t.Errorf("output holds a UserSig the run sent")
+					}
 				}
 				return true
 			})
+			if sigs == 0 {
+				t.Error("the sandbox saw no UserSig")
+			}
 			// The summary says what was done, and where the accounting stops.
 			if !strings.Contains(stdout, "already present") || !strings.Contains(stdout, "the run stopped before") {
 				t.Errorf("stdout lacks the summary or the reason the accounting does not hold:\n%s", stdout)
