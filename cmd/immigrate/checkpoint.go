@@ -242,9 +242,13 @@ func (d *dedupRejects) Reject(r load.Reject) error {
 // flushed before the process exits, ready for `status` and the next `run`.
 func (rc *runCheckpoint) finish(runErr error) error {
 	err := rc.close()
+	var exhausted *load.ExhaustedError
 	switch {
 	case errors.Is(runErr, load.ErrSourceChanged):
 		runErr = usagef("%v\nthe checkpoint %s was written for other data: run with --fresh to start a new checkpoint", runErr, rc.loc)
+	case runErr != nil && err == nil && errors.As(runErr, &exhausted):
+		// The error's sentence already says to run the same command again.
+		fmt.Fprintf(rc.stderr, "checkpoint %s saved; `immigrate status` shows the progress\n", rc.loc)
 	case runErr != nil && err == nil:
 		fmt.Fprintf(rc.stderr, "checkpoint %s saved: run the same command to resume; `immigrate status` shows the progress\n", rc.loc)
 	}

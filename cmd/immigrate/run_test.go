@@ -934,6 +934,10 @@ func TestRunStops(t *testing.T) {
 			if !strings.Contains(last, tt.wantErr) {
 				t.Errorf("last line of stderr %q lacks %q", last, tt.wantErr)
 			}
+			// Where the checkpoint is, and that the same command resumes, said once.
+			if n := strings.Count(stderr, "run the same command"); n != 1 || !strings.Contains(stderr, "checkpoint "+filepath.Join(out, "checkpoint.db")+" saved") {
+				t.Errorf("stderr says %d times to run the same command, want once, and where the checkpoint was saved:\n%s", n, stderr)
+			}
 			for _, secret := range []string{e2eKey, "not-the-key"} {
 				if strings.Contains(stdout+stderr, secret) {
 					t.Errorf("output holds the secret %q", secret)
