@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -45,6 +46,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
 		HideVersion:    true,
+		Action:         appAction,
 		Commands: []*cli.Command{
 			validateCommand(),
 			generateCommand(),
@@ -58,6 +60,20 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		cmd.OnUsageError = onUsageError
 	}
 	return app
+}
+
+// appAction runs when no command matched: help without arguments, else a usage
+// error naming the unknown command (urfave/cli's default action would answer
+// "No help topic" with exit code 3, which README reserves for rejected records).
+func appAction(c *cli.Context) error {
+	if !c.Args().Present() {
+		return cli.ShowAppHelp(c)
+	}
+	names := make([]string, 0, len(c.App.Commands))
+	for _, cmd := range c.App.VisibleCommands() {
+		names = append(names, cmd.Name)
+	}
+	return usagef("unknown command %q; the commands are %s", c.Args().First(), strings.Join(names, ", "))
 }
 
 // onUsageError marks flag-parsing failures as usage errors (exit code 2). Commands

@@ -54,6 +54,7 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		want int
 	}{
+		{"unknown command", []string{"valdiate", "-c", "m.yaml"}, exitUsage},
 		{"unknown flag", []string{"usersig", "--nope"}, exitUsage},
 		{"missing required flag", []string{"usersig"}, exitUsage},
 		{"no secret key", []string{"usersig", "--sdkappid", "1"}, exitUsage},
@@ -68,6 +69,16 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("exit %d, want %d (stderr %q)", code, tt.want, errOut)
 			}
 		})
+	}
+}
+
+func TestUnknownCommandNamesIt(t *testing.T) {
+	code, _, errOut := runCLI(t, context.Background(), "valdiate")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d (stderr %q)", code, exitUsage, errOut)
+	}
+	if !strings.Contains(errOut, `unknown command "valdiate"`) || !strings.Contains(errOut, "validate,") {
+		t.Fatalf("stderr %q does not name the unknown command and the one meant", errOut)
 	}
 }
 
