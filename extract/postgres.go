@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // PostgresReader reads legacy records from PostgreSQL through one user query per
@@ -238,12 +239,12 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 	query := strings.TrimRight(strings.TrimSpace(src.Query), ";")
 	rows, err := c.Query(ctx, "SELECT * FROM ("+query+"\n) AS q LIMIT 0")
 	if err != nil {
-		return nil, fmt.Errorf("%s: query: %w", e, err)
+		return nil, queryError(e, err)
 	}
 	fds := rows.FieldDescriptions()
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: query: %w", e, err)
+		return nil, queryError(e, err)
 	}
 	pos := map[string]int{}
 	dup := map[string]bool{}
@@ -377,6 +378,17 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 	p.same = fmt.Sprintf("SELECT * FROM (%s) AS s WHERE (%s) = (%s) ORDER BY %s OFFSET $%d LIMIT $%d",
 		inner, tuple.String(), params.String(), content.String(), len(keys)+1, len(keys)+2)
 	return p, nil
+}
+
+// queryError wraps the probe's error. The server refusing the SQL itself (SQLSTATE
+// class 42: syntax error, unknown table or column, no permission) is a problem of
+// the mapping's query, so ErrConfig; a lost connection or a timeout is not.
+func queryError(e Entity, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "42") {
+		return fmt.Errorf("%w: %s: query: %w", ErrConfig, e, err)
+	}
+	return fmt.Errorf("%s: query: %w", e, err)
 }
 
 func isNumericOID(oid uint32) bool {

@@ -418,7 +418,10 @@ func TestNewPostgresReaderErrors(t *testing.T) {
 			extract.EntitySource{Query: "SELECT id, group_id, sender_id, n AS sent_at" + from}, "unix or unix_ms", true},
 		{"json time", extract.GroupMessages,
 			extract.EntitySource{Query: "SELECT id, group_id, sender_id, j AS sent_at" + from}, "cannot hold a time", true},
-		{"SQL error", extract.Users, extract.EntitySource{Query: "SELECT nope" + from}, "users: query", false},
+		// The mapping's SQL does not compile (SQLSTATE class 42): the user must fix
+		// the mapping, so it is a configuration error like a missing column.
+		{"SQL error", extract.Users, extract.EntitySource{Query: "SELECT nope" + from}, "users: query", true},
+		{"no such table", extract.Users, extract.EntitySource{Query: "SELECT id FROM " + schema + ".nosuchtable"}, "users: query", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
