@@ -107,9 +107,7 @@ func OpenPostgres(ctx context.Context, url, schema string) (*PostgresStore, erro
 	// Every statement names its tables unqualified: the session looks only in
 	// the checkpoint's schema (pg_catalog is always searched first).
 	cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
-	h := fnv.New64a()
-	h.Write([]byte("immigrate-checkpoint:" + schema))
-	s := &PostgresStore{cfg: cfg, schema: schema, lockKey: int64(h.Sum64())}
+	s := &PostgresStore{cfg: cfg, schema: schema, lockKey: advisoryKey("immigrate-checkpoint:", schema)}
 	s.wmu.Lock()
 	err = s.init(ctx)
 	s.wmu.Unlock()
@@ -118,6 +116,13 @@ func OpenPostgres(ctx context.Context, url, schema string) (*PostgresStore, erro
 		return nil, fmt.Errorf("open checkpoint schema %s: %w", schema, err)
 	}
 	return s, nil
+}
+
+// advisoryKey is the advisory lock key of purpose on schema.
+func advisoryKey(purpose, schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(purpose + schema))
+	return int64(h.Sum64())
 }
 
 func (s *PostgresStore) connect(ctx context.Context) (*pgx.Conn, error) {
@@ -134,8 +139,11 @@ func (s *PostgresStore) init(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	// Two runs opening a new checkpoint at once must not both create it.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey); err != nil {
+	// Two runs opening a new checkpoint at once must not both create it. The key is
+	// not the run lock's: session and transaction advisory locks on one key
+	// conflict, so opening would wait for the end of a run that holds the
+	// checkpoint, and `immigrate status` (or a second run, owed ErrLocked) hang.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, advisoryKey("immigrate-checkpoint-init:", s.schema)); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{s.schema}.Sanitize()); err != nil {

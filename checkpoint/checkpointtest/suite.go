@@ -190,6 +190,18 @@ func testLock(t *testing.T, d Driver) {
 	if _, err := s2.Manifest(ctx); err != nil {
 		t.Errorf("Manifest from a second store: %v", err)
 	}
+	// Nor does opening: `immigrate status` (and a second run, which must get
+	// ErrLocked rather than hang) opens the checkpoint while the run holds it.
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	s3, err := d.Open(octx, loc)
+	cancel()
+	if err != nil {
+		t.Fatalf("open while another store runs: %v", err)
+	}
+	t.Cleanup(func() { s3.Close() })
+	if _, err := s3.Manifest(ctx); err != nil {
+		t.Errorf("Manifest from a store opened while another runs: %v", err)
+	}
 	if err := s1.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
