@@ -213,7 +213,7 @@ func (v *validator) plan(accounts int64) Plan {
 			phase(planAccounts, tencentim.CmdMultiAccountImport, bare, ceilDiv(bare, tencentim.MaxMultiAccountImport)),
 		}
 	}
-	var groups, members, memberCalls, msgs, msgCalls int64
+	var groups, members, memberCalls, msgs, msgCalls, unread int64
 	for _, f := range v.finals {
 		if !f.OK {
 			continue
@@ -225,13 +225,14 @@ func (v *validator) plan(accounts int64) Plan {
 		// the engine cuts them, by count and request size (planGroupMessage).
 		memberCalls += ceilDiv(int64(f.Members), tencentim.MaxGroupMemberBatch)
 		msgCalls += v.msgCalls[f.Group.GroupID]
+		unread += v.unread[f.Group.GroupID]
 	}
 	direct := v.counts[extract.DirectMessages].Valid
 	rest := []PhasePlan{
 		phase(planGroups, tencentim.CmdImportGroup, groups, groups),
 		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls),
 		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls),
-		phase(planUnread, tencentim.CmdSetUnreadMsgNum, v.unread, v.unread),
+		phase(planUnread, tencentim.CmdSetUnreadMsgNum, unread, unread),
 		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct),
 	}
 	phases := append(acct, rest...)

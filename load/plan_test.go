@@ -207,3 +207,38 @@ func TestPlanCountsGroupMsgCallsLikeTheEngine(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanUnreadLeavesOutRejectedGroups: a group that falls at the end of the
+// validate pass (group_create_time: reject, found by a message) takes its members
+// along, so the run restores none of their unread counts (ReplaySource.Unread
+// yields only importable groups' members); the plan must not count those calls.
+func TestPlanUnreadLeavesOutRejectedGroups(t *testing.T) {
+	r := &memReader{bad: map[extract.Entity][]extract.BadRow{}}
+	for i := 1; i <= 3; i++ {
+		r.users = append(r.users, extract.User{ID: fmt.Sprintf("u%d", i), CreatedAt: at(-1000), Origin: origin("users.csv", i+1)})
+	}
+	r.groups = []extract.Group{
+		{ID: "g1", OwnerID: "u1", Type: "public", Name: "Kept", CreatedAt: at(0), Origin: origin("groups.csv", 2)},
+		{ID: "g2", OwnerID: "u1", Type: "public", Name: "Falls", CreatedAt: at(100), Origin: origin("groups.csv", 3)},
+	}
+	r.members = []extract.Member{
+		{GroupID: "g1", UserID: "u2", Role: "member", JoinedAt: at(1), Unread: 2, HasUnread: true, Origin: origin("members.csv", 2)},
+		{GroupID: "g2", UserID: "u2", Role: "member", JoinedAt: at(150), Unread: 3, HasUnread: true, Origin: origin("members.csv", 3)},
+		{GroupID: "g2", UserID: "u3", Role: "member", JoinedAt: at(150), Unread: 4, HasUnread: true, Origin: origin("members.csv", 4)},
+	}
+	// Sent before g2's CreateTime: under group_create_time: reject, g2 falls.
+	r.gmsgs = []extract.Message{text("m1", "g2", "u2", "", at(50), 2)}
+	tr := newTestTransformer(t, func(c *transform.Config) { c.GroupCreateTime = transform.PolicyReject })
+	res, err := runValidate(t, r, tr, ValidateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := res.Counts(extract.Members); m.Valid != 1 || m.Rejected != 2 {
+		t.Fatalf("members %+v: g2's two members must fall with it", m)
+	}
+	for _, p := range res.Plan.Phases {
+		if p.Phase == planUnread && (p.Items != 1 || p.Calls != 1) {
+			t.Errorf("unread plan: %d items in %d calls, want 1 in 1 (g1's member only)", p.Items, p.Calls)
+		}
+	}
+}

@@ -181,9 +181,12 @@ type validator struct {
 	// when Groups confirms it.
 	repairedGroups map[string]bool
 	finals         []transform.GroupFinal
-	unread         int64 // accepted members with an unread count to restore
-	profiles       int64 // accepted users with a Nick or FaceUrl (account_import)
-	editionWanted  int64 // accounts refused by the edition limit
+	// Accepted members with an unread count to restore, by target GroupId: a
+	// group rejected by finalGroups takes its members along, and the run restores
+	// none of their counts.
+	unread        map[string]int64
+	profiles      int64 // accepted users with a Nick or FaceUrl (account_import)
+	editionWanted int64 // accounts refused by the edition limit
 
 	// The import_group_msg calls of each group's accepted messages, cut as the
 	// engine cuts them (groupMsgBatcher) while they are read: the open batch of
@@ -221,6 +224,7 @@ func newValidator(t *transform.Transformer, opt ValidateOptions) *validator {
 		ranges:         map[extract.Entity]*TimeRange{},
 		repairedGroups: map[string]bool{},
 		msgCalls:       map[string]int64{},
+		unread:         map[string]int64{},
 	}
 	for _, e := range extract.Entities() {
 		v.counts[e] = &EntityCounts{Entity: e}
@@ -451,7 +455,7 @@ func (v *validator) member(m extract.Member) error {
 	if res.Member.UnreadMsgNum > 0 {
 		// import_group_msg resets every unread count to 0, so only counts above 0
 		// need set_unread_msg_num afterwards (spec §8.10, §11 item 6).
-		v.unread++
+		v.unread[res.GroupID]++
 	}
 	if v.opt.Payloads == nil {
 		return nil
