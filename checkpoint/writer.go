@@ -23,7 +23,9 @@ type WriterConfig struct {
 	// While flushes fail, writers do not wait: records pile up until a flush
 	// succeeds, and Err says why, for the caller to stop the run.
 	MaxPending int
-	// FlushTimeout bounds each background flush; default 30 s.
+	// FlushTimeout bounds each flush, a Flush or Intent on its caller's context
+	// included, so that a store that stops answering fails the flush (Err says so)
+	// rather than hold it, and everything queued behind it, forever; default 30 s.
 	FlushTimeout time.Duration
 }
 
@@ -206,6 +208,8 @@ func (w *Writer) Flush(ctx context.Context) error {
 	if w.committed >= target {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.FlushTimeout)
+	defer cancel()
 	return w.flushLocked(ctx)
 }
 

@@ -25,6 +25,7 @@ func Run(t *testing.T, d Driver) {
 	t.Run("apply retry", func(t *testing.T) { testApplyRetry(t, d) })
 	t.Run("writer", func(t *testing.T) { testWriter(t, d) })
 	t.Run("writer failures", func(t *testing.T) { testWriterFailures(t, d) })
+	t.Run("writer on a hung store", func(t *testing.T) { testWriterHungStore(t, d) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, d) })
 	t.Run("crash", func(t *testing.T) { testCrash(t, d) })
 }

@@ -260,6 +260,69 @@ func testWriterFailures(t *testing.T, d Driver) {
 	}
 }
 
+// hung is a store whose Apply hangs until its context ends while hang is set, as
+// on a connection to a server that stopped answering.
+type hung struct {
+	checkpoint.Store
+	hang atomic.Bool
+}
+
+func (h *hung) Apply(ctx context.Context, b *checkpoint.Batch) error {
+	if h.hang.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return h.Store.Apply(ctx, b)
+}
+
+// testWriterHungStore: FlushTimeout bounds every flush, the ones Flush and Intent
+// run on their caller's context too. Otherwise a store that stops answering holds
+// the flush forever: the caller waits, background flushes queue behind it, Err
+// stays nil, and a run hangs instead of stopping on the checkpoint's failure.
+func testWriterHungStore(t *testing.T, d Driver) {
+	s, _ := fresh(t, d)
+	h := &hung{Store: s}
+	w := checkpoint.NewWriter(h, checkpoint.WriterConfig{Interval: never, FlushTimeout: 50 * time.Millisecond})
+	h.hang.Store(true)
+	calls := []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"Flush", func(ctx context.Context) error {
+			w.Confirm(checkpoint.Mark{Phase: "dm", Stream: "a", Ordinal: 1}, checkpoint.Counts{Imported: 1})
+			return w.Flush(ctx)
+		}},
+		{"Intent", func(ctx context.Context) error {
+			return w.Intent(ctx, checkpoint.Intent{Phase: "gm", Stream: "g", First: 0, Last: 6})
+		}},
+	}
+	for _, c := range calls {
+		done := make(chan error, 1)
+		go func() { done <- c.call(context.Background()) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%s on a hung store = %v, want a deadline error", c.name, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s on a hung store still waits after a minute; FlushTimeout is 50ms", c.name)
+		}
+	}
+	if err := w.Err(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Err = %v, want the deadline error", err)
+	}
+	h.hang.Store(false)
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatalf("Close once the store answers: %v", err)
+	}
+	if n := streams(t, s, "dm"); n != 1 {
+		t.Errorf("%d dm streams after Close, want 1", n)
+	}
+	if n := len(intentsOf(t, s)); n != 1 {
+		t.Errorf("%d intents after Close, want 1", n)
+	}
+}
+
 // testConcurrency has many goroutines confirm marks out of order while others read;
 // the marks end at their maximum, the counts add up, and a reader never sees a mark
 // go back.
