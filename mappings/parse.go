@@ -174,15 +174,15 @@ func Parse(data []byte, name string, env func(string) (string, bool)) (*File, er
 	lines := make(map[string]int)
 	structural := &errorList{file: name, lines: lines}
 	checkTree(root, reflect.TypeOf(rawFile{}), "", structural, lines)
-	if err := structural.err(); err != nil {
-		return nil, err
-	}
 	// The walk above is the strict check with good messages; KnownFields is the
-	// backstop, so that nothing the walk might miss is silently ignored.
+	// backstop, so that nothing the walk might miss is silently ignored. After
+	// structural problems the values are still decoded and converted, leniently
+	// (the walk has already reported every key and shape the decoder would
+	// refuse), so that one run reports wrong values along with wrong keys.
 	var raw rawFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
+	dec.KnownFields(structural.err() == nil)
+	if err := dec.Decode(&raw); err != nil && structural.err() == nil {
 		return nil, decodeError(name, err)
 	}
 	dir := "."
@@ -191,7 +191,7 @@ func Parse(data []byte, name string, env func(string) (string, bool)) (*File, er
 	}
 	c := &converter{errorList: errorList{file: name, lines: lines}, env: env, dir: dir}
 	f := c.file(&raw)
-	if err := c.err(); err != nil {
+	if err := errors.Join(structural.err(), c.err()); err != nil {
 		return nil, err
 	}
 	f.name, f.lines = name, lines

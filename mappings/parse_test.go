@@ -366,6 +366,29 @@ func TestParseReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestParseReportsKeysAndTypesTogether: a misspelt key and a value of the wrong
+// type elsewhere in the file are reported by one run, as README promises ("every
+// problem in the file is reported at once"), not one per edit-and-retry.
+func TestParseReportsKeysAndTypesTogether(t *testing.T) {
+	doc := strings.Replace(minimal, "csv: {dir: data}", "csv: {dir: data, delimeter: \";\"}", 1) +
+		"load:\n  concurrency: lots\n  retries: [1]\nsync:\n  default: two\n"
+	_, err := Parse([]byte(doc), "m.yaml", nil)
+	got := map[string]int{}
+	for _, e := range Errors(err) {
+		got[e.Path] = e.Line
+	}
+	for path, line := range map[string]int{
+		"source.csv.delimeter": 3, "load.concurrency": 9, "load.retries": 10, "sync.default": 12,
+	} {
+		if got[path] != line {
+			t.Errorf("%s: reported at line %d, want %d; all errors:\n%v", path, got[path], line, err)
+		}
+	}
+	if n := len(Errors(err)); n != 4 {
+		t.Errorf("%d errors, want 4 (one per problem):\n%v", n, err)
+	}
+}
+
 func TestNullSectionMeansDefaults(t *testing.T) {
 	doc := strings.Replace(minimal, "  csv: {dir: data}", "  csv:", 1)
 	f, err := Parse([]byte(doc), "m.yaml", nil)

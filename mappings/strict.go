@@ -30,10 +30,12 @@ type scalar struct {
 }
 
 // UnmarshalYAML keeps the node's text and position. yaml does not call it for a
-// null value, so Set stays false for "key:" and "key: ~".
+// null value, so Set stays false for "key:" and "key: ~". A wrong shape is a
+// *yaml.TypeError, which the decoder collects while it decodes the rest of the
+// file; any other error would abort the decoding there.
 func (s *scalar) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a single value, got %s", n.Line, kindName(n))
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a single value, got %s", n.Line, kindName(n))}}
 	}
 	*s = scalar{Value: n.Value, Line: n.Line, Style: n.Style, Set: true}
 	return nil
