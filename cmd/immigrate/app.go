@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/immigrate/immigrate/extract"
 )
 
 // Exit codes (design §2; documented in the README).
@@ -101,7 +103,8 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "immigrate: interrupted")
 		return exitInterrupted
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, extract.ErrUnsorted):
+		// A CSV file declared sorted that is not: the mapping's sorted is wrong.
 		fmt.Fprintln(stderr, "immigrate:", err)
 		return exitUsage
 	default:

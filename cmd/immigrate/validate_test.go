@@ -249,6 +249,22 @@ func TestValidateUsage(t *testing.T) {
 	if err := os.WriteFile(missing, []byte(strings.Replace(demoMapping(t), "dir: .", "dir: "+dir, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A file declared sorted that is not: the mapping is wrong, so exit 2.
+	unsorted := filepath.Join(dir, "unsorted")
+	for name, data := range map[string]string{
+		"users.csv":         "id\nu1\nu2\n",
+		"groups.csv":        "id,owner_id,type,name\ng1,u1,Public,G1\ng2,u1,Public,G2\n",
+		"group_members.csv": "group_id,user_id\ng2,u2\ng1,u2\n",
+		"unsorted.yaml": "version: 1\nsource: {csv: {dir: .}}\ntarget: {sandbox: embedded}\nentities:\n" +
+			"  users: {file: users.csv}\n  groups: {file: groups.csv}\n  group_members: {file: group_members.csv, sorted: true}\n",
+	} {
+		if err := os.MkdirAll(unsorted, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(unsorted, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -256,6 +272,7 @@ func TestValidateUsage(t *testing.T) {
 		say  string
 	}{
 		{"no config", []string{"validate"}, exitUsage, "-c FILE"},
+		{"declared sorted but not", []string{"validate", "-c", filepath.Join(unsorted, "unsorted.yaml"), "--out", dir}, exitUsage, "group_members.csv:3"},
 		{"mapping missing", []string{"validate", "-c", filepath.Join(dir, "none.yaml")}, exitUsage, "none.yaml"},
 		{"mapping invalid", []string{"validate", "-c", bad}, exitUsage, "line 2"},
 		{"bad now", []string{"validate", "-c", "../../testdata/demo/csv.yaml", "--now", "yesterday"}, exitUsage, "RFC 3339"},
