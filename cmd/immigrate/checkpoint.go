@@ -200,6 +200,47 @@ func openRunCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, 
 	return rc, nil
 }
 
+// resumeClock is the clock a run validates with: the migration's start when the
+// run will resume the mapping's checkpoint, else now. It only reads the
+// checkpoint, and refuses early, before a long validation, what Begin would
+// refuse: a changed mapping or target without --force.
+func resumeClock(ctx context.Context, f *mappings.File, out string, opt checkpoint.BeginOptions, now time.Time) (time.Time, error) {
+	if opt.Fresh || f.Target.Sandbox == mappings.SandboxEmbedded {
+		return now, nil
+	}
+	loc := locateCheckpoint(f, out)
+	store, err := loc.open(ctx, true)
+	if errors.Is(err, errNoCheckpoint) {
+		return now, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("open checkpoint %s: %w", loc, err)
+	}
+	defer store.Close()
+	m, err := store.Manifest(ctx)
+	if errors.Is(err, checkpoint.ErrNoManifest) {
+		return now, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read checkpoint %s: %w", loc, err)
+	}
+	if !opt.Force {
+		var changed []string
+		if m.MappingHash != f.Hash() {
+			changed = append(changed, "the mapping")
+		}
+		if cur := targetIdentity(f); m.Target != cur {
+			changed = append(changed, fmt.Sprintf("the target (%s, now %s)", m.Target, cur))
+		}
+		if len(changed) > 0 {
+			return time.Time{}, usagef("resume refused: %s changed since the checkpoint was written\n"+
+				"the checkpoint %s belongs to another migration: run with --force to resume it anyway, or --fresh to start a new checkpoint (the target is not touched)",
+				strings.Join(changed, " and "), loc)
+		}
+	}
+	return m.Started, nil
+}
+
 // recordRewrites keeps the IDs the validate pass rewrote (ids.invalid: rewrite)
 // with the checkpoint.
 func (rc *runCheckpoint) recordRewrites(rws []transform.Rewrite) {

@@ -233,3 +233,37 @@ func TestRunWithPostgresCheckpoint(t *testing.T) {
 		t.Error("the secret key appears in the output")
 	}
 }
+
+// TestRunStoppedByConfigLeavesNoCheckpoint: a run that stops before importing
+// anything, on a mistake in the mapping (here a misspelt file name), must not leave
+// a checkpoint behind that then refuses the corrected mapping as "another
+// migration". The newcomer's natural sequence — run, fix the typo, run again —
+// must simply work.
+func TestRunStoppedByConfigLeavesNoCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte("id,nick\nu1,Alice\nu2,Bob\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, url := e2eSandbox(t, nil)
+	mapping := filepath.Join(dir, "m.yaml")
+	write := func(file string) {
+		t.Helper()
+		s := fmt.Sprintf("version: 1\nsource: {csv: {dir: .}}\ntarget:\n  endpoint: %s\n  sdkappid: %d\n  secret_key: %s\n  admin: %s\n"+
+			"entities:\n  users: {file: %s}\n", url, e2eSDKAppID, e2eKey, e2eAdmin, file)
+		if err := os.WriteFile(mapping, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("user.csv")
+	if code, _, stderr := runCLI(t, t.Context(), "run", "-c", mapping); code != exitUsage || !strings.Contains(stderr, "user.csv") {
+		t.Fatalf("run with a misspelt file: exit %d, want %d naming the file\n%s", code, exitUsage, stderr)
+	}
+	write("users.csv")
+	code, _, stderr := runCLI(t, t.Context(), "run", "-c", mapping)
+	if code != exitOK {
+		t.Fatalf("run with the corrected mapping: exit %d, want %d\n%s", code, exitOK, stderr)
+	}
+	if n := len(srv.State().Accounts); n != 2 {
+		t.Errorf("the sandbox holds %d accounts, want 2", n)
+	}
+}

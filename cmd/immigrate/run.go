@@ -65,17 +65,17 @@ func runRun(c *cli.Context) error {
 	}
 	now := time.Now()
 	stderr := c.App.ErrWriter
-	// The checkpoint comes first: a resumed run transforms with the migration's
-	// clock (runCheckpoint.now), so that it yields the records an earlier run did.
+	// A resumed run transforms with the migration's clock, so that it yields the
+	// records an earlier run did. It is read from the checkpoint without writing
+	// to it: the run begins on the checkpoint only once validation passed, so a
+	// run stopped by a mistake in the mapping leaves nothing that would refuse
+	// the corrected mapping as another migration.
 	clock := now
-	var cp *runCheckpoint
+	opt := checkpoint.BeginOptions{Fresh: c.Bool("fresh"), Force: c.Bool("force")}
 	if !c.Bool("dry-run") {
-		opt := checkpoint.BeginOptions{Fresh: c.Bool("fresh"), Force: c.Bool("force")}
-		if cp, err = openRunCheckpoint(ctx, stderr, f, out, opt, now); err != nil {
+		if clock, err = resumeClock(ctx, f, out, opt, now); err != nil {
 			return err
 		}
-		defer cp.close()
-		clock = cp.now
 	}
 	tcfg, err := transformConfig(f, clock)
 	if err != nil {
@@ -102,6 +102,14 @@ func runRun(c *cli.Context) error {
 	}
 
 	// 2. Load, resuming from the checkpoint.
+	cp, err := openRunCheckpoint(ctx, stderr, f, out, opt, now)
+	if err != nil {
+		return err
+	}
+	defer cp.close()
+	if !cp.now.Equal(clock) {
+		return fmt.Errorf("checkpoint %s changed while this run validated (another run of this mapping?): run the same command again", cp.loc)
+	}
 	cp.recordRewrites(validated.Rewrites())
 	engineRejects, err := cp.rejects(ctx, rejects)
 	if err != nil {
