@@ -294,6 +294,11 @@ func (rc *runCheckpoint) finish(runErr error) error {
 		fmt.Fprintf(rc.stderr, "checkpoint %s saved: run the same command to resume; `immigrate status` shows the progress\n", rc.loc)
 	}
 	if err != nil {
+		if errors.Is(runErr, context.Canceled) {
+			// Exit code 130 says the progress is kept; it is not, so this is
+			// an error (exit 1) that says why.
+			return fmt.Errorf("interrupted, but the last progress was not saved (a resume redoes it): %w", err)
+		}
 		return errors.Join(runErr, err)
 	}
 	return runErr

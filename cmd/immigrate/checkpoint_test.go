@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -265,5 +266,35 @@ func TestRunStoppedByConfigLeavesNoCheckpoint(t *testing.T) {
 	}
 	if n := len(srv.State().Accounts); n != 2 {
 		t.Errorf("the sandbox holds %d accounts, want 2", n)
+	}
+}
+
+// TestInterruptedRunWhoseCheckpointIsNotSaved: exit code 130 promises that the
+// progress is kept. When Ctrl-C stopped the run but the checkpoint could not be
+// saved, the command must say so and not exit 130 with a bare "interrupted".
+func TestInterruptedRunWhoseCheckpointIsNotSaved(t *testing.T) {
+	loc := checkpointLocation{sqlite: filepath.Join(t.TempDir(), "checkpoint.db")}
+	store, err := loc.open(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Begin(t.Context(), checkpoint.Manifest{MappingHash: "h", Target: "t"}, checkpoint.BeginOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w := checkpoint.NewWriter(store, checkpoint.WriterConfig{Interval: time.Hour})
+	var stderr bytes.Buffer
+	rc := &runCheckpoint{loc: loc, store: store, w: w, stderr: &stderr}
+	w.MapID(checkpoint.IDMapping{Kind: "users", LegacyID: "a b", TargetID: "a_b"})
+	store.Close() // the flush in finish now fails
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err = rc.finish(fmt.Errorf("run: %w", context.Canceled))
+	code := exitCode(ctx, err, &stderr)
+	if code == exitInterrupted || !strings.Contains(stderr.String(), "save checkpoint") {
+		t.Errorf("exit %d, stderr %q; want an error exit that says the checkpoint was not saved", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "run the same command to resume") {
+		t.Errorf("stderr %q says the checkpoint was saved", stderr.String())
 	}
 }
