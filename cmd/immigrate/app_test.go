@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +111,32 @@ func TestIsLoopbackAddr(t *testing.T) {
 	} {
 		if got := isLoopbackAddr(addr); got != want {
 			t.Errorf("isLoopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// TestReadmeDocumentsEveryFlag keeps README.md's command table in step with the
+// CLI: every flag of every command is named there, as `--flag…`.
+func TestReadmeDocumentsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range newApp(io.Discard, io.Discard).Commands {
+		for _, fl := range cmd.Flags {
+			documented := false
+			for _, name := range fl.Names() {
+				dash := "--"
+				if len(name) == 1 {
+					dash = "-"
+				}
+				if regexp.MustCompile(`(^|[^-\w])` + dash + regexp.QuoteMeta(name) + `([^-\w]|$)`).Match(readme) {
+					documented = true
+				}
+			}
+			if !documented {
+				t.Errorf("README.md does not document `immigrate %s --%s`", cmd.Name, fl.Names()[0])
+			}
 		}
 	}
 }
