@@ -19,11 +19,16 @@ import (
 // plain log line per running phase every few seconds. The engine only updates
 // atomic counters; it never writes to the terminal, so nothing breaks the bars.
 type progressView struct {
-	w        io.Writer
-	tty      bool
-	p        *load.Progress
-	bars     map[load.Phase]*progressbar.ProgressBar
-	drawn    int // lines drawn by the last terminal frame
+	w     io.Writer
+	tty   bool
+	p     *load.Progress
+	bars  map[load.Phase]*progressbar.ProgressBar
+	drawn int // lines drawn by the last terminal frame
+	// width is the terminal's width in columns (0: unknown), read every frame. A
+	// line that wraps would take two rows while the next frame moves the cursor up
+	// by one per line, so each line is cut to fit.
+	width    int
+	getWidth func() int
 	stopOnce sync.Once
 	stop     chan struct{}
 	done     chan struct{}
@@ -38,6 +43,16 @@ func isTerminal(w io.Writer) bool {
 func startProgress(w io.Writer, p *load.Progress) *progressView {
 	v := &progressView{w: w, tty: isTerminal(w), p: p, bars: map[load.Phase]*progressbar.ProgressBar{},
 		stop: make(chan struct{}), done: make(chan struct{})}
+	if v.tty {
+		fd := int(w.(*os.File).Fd())
+		v.getWidth = func() int {
+			cols, _, err := term.GetSize(fd)
+			if err != nil {
+				return 0
+			}
+			return cols
+		}
+	}
 	interval := 5 * time.Second
 	if v.tty {
 		interval = 200 * time.Millisecond
@@ -79,6 +94,9 @@ func (v *progressView) frame(final bool) {
 		}
 		return
 	}
+	if v.getWidth != nil {
+		v.width = v.getWidth()
+	}
 	var b strings.Builder
 	if v.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
@@ -102,7 +120,12 @@ func (v *progressView) frame(final bool) {
 func (v *progressView) barLine(ph load.PhaseStats, now time.Time) string {
 	bar := v.bar(ph)
 	bar.Set64(ph.Done())
-	return "\x1b[2K" + strings.TrimSpace(strings.TrimPrefix(bar.String(), "\r")) + phaseRate(ph, now) + "\n"
+	line := strings.TrimSpace(strings.TrimPrefix(bar.String(), "\r")) + phaseRate(ph, now)
+	// The last column stays free: some terminals wrap on writing it.
+	if r := []rune(line); v.width > 1 && len(r) > v.width-1 {
+		line = string(r[:v.width-1])
+	}
+	return "\x1b[2K" + line + "\n"
 }
 
 func (v *progressView) bar(ph load.PhaseStats) *progressbar.ProgressBar {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -51,6 +53,27 @@ func TestProgressLines(t *testing.T) {
 			bar := lines["bar"]
 			if !strings.HasPrefix(bar, "\x1b[2K") || !strings.HasSuffix(bar, "\n") || strings.Count(bar, "\n") != 1 || strings.Contains(bar, "\r") {
 				t.Errorf("bar line %q: want one cleared terminal line", bar)
+			}
+		})
+	}
+}
+
+// TestBarLinesFitTheTerminal: a bar line wider than the terminal wraps onto a
+// second row, and the next frame, moving up one row per line, then draws over the
+// wrong rows: on an 80-column terminal the bars scrolled into garbage.
+func TestBarLinesFitTheTerminal(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	ph := load.PhaseStats{Phase: load.PhaseDirectMessages, State: load.PhaseRunning, Total: 20_000_000,
+		Read: 1_234_567, Imported: 1_200_000, Rejected: 34_567, Started: now.Add(-2 * time.Hour)}
+	for _, width := range []int{40, 80} {
+		t.Run(strconv.Itoa(width), func(t *testing.T) {
+			v := &progressView{tty: true, width: width, bars: map[load.Phase]*progressbar.ProgressBar{}}
+			line := strings.TrimSuffix(strings.TrimPrefix(v.barLine(ph, now), "\x1b[2K"), "\n")
+			if n := utf8.RuneCountInString(line); n >= width {
+				t.Errorf("bar line is %d columns on a %d-column terminal: %q", n, width, line)
+			}
+			if !strings.HasPrefix(line, "direct_messages") {
+				t.Errorf("bar line %q lost its phase name", line)
 			}
 		})
 	}
