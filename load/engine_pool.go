@@ -54,7 +54,13 @@ func (p *pool[T]) run(ctx context.Context, feed func(ctx context.Context, emit f
 	if perr != nil {
 		cancel()
 	}
-	werr := g.Wait()
+	return runErr(ctx, g.Wait(), perr)
+}
+
+// runErr picks the error of a producer (perr) feeding workers (werr, from their
+// errgroup): a worker's failure comes first — it is why the producer stopped —
+// unless it is only the cancellation the producer's own failure caused.
+func runErr(ctx context.Context, werr, perr error) error {
 	switch {
 	case werr != nil && (perr == nil || !errors.Is(werr, context.Canceled)):
 		return werr

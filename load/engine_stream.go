@@ -2,7 +2,6 @@ package load
 
 import (
 	"context"
-	"errors"
 	"math"
 	"sync"
 
@@ -133,15 +132,7 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 	if perr != nil {
 		cancel()
 	}
-	werr := g.Wait()
-	switch {
-	case werr != nil && (perr == nil || !errors.Is(werr, context.Canceled)):
-		// A worker's failure comes first: it is why the reader stopped.
-		return werr
-	case perr != nil:
-		return perr
-	}
-	return ctx.Err()
+	return runErr(ctx, g.Wait(), perr)
 }
 
 // streamQueue is one stream's buffer: the reader pushes, the stream's worker takes.
