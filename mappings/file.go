@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -13,7 +14,7 @@ const Version = 1
 
 // File is a parsed, expanded mapping file with every default applied: the
 // effective configuration. Paths are already resolved against the mapping file's
-// directory. Secrets (the TIM secret key, database URLs) are tencentim.Secret, so
+// directory. Secrets (the TIM secret key, database URLs) are secret.Secret, so
 // printing a File or marshalling it to JSON never shows them.
 type File struct {
 	Version    int
@@ -59,7 +60,7 @@ type CSVSource struct {
 
 // PostgresSource reads a PostgreSQL database with the user's SQL per entity.
 type PostgresSource struct {
-	URL      tencentim.Secret // a connection string may hold a password
+	URL      secret.Secret // a connection string may hold a password
 	PageSize int
 }
 
@@ -86,7 +87,7 @@ type Target struct {
 	Region    string // a region name of spec §1.2, e.g. "singapore"
 	Endpoint  string // an explicit base URL
 	SDKAppID  int64
-	SecretKey tencentim.Secret // may be empty for the embedded sandbox: cmd generates one
+	SecretKey secret.Secret // may be empty for the embedded sandbox: cmd generates one
 	Admin     string
 	// Edition is free, pro or ultimate; empty when AccountLimit was given explicitly.
 	Edition string
@@ -289,8 +290,8 @@ func (l LoadSettings) Rate(cmd tencentim.Command) float64 {
 
 // Checkpoint says where progress is stored: exactly one of SQLite and Postgres.
 type Checkpoint struct {
-	SQLite   string           // resolved path of the SQLite file
-	Postgres tencentim.Secret // connection string
+	SQLite   string        // resolved path of the SQLite file
+	Postgres secret.Secret // connection string
 }
 
 // GroupType maps a legacy group type to a TIM type, applying DefaultGroupType to

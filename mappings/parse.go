@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -473,7 +474,7 @@ func (c *converter) file(r *rawFile) *File {
 	if r.Checkpoint != nil && (r.Checkpoint.SQLite.Set || r.Checkpoint.Postgres.Set) {
 		f.Checkpoint.SQLite = c.path(r.Checkpoint.SQLite, "checkpoint.sqlite", "")
 		if r.Checkpoint.Postgres.Set {
-			f.Checkpoint.Postgres = tencentim.NewSecret(c.text(r.Checkpoint.Postgres, "checkpoint.postgres"))
+			f.Checkpoint.Postgres = secret.New(c.text(r.Checkpoint.Postgres, "checkpoint.postgres"))
 		}
 	} else if f.Output != "" {
 		f.Checkpoint.SQLite = filepath.Join(f.Output, CheckpointFile)
@@ -517,7 +518,7 @@ func (c *converter) source(r *rawSource, f *File) {
 	}
 	if r.Postgres != nil {
 		ps := &PostgresSource{}
-		ps.URL = tencentim.NewSecret(c.text(r.Postgres.URL, "source.postgres.url"))
+		ps.URL = secret.New(c.text(r.Postgres.URL, "source.postgres.url"))
 		ps.PageSize = c.intValue(r.Postgres.PageSize, "source.postgres.page_size", extract.DefaultPageSize)
 		f.Source.Postgres = ps
 	}
@@ -564,7 +565,7 @@ func (c *converter) target(r *rawTarget, f *File) {
 	}
 	// The key's value is never echoed in an error: only expansion can fail here,
 	// and its messages name the variable, not the value.
-	t.SecretKey = tencentim.NewSecret(c.text(r.SecretKey, "target.secret_key"))
+	t.SecretKey = secret.New(c.text(r.SecretKey, "target.secret_key"))
 	if r.Admin.Set {
 		t.Admin = c.text(r.Admin, "target.admin")
 	}

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/immigrate/immigrate/secret"
 )
 
 // Defaults of Config.
@@ -41,7 +43,7 @@ const (
 // Endpoint are required; the rest has defaults.
 type Config struct {
 	SDKAppID  int64
-	SecretKey Secret
+	SecretKey secret.Secret
 	Admin     string // admin identifier used in every call (spec §1.1)
 	// Region is a region name of spec §1.2 ("china", "singapore", "seoul",
 	// "frankfurt", "mumbai", "siliconvalley", "jakarta", "tokyo"), case-insensitive,
@@ -70,7 +72,7 @@ type Config struct {
 // the following calls to the region's other domain (spec §1.2 primary/backup).
 type Client struct {
 	sdkappid int64
-	key      Secret
+	key      secret.Secret
 	admin    string
 	bases    []string      // base URLs, primary first
 	active   atomic.Uint32 // index into bases of the domain in use
@@ -80,7 +82,7 @@ type Client struct {
 	http     *http.Client
 
 	sigMu      sync.Mutex
-	sig        Secret // the cached admin UserSig; Secret keeps it out of %v dumps
+	sig        secret.Secret // the cached admin UserSig, redacted in %v dumps
 	sigRenewAt time.Time
 }
 
@@ -219,7 +221,7 @@ func (c *Client) URL(cmd Command) string {
 	if err != nil {
 		// Signing only fails if zlib or json fail on a few hundred bytes; the URL
 		// is then still useful to show the shape.
-		sig = Secret{}
+		sig = secret.Secret{}
 	}
 	return c.buildURL(c.BaseURL(), cmd, sig.Reveal())
 }
@@ -249,7 +251,7 @@ func (c *Client) renewMargin() time.Duration { return min(c.ttl/4, time.Hour) }
 
 // userSig returns the cached admin UserSig, signing a new one when none is cached or
 // the cached one is within renewMargin of its expiry.
-func (c *Client) userSig() (Secret, error) {
+func (c *Client) userSig() (secret.Secret, error) {
 	c.sigMu.Lock()
 	defer c.sigMu.Unlock()
 	now := c.now()
@@ -258,22 +260,22 @@ func (c *Client) userSig() (Secret, error) {
 	}
 	sig, err := GenUserSig(c.sdkappid, c.key, c.admin, now, c.ttl)
 	if err != nil {
-		return Secret{}, fmt.Errorf("sign usersig: %w", err)
+		return secret.Secret{}, fmt.Errorf("sign usersig: %w", err)
 	}
 	// The UserSig's clock has whole seconds; expiry counts from the truncated time.
 	issued := time.Unix(now.Unix(), 0)
-	c.sig = NewSecret(sig)
+	c.sig = secret.New(sig)
 	c.sigRenewAt = issued.Add(c.ttl - c.renewMargin())
 	return c.sig, nil
 }
 
 // dropUserSig forgets used if it is still the cached UserSig, so that many calls
 // failing with the same stale UserSig cause one regeneration, not one each.
-func (c *Client) dropUserSig(used Secret) {
+func (c *Client) dropUserSig(used secret.Secret) {
 	c.sigMu.Lock()
 	defer c.sigMu.Unlock()
 	if c.sig == used {
-		c.sig = Secret{}
+		c.sig = secret.Secret{}
 	}
 }
 
@@ -334,10 +336,10 @@ func (c *Client) callBody(ctx context.Context, cmd Command, body []byte, resp an
 
 // once performs one HTTP exchange. It returns the UserSig it used, whether resp was
 // decoded from a well-formed answer, and the call's error.
-func (c *Client) once(ctx context.Context, cmd Command, body []byte, resp any) (Secret, bool, error) {
+func (c *Client) once(ctx context.Context, cmd Command, body []byte, resp any) (secret.Secret, bool, error) {
 	sig, err := c.userSig()
 	if err != nil {
-		return Secret{}, false, fmt.Errorf("tencentim: %s: %w", cmd, err)
+		return secret.Secret{}, false, fmt.Errorf("tencentim: %s: %w", cmd, err)
 	}
 	idx := c.active.Load()
 	base := c.bases[int(idx)%len(c.bases)]

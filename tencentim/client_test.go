@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/immigrate/immigrate/secret"
 )
 
 // These are transport-level tests of the client: URL building, UserSig caching,
@@ -95,7 +97,7 @@ func newTestClient(t *testing.T, endpoint string, clock *fakeClock, mod func(*Co
 	t.Helper()
 	cfg := Config{
 		SDKAppID:  testAppID,
-		SecretKey: NewSecret(testKey),
+		SecretKey: secret.New(testKey),
 		Admin:     testAdmin,
 		Endpoint:  endpoint,
 	}
@@ -208,7 +210,7 @@ func checkQuery(t *testing.T, q url.Values, now time.Time) {
 	if _, err := strconv.ParseUint(q.Get("random"), 10, 32); err != nil {
 		t.Errorf("random %q is not a uint32: %v", q.Get("random"), err)
 	}
-	if err := VerifyUserSig(testAppID, NewSecret(testKey), testAdmin, q.Get("usersig"), now); err != nil {
+	if err := VerifyUserSig(testAppID, secret.New(testKey), testAdmin, q.Get("usersig"), now); err != nil {
 		t.Errorf("usersig does not verify: %v", err)
 	}
 }
@@ -246,7 +248,7 @@ func TestURL(t *testing.T) {
 	if q.Get("identifier") != "admin x&y" {
 		t.Errorf("identifier not escaped: %s", raw)
 	}
-	if err := VerifyUserSig(testAppID, NewSecret(testKey), "admin x&y", q.Get("usersig"), clock.Now()); err != nil {
+	if err := VerifyUserSig(testAppID, secret.New(testKey), "admin x&y", q.Get("usersig"), clock.Now()); err != nil {
 		t.Errorf("usersig: %v", err)
 	}
 	// The order of spec §1.1, for people comparing with the vendor's examples.
@@ -289,7 +291,7 @@ func TestUserSigCachedAndRenewed(t *testing.T) {
 				}
 				reqs := rec.requests()
 				sig := reqs[len(reqs)-1].Query.Get("usersig")
-				if err := VerifyUserSig(testAppID, NewSecret(testKey), testAdmin, sig, clock.Now()); err != nil {
+				if err := VerifyUserSig(testAppID, secret.New(testKey), testAdmin, sig, clock.Now()); err != nil {
 					t.Fatalf("usersig sent at +%v does not verify: %v", clock.Now().Sub(testSignTime), err)
 				}
 				return sig
@@ -336,7 +338,7 @@ func TestUserSigCachedAndRenewed(t *testing.T) {
 // both were in flight: one call in three failed under -race on a busy machine.)
 func TestConcurrentCalls(t *testing.T) {
 	clock := newFakeClock()
-	key := NewSecret(testKey)
+	key := secret.New(testKey)
 	var bad atomic.Int64
 	rec := newRecorder(t, func(_ int, r recorded, w http.ResponseWriter) {
 		if err := VerifyUserSig(testAppID, key, testAdmin, r.Query.Get("usersig"), clock.Now()); err != nil {
@@ -702,7 +704,7 @@ func TestCredentialRefreshRetriesOnce(t *testing.T) {
 }
 
 func TestNewClientValidation(t *testing.T) {
-	valid := Config{SDKAppID: testAppID, SecretKey: NewSecret(testKey), Admin: testAdmin, Region: "singapore"}
+	valid := Config{SDKAppID: testAppID, SecretKey: secret.New(testKey), Admin: testAdmin, Region: "singapore"}
 	tests := []struct {
 		name     string
 		mod      func(*Config)
@@ -712,7 +714,7 @@ func TestNewClientValidation(t *testing.T) {
 		{name: "region", mod: func(*Config) {}, wantBase: "https://adminapisgp.im.qcloud.com"},
 		{name: "no sdkappid", mod: func(c *Config) { c.SDKAppID = 0 }, wantErr: "sdkappid"},
 		{name: "negative sdkappid", mod: func(c *Config) { c.SDKAppID = -4 }, wantErr: "sdkappid"},
-		{name: "no key", mod: func(c *Config) { c.SecretKey = Secret{} }, wantErr: "secret key"},
+		{name: "no key", mod: func(c *Config) { c.SecretKey = secret.Secret{} }, wantErr: "secret key"},
 		{name: "no admin", mod: func(c *Config) { c.Admin = "" }, wantErr: "admin"},
 		{name: "neither region nor endpoint", mod: func(c *Config) { c.Region = "" }, wantErr: "region or an endpoint"},
 		{name: "unknown region", mod: func(c *Config) { c.Region = "atlantis" }, wantErr: "unknown region"},
@@ -859,7 +861,7 @@ func TestFailoverToBackupDomain(t *testing.T) {
 	const primary, backup = "adminapisgp.im.qcloud.com", "adminapisgp.my-imcloud.com"
 	ft := &fakeTransport{down: map[string]bool{primary: true}}
 	c, err := NewClient(Config{
-		SDKAppID: testAppID, SecretKey: NewSecret(testKey), Admin: testAdmin,
+		SDKAppID: testAppID, SecretKey: secret.New(testKey), Admin: testAdmin,
 		Region: "singapore", Transport: ft,
 	})
 	if err != nil {
@@ -919,7 +921,7 @@ func TestFailoverToBackupDomain(t *testing.T) {
 func TestNoFailoverWithExplicitEndpoint(t *testing.T) {
 	ft := &fakeTransport{down: map[string]bool{"tim.example.com": true}}
 	c, err := NewClient(Config{
-		SDKAppID: testAppID, SecretKey: NewSecret(testKey), Admin: testAdmin,
+		SDKAppID: testAppID, SecretKey: secret.New(testKey), Admin: testAdmin,
 		Endpoint: "https://tim.example.com", Transport: ft,
 	})
 	if err != nil {
@@ -939,7 +941,7 @@ func TestNoFailoverOnHTTPStatus(t *testing.T) {
 	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 502, Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}, Request: req}, nil
 	})
-	c, err := NewClient(Config{SDKAppID: testAppID, SecretKey: NewSecret(testKey), Admin: testAdmin, Region: "china", Transport: rt})
+	c, err := NewClient(Config{SDKAppID: testAppID, SecretKey: secret.New(testKey), Admin: testAdmin, Region: "china", Transport: rt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1053,7 +1055,7 @@ func BenchmarkCall(b *testing.B) {
 		io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
 	}))
 	defer srv.Close()
-	c, err := NewClient(Config{SDKAppID: testAppID, SecretKey: NewSecret(testKey), Admin: testAdmin, Endpoint: srv.URL})
+	c, err := NewClient(Config{SDKAppID: testAppID, SecretKey: secret.New(testKey), Admin: testAdmin, Endpoint: srv.URL})
 	if err != nil {
 		b.Fatal(err)
 	}

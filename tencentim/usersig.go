@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/immigrate/immigrate/secret"
 )
 
 // UserSig generation and verification, exactly as the vendor's reference libraries
@@ -59,11 +61,11 @@ func sigHMAC(key string, identifier string, sdkappid, signTime, expire int64) st
 
 // GenUserSig returns a UserSig for identifier, signed at now and valid for expire.
 // The zlib level does not matter to a verifier; the default level is used.
-func GenUserSig(sdkappid int64, key Secret, identifier string, now time.Time, expire time.Duration) (string, error) {
+func GenUserSig(sdkappid int64, key secret.Secret, identifier string, now time.Time, expire time.Duration) (string, error) {
 	return genUserSigLevel(sdkappid, key, identifier, now, expire, zlib.DefaultCompression)
 }
 
-func genUserSigLevel(sdkappid int64, key Secret, identifier string, now time.Time, expire time.Duration, level int) (string, error) {
+func genUserSigLevel(sdkappid int64, key secret.Secret, identifier string, now time.Time, expire time.Duration, level int) (string, error) {
 	doc := sigDoc{
 		Version:    "2.0",
 		Identifier: identifier,
@@ -146,7 +148,7 @@ func decodeSigDoc(sig string) (sigDoc, error) {
 // VerifyUserSig checks sig as the vendor's VerifyUserSig does (spec §2.2): sdkappid,
 // identifier, expiry at now, absence of userbuf, then the HMAC recomputed from the
 // decoded fields. It returns one of the ErrSig* sentinels (possibly wrapped).
-func VerifyUserSig(sdkappid int64, key Secret, identifier, sig string, now time.Time) error {
+func VerifyUserSig(sdkappid int64, key secret.Secret, identifier, sig string, now time.Time) error {
 	doc, err := decodeSigDoc(sig)
 	if err != nil {
 		return err
@@ -170,46 +172,12 @@ func VerifyUserSig(sdkappid int64, key Secret, identifier, sig string, now time.
 	return nil
 }
 
-// Secret holds the TIM secret key. Its String, GoString and JSON forms are redacted
-// so that it cannot leak into logs, reports or checkpoints by accident.
+// Secret is the type of Config.SecretKey.
 //
-// The value sits behind a pointer because fmt prints a struct reached through an
-// unexported field (e.g. a Config kept in a server's private field) by reflection,
-// without calling String; a nested pointer is then printed as an address, never
-// as the key.
-type Secret struct{ v *string }
+// Deprecated: use secret.Secret.
+type Secret = secret.Secret
 
 // NewSecret wraps a secret key.
-func NewSecret(s string) Secret {
-	if s == "" {
-		return Secret{}
-	}
-	return Secret{v: &s}
-}
-
-// Reveal returns the key itself; only signing code calls it.
-func (s Secret) Reveal() string {
-	if s.v == nil {
-		return ""
-	}
-	return *s.v
-}
-
-// IsZero reports whether no key was given.
-func (s Secret) IsZero() bool { return s.v == nil || *s.v == "" }
-
-func (s Secret) String() string {
-	if s.IsZero() {
-		return ""
-	}
-	return "[redacted]"
-}
-
-// GoString keeps %#v from printing the key.
-func (s Secret) GoString() string { return s.String() }
-
-// MarshalJSON writes the redacted form.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// MarshalText writes the redacted form.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+//
+// Deprecated: use secret.New.
+func NewSecret(s string) secret.Secret { return secret.New(s) }

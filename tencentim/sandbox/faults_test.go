@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -84,7 +85,7 @@ func TestNewRejectsBadFaults(t *testing.T) {
 	}
 	for _, f := range tests {
 		t.Run(f.Kind.String(), func(t *testing.T) {
-			_, err := New(Config{SDKAppID: 1, SecretKey: tencentim.NewSecret("k"), Admins: []string{"a"}, Faults: []Fault{f}})
+			_, err := New(Config{SDKAppID: 1, SecretKey: secret.New("k"), Admins: []string{"a"}, Faults: []Fault{f}})
 			if err == nil {
 				t.Errorf("New accepted fault %+v", f)
 			}
@@ -184,7 +185,7 @@ func TestDropResponseThenResend(t *testing.T) {
 func TestLatencyBeyondClientTimeout(t *testing.T) {
 	e := newTestEnv(t, func(c *Config) { c.Latency = time.Hour })
 	client, err := tencentim.NewClient(tencentim.Config{
-		SDKAppID: testSDKAppID, SecretKey: tencentim.NewSecret(testKey), Admin: testAdmin,
+		SDKAppID: testSDKAppID, SecretKey: secret.New(testKey), Admin: testAdmin,
 		Endpoint: e.hs.URL, Now: e.clock.Now, Timeout: 100 * time.Millisecond,
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -121,7 +122,7 @@ func TestQueryAndUserSig(t *testing.T) {
 	e := newTestEnv(t)
 	now := e.clock.Now()
 	sig := func(appID int64, key, id string, at time.Time, ttl time.Duration) string {
-		s, err := tencentim.GenUserSig(appID, tencentim.NewSecret(key), id, at, ttl)
+		s, err := tencentim.GenUserSig(appID, secret.New(key), id, at, ttl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -465,7 +466,7 @@ func FuzzImportMsg(f *testing.F) {
 func TestUserSigCache(t *testing.T) {
 	sig := func(t *testing.T, key, id string, at time.Time, ttl time.Duration) string {
 		t.Helper()
-		s, err := tencentim.GenUserSig(testSDKAppID, tencentim.NewSecret(key), id, at, ttl)
+		s, err := tencentim.GenUserSig(testSDKAppID, secret.New(key), id, at, ttl)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -16,7 +17,7 @@ import (
 // unlimited roaming period.
 type Config struct {
 	SDKAppID  int64
-	SecretKey tencentim.Secret
+	SecretKey secret.Secret
 	Admins    []string // identifiers allowed to call; at least one
 
 	// Now is the server clock (UserSig expiry, "before now" rules, rate-limit

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -210,7 +211,7 @@ func TestLoadRejectsBadState(t *testing.T) {
 			if got := accountIDs(e.srv.State()); !reflect.DeepEqual(got, []string{"keep"}) {
 				t.Errorf("state changed to %v", got)
 			}
-			if _, err := New(Config{SDKAppID: 1, SecretKey: tencentim.NewSecret("k"), Admins: []string{"a"}, StateFile: path}); err == nil {
+			if _, err := New(Config{SDKAppID: 1, SecretKey: secret.New("k"), Admins: []string{"a"}, StateFile: path}); err == nil {
 				t.Error("New accepted the bad state file")
 			}
 		})
@@ -224,13 +225,13 @@ func TestLoadRejectsBadState(t *testing.T) {
 }
 
 func TestNewValidatesConfig(t *testing.T) {
-	ok := Config{SDKAppID: 1, SecretKey: tencentim.NewSecret("k"), Admins: []string{"admin"}}
+	ok := Config{SDKAppID: 1, SecretKey: secret.New("k"), Admins: []string{"admin"}}
 	tests := []struct {
 		name string
 		mod  func(*Config)
 	}{
 		{"no sdkappid", func(c *Config) { c.SDKAppID = 0 }},
-		{"no key", func(c *Config) { c.SecretKey = tencentim.Secret{} }},
+		{"no key", func(c *Config) { c.SecretKey = secret.Secret{} }},
 		{"no admin", func(c *Config) { c.Admins = nil }},
 		{"bad admin", func(c *Config) { c.Admins = []string{"has space"} }},
 		{"zero rate", func(c *Config) { c.RateLimits = map[tencentim.Command]float64{tencentim.CmdImportMsg: 0} }},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -74,7 +75,7 @@ func newTestEnvTB(t testing.TB, mod ...func(*Config)) *testEnv {
 	clock := &fakeClock{t: testEpoch}
 	cfg := Config{
 		SDKAppID:  testSDKAppID,
-		SecretKey: tencentim.NewSecret(testKey),
+		SecretKey: secret.New(testKey),
 		Admins:    []string{testAdmin},
 		Now:       clock.Now,
 		Seed:      1,
@@ -90,7 +91,7 @@ func newTestEnvTB(t testing.TB, mod ...func(*Config)) *testEnv {
 	t.Cleanup(hs.Close)
 	client, err := tencentim.NewClient(tencentim.Config{
 		SDKAppID:  testSDKAppID,
-		SecretKey: tencentim.NewSecret(testKey),
+		SecretKey: secret.New(testKey),
 		Admin:     testAdmin,
 		Endpoint:  hs.URL,
 		Now:       clock.Now,
