@@ -1,4 +1,4 @@
-package tencentim
+package vocab
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 
 // Region is a data-centre of Tencent Cloud Chat with its REST API domains (spec §1.2).
 type Region struct {
-	Name    string // canonical name, as Config.Region spells it
+	Name    string // canonical name, as tencentim.Config.Region spells it
 	Primary string // primary domain
 	Backup  string // backup domain; empty when the vendor documents none
 }
