@@ -6,7 +6,7 @@ import (
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/secret"
-	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/vocab"
 )
 
 // Version is the only mapping file version this package reads.
@@ -21,11 +21,11 @@ type File struct {
 	Source     Source
 	Target     Target
 	Entities   map[extract.Entity]extract.EntitySource
-	GroupTypes map[string]string // legacy group type → TIM type (tencentim.Group*)
+	GroupTypes map[string]string // legacy group type → TIM type (vocab.Group*)
 	// DefaultGroupType is the TIM type of a group whose legacy type is empty; empty
 	// means such a group is rejected.
 	DefaultGroupType string
-	Roles            map[string]string // legacy role → TIM role (tencentim.Role*)
+	Roles            map[string]string // legacy role → TIM role (vocab.Role*)
 	// DefaultRole is the TIM role of a member whose legacy role is empty.
 	DefaultRole string
 	Messages    Messages
@@ -112,14 +112,14 @@ const (
 )
 
 var elementMsgType = map[Element]string{
-	ElemText:     tencentim.MsgText,
-	ElemFace:     tencentim.MsgFace,
-	ElemLocation: tencentim.MsgLocation,
-	ElemCustom:   tencentim.MsgCustom,
-	ElemImage:    tencentim.MsgImage,
-	ElemFile:     tencentim.MsgFile,
-	ElemSound:    tencentim.MsgSound,
-	ElemVideo:    tencentim.MsgVideo,
+	ElemText:     vocab.MsgText,
+	ElemFace:     vocab.MsgFace,
+	ElemLocation: vocab.MsgLocation,
+	ElemCustom:   vocab.MsgCustom,
+	ElemImage:    vocab.MsgImage,
+	ElemFile:     vocab.MsgFile,
+	ElemSound:    vocab.MsgSound,
+	ElemVideo:    vocab.MsgVideo,
 }
 
 // Elements lists every element, in documentation order.
@@ -231,16 +231,16 @@ type Policies struct {
 
 // Sync chooses importmsg's SyncFromOldSystem (spec §7.1).
 type Sync struct {
-	Default int // tencentim.SyncHistorical (2) or tencentim.SyncRealtime (5)
+	Default int // vocab.SyncHistorical (2) or vocab.SyncRealtime (5)
 	// RealtimeAfter, when not zero, makes messages sent at or after it use
-	// tencentim.SyncRealtime (unread, pushed).
+	// vocab.SyncRealtime (unread, pushed).
 	RealtimeAfter time.Time
 }
 
 // For returns the SyncFromOldSystem value of a C2C message sent at sentAt.
 func (s Sync) For(sentAt time.Time) int {
 	if !s.RealtimeAfter.IsZero() && !sentAt.Before(s.RealtimeAfter) {
-		return tencentim.SyncRealtime
+		return vocab.SyncRealtime
 	}
 	return s.Default
 }
@@ -251,14 +251,14 @@ const (
 	DefaultConcurrency   = 64
 	DefaultRetries       = 8
 	DefaultTimeout       = 10 * time.Second
-	DefaultGroupMsgBatch = tencentim.MaxGroupMsgBatch
+	DefaultGroupMsgBatch = vocab.MaxGroupMsgBatch
 )
 
 // LoadSettings are the engine's knobs.
 type LoadSettings struct {
 	// Rates holds every known command's rate in calls/s: the configured value, or
 	// DefaultRateFraction of the documented rate.
-	Rates         map[tencentim.Command]float64
+	Rates         map[vocab.Command]float64
 	Concurrency   int // streams in flight
 	GroupMsgBatch int // messages per import_group_msg call, ≤ 7 (design §7 A1)
 	Retries       int // attempts after the first for a retryable failure
@@ -281,11 +281,11 @@ func (l LoadSettings) MarshalJSON() ([]byte, error) {
 
 // Rate returns the configured rate of cmd in calls/s (the default for a command
 // the file does not name).
-func (l LoadSettings) Rate(cmd tencentim.Command) float64 {
+func (l LoadSettings) Rate(cmd vocab.Command) float64 {
 	if r, ok := l.Rates[cmd]; ok {
 		return r
 	}
-	return DefaultRateFraction * tencentim.DocumentedRate[cmd]
+	return DefaultRateFraction * vocab.DocumentedRate[cmd]
 }
 
 // Checkpoint says where progress is stored: exactly one of SQLite and Postgres.
@@ -360,19 +360,4 @@ func cloneEntities(in map[extract.Entity]extract.EntitySource) map[extract.Entit
 		out[e] = src
 	}
 	return out
-}
-
-// ClientConfig returns the tencentim client settings of the target. For the
-// embedded sandbox Endpoint is empty: the caller sets it to the emulator's address.
-func (f *File) ClientConfig() tencentim.Config {
-	t := f.Target
-	return tencentim.Config{
-		SDKAppID:  t.SDKAppID,
-		SecretKey: t.SecretKey,
-		Admin:     t.Admin,
-		Region:    t.Region,
-		Endpoint:  t.Endpoint,
-		Timeout:   t.Timeout,
-		MaxConns:  f.Load.Concurrency,
-	}
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/secret"
-	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/vocab"
 )
 
 // The raw form of the file: every leaf is a scalar, converted after expansion.
@@ -443,7 +443,7 @@ func (c *converter) file(r *rawFile) *File {
 	f.GroupTypes = c.stringMap(r.GroupTypes, "group_types", defaultGroupTypes())
 	f.DefaultGroupType = c.text(r.DefaultGroupType, "default_group_type")
 	f.Roles = c.stringMap(r.Roles, "roles", defaultRoles())
-	f.DefaultRole = tencentim.RoleMember
+	f.DefaultRole = vocab.RoleMember
 	if r.DefaultRole.Set {
 		f.DefaultRole = c.text(r.DefaultRole, "default_role")
 	}
@@ -461,9 +461,9 @@ func (c *converter) file(r *rawFile) *File {
 		f.Policies.LongNames = c.enum(r.Policies.LongNames, "policies.long_names", LongNamesTruncate)
 		f.Policies.GroupCreateTime = c.enum(r.Policies.GroupCreateTime, "policies.group_create_time", CreateTimeClamp)
 	}
-	f.Sync = Sync{Default: tencentim.SyncHistorical}
+	f.Sync = Sync{Default: vocab.SyncHistorical}
 	if r.Sync != nil {
-		f.Sync.Default = c.intValue(r.Sync.Default, "sync.default", tencentim.SyncHistorical)
+		f.Sync.Default = c.intValue(r.Sync.Default, "sync.default", vocab.SyncHistorical)
 		if r.Sync.RealtimeAfter.Set {
 			f.Sync.RealtimeAfter = c.timestamp(r.Sync.RealtimeAfter, "sync.realtime_after")
 		}
@@ -553,7 +553,7 @@ func (c *converter) target(r *rawTarget, f *File) {
 	t.Sandbox = c.text(r.Sandbox, "target.sandbox")
 	t.Region = c.text(r.Region, "target.region")
 	// The canonical name keeps the hash the same for "SGP" and "singapore".
-	if reg, err := tencentim.LookupRegion(t.Region); t.Region != "" && err == nil {
+	if reg, err := vocab.LookupRegion(t.Region); t.Region != "" && err == nil {
 		t.Region = reg.Name
 	}
 	t.Endpoint = c.text(r.Endpoint, "target.endpoint")
@@ -641,9 +641,9 @@ func defaultGroupTypes() map[string]string {
 
 func defaultRoles() map[string]string {
 	return map[string]string{
-		tencentim.RoleOwner:  tencentim.RoleOwner,
-		tencentim.RoleAdmin:  tencentim.RoleAdmin,
-		tencentim.RoleMember: tencentim.RoleMember,
+		vocab.RoleOwner:  vocab.RoleOwner,
+		vocab.RoleAdmin:  vocab.RoleAdmin,
+		vocab.RoleMember: vocab.RoleMember,
 	}
 }
 
@@ -705,8 +705,8 @@ func (c *converter) load(r *rawLoad, f *File) {
 	l.Concurrency = DefaultConcurrency
 	l.GroupMsgBatch = DefaultGroupMsgBatch
 	l.Retries = DefaultRetries
-	l.Rates = make(map[tencentim.Command]float64, len(tencentim.DocumentedRate))
-	for cmd, r := range tencentim.DocumentedRate {
+	l.Rates = make(map[vocab.Command]float64, len(vocab.DocumentedRate))
+	for cmd, r := range vocab.DocumentedRate {
 		l.Rates[cmd] = DefaultRateFraction * r
 	}
 	if r == nil {
@@ -739,18 +739,18 @@ func (c *converter) load(r *rawLoad, f *File) {
 
 // commandByName finds a command by its bare name ("importmsg") or its
 // service/name form ("openim/importmsg").
-func commandByName(name string) (tencentim.Command, bool) {
-	for cmd := range tencentim.DocumentedRate {
+func commandByName(name string) (vocab.Command, bool) {
+	for cmd := range vocab.DocumentedRate {
 		if cmd.Name == name || cmd.String() == name {
 			return cmd, true
 		}
 	}
-	return tencentim.Command{}, false
+	return vocab.Command{}, false
 }
 
 func commandNames() []string {
-	names := make([]string, 0, len(tencentim.DocumentedRate))
-	for cmd := range tencentim.DocumentedRate {
+	names := make([]string, 0, len(vocab.DocumentedRate))
+	for cmd := range vocab.DocumentedRate {
 		names = append(names, cmd.Name)
 	}
 	sort.Strings(names)

@@ -12,7 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/immigrate/immigrate/extract"
-	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/vocab"
 )
 
 // minimal is the smallest valid mapping file; tests build on it.
@@ -447,8 +447,8 @@ func TestDefaults(t *testing.T) {
 		{"create time", f.Policies.GroupCreateTime, CreateTimeClamp},
 		{"sync", f.Sync.Default, 2},
 		{"realtime after", f.Sync.RealtimeAfter.IsZero(), true},
-		{"importmsg rate 95 % of 200", f.Load.Rates[tencentim.CmdImportMsg], 190.0},
-		{"multiaccount rate 95 % of 100", f.Load.Rate(tencentim.CmdMultiAccountImport), 95.0},
+		{"importmsg rate 95 % of 200", f.Load.Rates[vocab.CmdImportMsg], 190.0},
+		{"multiaccount rate 95 % of 100", f.Load.Rate(vocab.CmdMultiAccountImport), 95.0},
 		{"concurrency", f.Load.Concurrency, 64},
 		{"batch", f.Load.GroupMsgBatch, 7},
 		{"retries", f.Load.Retries, 8},
@@ -520,8 +520,8 @@ output: /var/out
 		{"invalid ids still default with ids present", f.IDs.Invalid, IDsReject},
 		{"sync", f.Sync.Default, 5},
 		{"realtime after", f.Sync.RealtimeAfter, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
-		{"rate", f.Load.Rate(tencentim.CmdImportMsg), 150.5},
-		{"other rates default", f.Load.Rate(tencentim.CmdImportGroupMsg), 190.0},
+		{"rate", f.Load.Rate(vocab.CmdImportMsg), 150.5},
+		{"other rates default", f.Load.Rate(vocab.CmdImportGroupMsg), 190.0},
 		{"checkpoint postgres", f.Checkpoint.Postgres.Reveal(), "postgres://cp"},
 		{"no sqlite when postgres", f.Checkpoint.SQLite, ""},
 		{"absolute output", f.Output, "/var/out"},
@@ -597,7 +597,7 @@ func TestExamplesLoadAndValidate(t *testing.T) {
 		if k, _ := f.Messages.Kind("voice"); k.Element != ElemSound || k.Element.GroupAllowed() {
 			t.Errorf("voice → %+v", k)
 		}
-		if r, _ := f.Role("moderator"); r != tencentim.RoleAdmin {
+		if r, _ := f.Role("moderator"); r != vocab.RoleAdmin {
 			t.Errorf("moderator → %q", r)
 		}
 	})
@@ -624,15 +624,14 @@ func TestExamplesLoadAndValidate(t *testing.T) {
 		if f.Target.SecretKey.Reveal() != env["TIM_SECRET_KEY"] || f.Target.SDKAppID != 1400000001 {
 			t.Errorf("target not expanded: %+v", f.Target)
 		}
-		if got := f.Sync.For(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)); got != tencentim.SyncRealtime {
+		if got := f.Sync.For(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)); got != vocab.SyncRealtime {
 			t.Errorf("recent message sync = %d, want 5", got)
 		}
-		if got := f.Sync.For(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)); got != tencentim.SyncHistorical {
+		if got := f.Sync.For(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)); got != vocab.SyncHistorical {
 			t.Errorf("old message sync = %d, want 2", got)
 		}
-		cc := f.ClientConfig()
-		if cc.Region != "singapore" || cc.SDKAppID != 1400000001 || cc.Admin != "administrator" || cc.MaxConns != 128 {
-			t.Errorf("client config = %+v", cc)
+		if tg := f.Target; tg.Region != "singapore" || tg.SDKAppID != 1400000001 || tg.Admin != "administrator" || f.Load.Concurrency != 128 {
+			t.Errorf("target = %+v, concurrency %d", tg, f.Load.Concurrency)
 		}
 	})
 }
@@ -726,14 +725,14 @@ func TestElements(t *testing.T) {
 		msgType string
 		inGroup bool
 	}{
-		{ElemText, tencentim.MsgText, true},
-		{ElemFace, tencentim.MsgFace, true},
-		{ElemLocation, tencentim.MsgLocation, true},
-		{ElemCustom, tencentim.MsgCustom, true},
-		{ElemImage, tencentim.MsgImage, false},
-		{ElemFile, tencentim.MsgFile, false},
-		{ElemSound, tencentim.MsgSound, false},
-		{ElemVideo, tencentim.MsgVideo, false},
+		{ElemText, vocab.MsgText, true},
+		{ElemFace, vocab.MsgFace, true},
+		{ElemLocation, vocab.MsgLocation, true},
+		{ElemCustom, vocab.MsgCustom, true},
+		{ElemImage, vocab.MsgImage, false},
+		{ElemFile, vocab.MsgFile, false},
+		{ElemSound, vocab.MsgSound, false},
+		{ElemVideo, vocab.MsgVideo, false},
 		{Element("gif"), "", false},
 	}
 	for _, tt := range tests {

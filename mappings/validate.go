@@ -9,17 +9,17 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
-	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/vocab"
 )
 
 // groupTypes are the Type strings import_group and create_group accept (spec §8.1;
 // design follows the A11 recommendation: legacy names plus Work and Meeting).
 var groupTypes = []string{
-	tencentim.GroupPrivate, tencentim.GroupPublic, tencentim.GroupChatRoom, tencentim.GroupAVChatRoom,
-	tencentim.GroupCommunity, tencentim.GroupWork, tencentim.GroupMeeting,
+	vocab.GroupPrivate, vocab.GroupPublic, vocab.GroupChatRoom, vocab.GroupAVChatRoom,
+	vocab.GroupCommunity, vocab.GroupWork, vocab.GroupMeeting,
 }
 
-var roles = []string{tencentim.RoleOwner, tencentim.RoleAdmin, tencentim.RoleMember}
+var roles = []string{vocab.RoleOwner, vocab.RoleAdmin, vocab.RoleMember}
 
 // Validate checks the effective configuration as a whole. It returns every
 // problem joined (errors.Join); each is an *Error naming the key path and, for a
@@ -96,7 +96,7 @@ func (f *File) validateTarget(l *errorList) {
 		l.add("target.sandbox", fmt.Sprintf("%q is not supported; the only value is %q (a remote sandbox is an endpoint)", t.Sandbox, SandboxEmbedded))
 	}
 	if t.Region != "" {
-		if _, err := tencentim.LookupRegion(t.Region); err != nil {
+		if _, err := vocab.LookupRegion(t.Region); err != nil {
 			l.add("target.region", err.Error())
 		}
 	}
@@ -163,8 +163,8 @@ func checkUserID(id string) string {
 	if id == "" {
 		return "must not be empty"
 	}
-	if len(id) > tencentim.MaxUserIDBytes {
-		return fmt.Sprintf("%q is longer than %d bytes (spec §3.1)", id, tencentim.MaxUserIDBytes)
+	if len(id) > vocab.MaxUserIDBytes {
+		return fmt.Sprintf("%q is longer than %d bytes (spec §3.1)", id, vocab.MaxUserIDBytes)
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x21 || id[i] > 0x7e {
@@ -347,8 +347,8 @@ func (f *File) validatePolicies(l *errorList) {
 		// Custom GroupIds are printable ASCII, ≤ 48 bytes and do not start with
 		// @TGS# (design §7 A36); the prefix must leave room for the legacy id.
 		switch {
-		case len(p) >= tencentim.MaxGroupIDBytes:
-			l.add("ids.group_id_prefix", fmt.Sprintf("must be shorter than %d bytes", tencentim.MaxGroupIDBytes))
+		case len(p) >= vocab.MaxGroupIDBytes:
+			l.add("ids.group_id_prefix", fmt.Sprintf("must be shorter than %d bytes", vocab.MaxGroupIDBytes))
 		case strings.HasPrefix(p, "@TGS#"):
 			l.add("ids.group_id_prefix", `must not start with "@TGS#" (reserved; Community groups get "@TGS#_" automatically)`)
 		}
@@ -365,7 +365,7 @@ func (f *File) validatePolicies(l *errorList) {
 	if msg := checkEnum(f.Policies.GroupCreateTime, CreateTimeClamp, CreateTimeReject); msg != "" {
 		l.add("policies.group_create_time", msg)
 	}
-	if d := f.Sync.Default; d != tencentim.SyncHistorical && d != tencentim.SyncRealtime {
+	if d := f.Sync.Default; d != vocab.SyncHistorical && d != vocab.SyncRealtime {
 		l.add("sync.default", fmt.Sprintf("%d is not a SyncFromOldSystem value: 2 (historical) or 5 (real-time) (spec §7.1)", d))
 	}
 	switch {
@@ -389,8 +389,8 @@ func (f *File) validateLoad(l *errorList) {
 	if ld.Concurrency < 1 || ld.Concurrency > 100_000 {
 		l.add("load.concurrency", fmt.Sprintf("%d is out of range 1..100000", ld.Concurrency))
 	}
-	if ld.GroupMsgBatch < 1 || ld.GroupMsgBatch > tencentim.MaxGroupMsgBatch {
-		l.add("load.group_msg_batch", fmt.Sprintf("%d is out of range 1..%d (spec §8.9, design §7 A1)", ld.GroupMsgBatch, tencentim.MaxGroupMsgBatch))
+	if ld.GroupMsgBatch < 1 || ld.GroupMsgBatch > vocab.MaxGroupMsgBatch {
+		l.add("load.group_msg_batch", fmt.Sprintf("%d is out of range 1..%d (spec §8.9, design §7 A1)", ld.GroupMsgBatch, vocab.MaxGroupMsgBatch))
 	}
 	if ld.Retries < 0 || ld.Retries > 100 {
 		l.add("load.retries", fmt.Sprintf("%d is out of range 0..100", ld.Retries))
@@ -422,8 +422,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func sortedCommands(m map[tencentim.Command]float64) []tencentim.Command {
-	cmds := make([]tencentim.Command, 0, len(m))
+func sortedCommands(m map[vocab.Command]float64) []vocab.Command {
+	cmds := make([]vocab.Command, 0, len(m))
 	for c := range m {
 		cmds = append(cmds, c)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
@@ -27,7 +28,14 @@ type target struct {
 // it starts the emulator on a loopback port first, with a secret key made up for
 // this run when the mapping gives none.
 func openTarget(f *mappings.File) (*target, error) {
-	cfg := f.ClientConfig()
+	cfg := tencentim.Config{
+		SDKAppID:  f.Target.SDKAppID,
+		SecretKey: f.Target.SecretKey,
+		Admin:     f.Target.Admin,
+		Region:    f.Target.Region,
+		Endpoint:  f.Target.Endpoint,
+		Timeout:   f.Target.Timeout,
+	}
 	// The two message phases each keep load.concurrency calls in flight, and a
 	// batch phase (accounts, groups, members, unread) as many again, all at once:
 	// a pool of only load.concurrency connections would queue them, and at a
@@ -45,7 +53,7 @@ func openTarget(f *mappings.File) (*target, error) {
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, err
 		}
-		cfg.SecretKey = tencentim.NewSecret(hex.EncodeToString(b[:]))
+		cfg.SecretKey = secret.New(hex.EncodeToString(b[:]))
 	}
 	srv, err := sandbox.New(sandbox.Config{
 		SDKAppID:     cfg.SDKAppID,
