@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -28,10 +29,10 @@ func TestUsersigCommand(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	sig := strings.TrimSpace(out)
-	if err := tencentim.VerifyUserSig(1400000001, tencentim.NewSecret("k3y-s3cret"), "admin", sig, time.Now()); err != nil {
+	if err := tencentim.VerifyUserSig(1400000001, secret.New("k3y-s3cret"), "admin", sig, time.Now()); err != nil {
 		t.Fatalf("printed UserSig does not verify: %v", err)
 	}
-	if err := tencentim.VerifyUserSig(1400000001, tencentim.NewSecret("k3y-s3cret"), "admin", sig, time.Now().Add(2*time.Hour)); !errors.Is(err, tencentim.ErrSigExpired) {
+	if err := tencentim.VerifyUserSig(1400000001, secret.New("k3y-s3cret"), "admin", sig, time.Now().Add(2*time.Hour)); !errors.Is(err, tencentim.ErrSigExpired) {
 		t.Fatalf("UserSig with --expire 1h still valid after 2h: %v", err)
 	}
 	if strings.Contains(errOut, "k3y-s3cret") {
@@ -45,7 +46,7 @@ func TestUsersigReadsKeyFromEnv(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	if err := tencentim.VerifyUserSig(7, tencentim.NewSecret("from-env"), "administrator", strings.TrimSpace(out), time.Now()); err != nil {
+	if err := tencentim.VerifyUserSig(7, secret.New("from-env"), "administrator", strings.TrimSpace(out), time.Now()); err != nil {
 		t.Fatalf("UserSig signed with $TIM_SECRET_KEY does not verify: %v", err)
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
-	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
 
@@ -35,9 +35,9 @@ func TestLocateCheckpoint(t *testing.T) {
 		{"default", mappings.Checkpoint{SQLite: def}, "", def},
 		{"--out moves the default", mappings.Checkpoint{SQLite: def}, filepath.Join(dir, "elsewhere"), filepath.Join(dir, "elsewhere", mappings.CheckpointFile)},
 		{"--out keeps an explicit file", mappings.Checkpoint{SQLite: "/var/lib/cp.db"}, filepath.Join(dir, "elsewhere"), "/var/lib/cp.db"},
-		{"postgres", mappings.Checkpoint{Postgres: tencentim.NewSecret("postgres://u:hunter2@db/x")}, "", "PostgreSQL schema " + checkpointSchema},
-		{"postgres with a schema", mappings.Checkpoint{Postgres: tencentim.NewSecret("postgres://u:hunter2@db/x?search_path=migration_7")}, "", "PostgreSQL schema migration_7"},
-		{"postgres with a search path", mappings.Checkpoint{Postgres: tencentim.NewSecret("postgres://u:hunter2@db/x?search_path=a,b")}, "", "PostgreSQL schema " + checkpointSchema},
+		{"postgres", mappings.Checkpoint{Postgres: secret.New("postgres://u:hunter2@db/x")}, "", "PostgreSQL schema " + checkpointSchema},
+		{"postgres with a schema", mappings.Checkpoint{Postgres: secret.New("postgres://u:hunter2@db/x?search_path=migration_7")}, "", "PostgreSQL schema migration_7"},
+		{"postgres with a search path", mappings.Checkpoint{Postgres: secret.New("postgres://u:hunter2@db/x?search_path=a,b")}, "", "PostgreSQL schema " + checkpointSchema},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,12 +58,12 @@ func TestIdentitiesHoldNoSecret(t *testing.T) {
 		source, target string
 	}{
 		{"postgres and region",
-			mappings.File{Source: mappings.Source{Postgres: &mappings.PostgresSource{URL: tencentim.NewSecret("postgres://app:hunter2@db.internal:5432/legacy?sslmode=require")}},
-				Target: mappings.Target{Region: "singapore", SDKAppID: 1400000001, SecretKey: tencentim.NewSecret("hunter2")}},
+			mappings.File{Source: mappings.Source{Postgres: &mappings.PostgresSource{URL: secret.New("postgres://app:hunter2@db.internal:5432/legacy?sslmode=require")}},
+				Target: mappings.Target{Region: "singapore", SDKAppID: 1400000001, SecretKey: secret.New("hunter2")}},
 			"postgres:db.internal:5432/legacy", "sdkappid 1400000001 in region singapore"},
 		{"csv and endpoint",
 			mappings.File{Source: mappings.Source{CSV: &mappings.CSVSource{Dir: "/data/export"}},
-				Target: mappings.Target{Endpoint: "http://127.0.0.1:8080/", SDKAppID: 1400000000, SecretKey: tencentim.NewSecret("hunter2")}},
+				Target: mappings.Target{Endpoint: "http://127.0.0.1:8080/", SDKAppID: 1400000000, SecretKey: secret.New("hunter2")}},
 			"csv:/data/export", "sdkappid 1400000000 at http://127.0.0.1:8080"},
 		{"embedded sandbox",
 			mappings.File{Source: mappings.Source{CSV: &mappings.CSVSource{Dir: "d"}}, Target: mappings.Target{Sandbox: mappings.SandboxEmbedded, SDKAppID: 1400000000}},
@@ -178,7 +178,7 @@ func TestRunWithPostgresCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	const key = "checkpoint-test-key"
-	srv, err := sandbox.New(sandbox.Config{SDKAppID: 1400000000, SecretKey: tencentim.NewSecret(key), Admins: []string{"administrator"}})
+	srv, err := sandbox.New(sandbox.Config{SDKAppID: 1400000000, SecretKey: secret.New(key), Admins: []string{"administrator"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/report"
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
@@ -100,7 +101,7 @@ func e2eSandbox(t testing.TB, mod func(*sandbox.Config)) (*sandbox.Server, strin
 	t.Helper()
 	cfg := sandbox.Config{
 		SDKAppID:  e2eSDKAppID,
-		SecretKey: tencentim.NewSecret(e2eKey),
+		SecretKey: secret.New(e2eKey),
 		Admins:    []string{e2eAdmin},
 		Seed:      1,
 	}
@@ -906,7 +907,7 @@ func TestRunStops(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			cfg := sandbox.Config{SDKAppID: e2eSDKAppID, SecretKey: tencentim.NewSecret(e2eKey), Admins: []string{e2eAdmin}, Seed: 1}
+			cfg := sandbox.Config{SDKAppID: e2eSDKAppID, SecretKey: secret.New(e2eKey), Admins: []string{e2eAdmin}, Seed: 1}
 			if tt.sandbox != nil {
 				tt.sandbox(&cfg)
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
 
@@ -64,7 +64,7 @@ func runSandbox(c *cli.Context) error {
 	admins := c.StringSlice("admin")
 	srv, err := sandbox.New(sandbox.Config{
 		SDKAppID:      c.Int64("sdkappid"),
-		SecretKey:     tencentim.NewSecret(c.String("secret-key")),
+		SecretKey:     secret.New(c.String("secret-key")),
 		Admins:        admins,
 		RateLimits:    rates,
 		Latency:       c.Duration("latency"),

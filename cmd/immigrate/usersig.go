@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -32,7 +33,7 @@ func usersigCommand() *cli.Command {
 			if c.Duration("expire") < time.Second {
 				return usagef("usersig: --expire must be at least 1s")
 			}
-			sig, err := tencentim.GenUserSig(c.Int64("sdkappid"), tencentim.NewSecret(key), c.String("identifier"), time.Now(), c.Duration("expire"))
+			sig, err := tencentim.GenUserSig(c.Int64("sdkappid"), secret.New(key), c.String("identifier"), time.Now(), c.Duration("expire"))
 			if err != nil {
 				return fmt.Errorf("usersig: %w", err)
 			}
