@@ -17,8 +17,9 @@ import (
 // line, suggests the closest key and lists the valid ones), no key may repeat, and
 // every value must have the right shape (mapping vs single value). The walk also
 // records the line of every key path so later semantic errors can name it. Only
-// then are values decoded (see parse.go), as scalars, so that conversion after
-// ${ENV} expansion can report wrong types with their line.
+// then are values decoded (see parse.go), as scalars into the raw structs of
+// raw.go, so that conversion after ${ENV} expansion (convert.go, scalars.go) can
+// report wrong types with their line.
 
 // scalar is one leaf value as written. It is converted after expansion, which lets
 // "${PAGE_SIZE}" fill an integer and lets every conversion error name its line.
