@@ -11,7 +11,8 @@
 //	func TestHelperProcess(t *testing.T)   { checkpointtest.HelperProcess(t, driver) }
 //
 // TestHelperProcess is the child side of the crash tests, which re-execute the test
-// binary and kill it with SIGKILL; it does nothing in a normal run.
+// binary and kill it with SIGKILL (skipped under -short); it does nothing in a
+// normal run.
 package checkpointtest
 
 import (

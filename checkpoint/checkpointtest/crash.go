@@ -281,8 +281,18 @@ func (c *child) kill() []string {
 	return rest
 }
 
+// skipShort keeps the tests that start helper processes and kill them out of the
+// fast loop (go test -short).
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("kills helper processes; skipped with -short")
+	}
+}
+
 func testCrash(t *testing.T, d Driver) {
 	t.Run("killed after a flush", func(t *testing.T) {
+		skipShort(t)
 		loc := d.New(t)
 		c := startChild(t, d, scenarioAfterFlush, loc, 0)
 		for _, want := range []string{"flushed", "ready"} {
@@ -305,6 +315,7 @@ func testCrash(t *testing.T, d Driver) {
 	})
 
 	t.Run("killed while flushing", func(t *testing.T) {
+		skipShort(t)
 		loc := d.New(t)
 		kills := 3
 		if v, err := strconv.Atoi(os.Getenv(envKills)); err == nil && v > 0 {
