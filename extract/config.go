@@ -135,6 +135,17 @@ type Options struct {
 	// OnBadRow is called synchronously, from the goroutine calling the Reader method,
 	// for each skipped record. Nil ignores them.
 	OnBadRow func(BadRow)
+	// OnRead is called once each time a Reader method starts reading an entity
+	// from the source — just before a CSV reader opens the entity's file, or a
+	// PostgreSQL reader sends the first page query of the read — synchronously,
+	// from the goroutine calling the method. It counts reads of the source, not
+	// records: one per method call, whatever the pages or the sort's spill files.
+	// It is not called for an entity the source does not configure, for a read
+	// that ends before touching the source (after Close, with ctx already done,
+	// when no connection can be made), nor by the constructors' checks of headers
+	// and queries. Methods running concurrently call it concurrently. Nil ignores
+	// reads.
+	OnRead func(Entity)
 }
 
 // ErrConfig is wrapped by every configuration error a constructor returns.

@@ -193,7 +193,7 @@ type csvScan struct {
 	line int64 // start line of the last record read
 }
 
-func (r *CSVReader) scan(e Entity) (*csvScan, error) {
+func (r *CSVReader) scan(ctx context.Context, e Entity) (*csvScan, error) {
 	r.mu.Lock()
 	closed := r.closed
 	r.mu.Unlock()
@@ -203,6 +203,12 @@ func (r *CSVReader) scan(e Entity) (*csvScan, error) {
 	src, ok := r.sources[e]
 	if !ok {
 		return nil, nil
+	}
+	if err := stopped(ctx); err != nil {
+		return nil, err
+	}
+	if r.opt.OnRead != nil {
+		r.opt.OnRead(e)
 	}
 	f, cr, err := src.open(r.cfg.Delimiter)
 	if err != nil {
@@ -275,7 +281,7 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error)
 
 // readCSV streams an entity in file order.
 func readCSV[T any](ctx context.Context, r *CSVReader, e Entity, decode func(*decoder, []string, Origin) (T, bool), fn func(T) error) error {
-	s, err := r.scan(e)
+	s, err := r.scan(ctx, e)
 	if s == nil || err != nil {
 		return err
 	}
@@ -302,7 +308,7 @@ func readCSV[T any](ctx context.Context, r *CSVReader, e Entity, decode func(*de
 // file is declared sorted.
 func readCSVOrdered[T any](ctx context.Context, r *CSVReader, e Entity, codec *sortCodec[T],
 	decode func(*decoder, []string, Origin) (T, bool), fn func(T) error) error {
-	s, err := r.scan(e)
+	s, err := r.scan(ctx, e)
 	if s == nil || err != nil {
 		return err
 	}

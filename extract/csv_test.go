@@ -276,7 +276,8 @@ func TestCSVExternalSort(t *testing.T) {
 		t.Run(fmt.Sprintf("fan-in %d", fanIn), func(t *testing.T) {
 			cfg.TempDir = t.TempDir()
 			cfg.SortMemoryBytes = 16 << 10
-			r, err := extract.NewCSVReader(cfg, extract.Options{})
+			reads := 0 // read by this goroutine only
+			r, err := extract.NewCSVReader(cfg, extract.Options{OnRead: func(extract.Entity) { reads++ }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,6 +287,11 @@ func TestCSVExternalSort(t *testing.T) {
 			// The final merge reads at most fanIn files plus the last chunk.
 			if spilled < min(fanIn, 10) || spilled > fanIn {
 				t.Errorf("%d spill files during the merge, want %d..%d", spilled, min(fanIn, 10), fanIn)
+			}
+			// The spill files and the merge passes over them are not reads of the
+			// source: dm.csv was opened once.
+			if reads != 1 {
+				t.Errorf("OnRead called %d times for one sorted read, want 1", reads)
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("external sort differs from the in-memory sort")
@@ -365,9 +371,10 @@ func TestCSVDeclaredSorted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFile(t, dir, "gm.csv", tc.content)
+			var reads []extract.Entity
 			r, err := extract.NewCSVReader(extract.CSVConfig{Dir: dir, Entities: map[extract.Entity]extract.EntitySource{
 				extract.GroupMessages: {File: "gm.csv", Time: extract.TimeUnix, Sorted: true},
-			}}, extract.Options{})
+			}}, extract.Options{OnRead: func(e extract.Entity) { reads = append(reads, e) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -382,6 +389,9 @@ func TestCSVDeclaredSorted(t *testing.T) {
 			}
 			if !slices.Equal(ids, tc.wantIDs) {
 				t.Errorf("ids = %q, want %q", ids, tc.wantIDs)
+			}
+			if want := []extract.Entity{extract.GroupMessages}; !slices.Equal(reads, want) {
+				t.Errorf("OnRead calls = %q, want %q", reads, want)
 			}
 		})
 	}

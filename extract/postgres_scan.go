@@ -105,6 +105,9 @@ func pgRead[T any](ctx context.Context, r *PostgresReader, e Entity, decode func
 		return fmt.Errorf("%s: %w", e, err)
 	}
 	defer r.release(c)
+	if r.opt.OnRead != nil {
+		r.opt.OnRead(e)
+	}
 	dec := newDecoder(e, p.columns, p.time, r.opt.OnBadRow)
 	sc := &pgScan{p: p, conn: c, rows: make([]pgRow, 0, min(r.pageSize+1, 4097)),
 		keyName: make([]string, len(p.keyFields)), keyProj: make([]int, len(p.keyFields))}

@@ -12,6 +12,13 @@ import "context"
 // Records are UTC-normalized and share no mutable memory with the reader: fn may keep
 // them.
 //
+// Each call that reads the source calls Options.OnRead(entity) exactly once, on the
+// caller's goroutine, before its first record: when the CSV file is opened (the
+// read feeding an unsorted file's sort included; its spill files do not count) or
+// when the PostgreSQL query starts (once per call, not per page). A call for an
+// entity the source does not configure reads nothing and does not call it. Callers
+// count it to prove how often the source is read.
+//
 // Records that cannot be read (a missing required field, an unparsable timestamp or
 // number, a broken CSV line) are skipped and reported to Options.OnBadRow on the
 // caller's goroutine; they never stop the read. A BadRow may be reported ahead of the

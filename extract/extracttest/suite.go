@@ -20,24 +20,42 @@ import (
 // The suite asserts every record of Legacy() and its order, the BadRows with their
 // rules and origins, re-reading, concurrent reads, errors from fn, cancellation,
 // reads after Close and absent entities. Origins are checked in the form of the implementation: file:line
-// as WriteCSV lays the files out, or entity[key] as for PostgresEntities.
+// as WriteCSV lays the files out, or entity[key] as for PostgresEntities. It counts
+// Options.OnRead: one call per method call that reads a configured entity, none
+// otherwise.
 func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 	ds := Legacy()
 	var (
-		mu  sync.Mutex
-		bad []extract.BadRow
+		mu    sync.Mutex
+		bad   []extract.BadRow
+		reads = map[extract.Entity]int{}
 	)
-	ds.Options = extract.Options{OnBadRow: func(b extract.BadRow) {
-		mu.Lock()
-		bad = append(bad, b)
-		mu.Unlock()
-	}}
+	ds.Options = extract.Options{
+		OnBadRow: func(b extract.BadRow) {
+			mu.Lock()
+			bad = append(bad, b)
+			mu.Unlock()
+		},
+		OnRead: func(e extract.Entity) {
+			mu.Lock()
+			reads[e]++
+			mu.Unlock()
+		},
+	}
 	takeBad := func() []extract.BadRow {
 		mu.Lock()
 		defer mu.Unlock()
 		b := bad
 		bad = nil
 		return b
+	}
+	// takeReads returns the OnRead calls since the last call, as renderReads.
+	takeReads := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		s := renderReads(reads)
+		clear(reads)
+		return s
 	}
 	r := open(t, ds)
 	t.Cleanup(func() {
@@ -74,6 +92,39 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 			takeBad()
 		})
 	}
+
+	t.Run("OnRead counts reads of the source", func(t *testing.T) {
+		takeReads()
+		for range 2 {
+			if _, err := collectErr(r.Users); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := takeReads(), renderReads(map[extract.Entity]int{extract.Users: 2}); got != want {
+			t.Errorf("Users read twice: OnRead calls %s, want %s", got, want)
+		}
+		// Every method once: the sort of an unsorted file, its spill files and the
+		// pages of a query are all one read.
+		all := map[extract.Entity]int{}
+		for _, m := range methods(r) {
+			if err := m.read(context.Background(), func() error { return nil }); err != nil {
+				t.Fatalf("%s: %v", m.entity, err)
+			}
+			all[m.entity] = 1
+		}
+		if got, want := takeReads(), renderReads(all); got != want {
+			t.Errorf("every method once: OnRead calls %s, want %s", got, want)
+		}
+		// A read stopped by fn is still one read.
+		stop := errors.New("stop")
+		if err := r.GroupMessages(context.Background(), func(extract.Message) error { return stop }); !errors.Is(err, stop) {
+			t.Fatalf("GroupMessages: err = %v, want %v", err, stop)
+		}
+		if got, want := takeReads(), renderReads(map[extract.Entity]int{extract.GroupMessages: 1}); got != want {
+			t.Errorf("GroupMessages stopped by fn: OnRead calls %s, want %s", got, want)
+		}
+		takeBad()
+	})
 
 	t.Run("concurrent reads", func(t *testing.T) {
 		got := make([][]string, len(exp))
@@ -140,11 +191,15 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 		if err := r2.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
+		takeReads()
 		for _, m := range methods(r2) {
 			calls := 0
 			if err := m.read(context.Background(), func() error { calls++; return nil }); !errors.Is(err, extract.ErrClosed) || calls != 0 {
 				t.Errorf("%s: err = %v after %d records, want ErrClosed after 0", m.entity, err, calls)
 			}
+		}
+		if got, want := takeReads(), renderReads(nil); got != want {
+			t.Errorf("reads after Close: OnRead calls %s, want none", got)
 		}
 		takeBad()
 	})
@@ -153,6 +208,7 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 		only := Dataset{Time: ds.Time, Options: ds.Options, Tables: map[extract.Entity]Table{extract.Users: ds.Tables[extract.Users]}}
 		r2 := open(t, only)
 		defer r2.Close()
+		takeReads()
 		for _, m := range methods(r2) {
 			if m.entity == extract.Users {
 				continue
@@ -162,8 +218,21 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 				t.Errorf("%s: err = %v after %d records, want nil after 0", m.entity, err, calls)
 			}
 		}
+		if got, want := takeReads(), renderReads(nil); got != want {
+			t.Errorf("absent entities: OnRead calls %s, want none", got)
+		}
 		takeBad()
 	})
+}
+
+// renderReads renders counts of reads per entity in entity order ("users=2
+// groups=0 ..."), so that a mismatch reads at a glance.
+func renderReads(n map[extract.Entity]int) string {
+	var b strings.Builder
+	for _, e := range extract.Entities() {
+		fmt.Fprintf(&b, "%s=%d ", e, n[e])
+	}
+	return strings.TrimSpace(b.String())
 }
 
 type originForm int
