@@ -142,9 +142,9 @@ type Options struct {
 	// records: one per method call, whatever the pages or the sort's spill files.
 	// It is not called for an entity the source does not configure, for a read
 	// that ends before touching the source (after Close, with ctx already done,
-	// when no connection can be made), nor by the constructors' checks of headers
-	// and queries. Methods running concurrently call it concurrently. Nil ignores
-	// reads.
+	// when no connection can be made), by the constructors' checks of headers and
+	// queries, nor by Fingerprint. Methods running concurrently call it
+	// concurrently. Nil ignores reads.
 	OnRead func(Entity)
 }
 

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -437,4 +439,39 @@ func (r *CSVReader) Close() error {
 	return errors.Join(errs...)
 }
 
-var _ Reader = (*CSVReader)(nil)
+// Fingerprint implements Fingerprinter: the size and modification time of each
+// configured file, read with os.Stat. A file that no longer exists is "missing".
+func (r *CSVReader) Fingerprint(ctx context.Context) ([]SourcePart, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	var parts []SourcePart
+	for _, e := range Entities() {
+		src, ok := r.sources[e]
+		if !ok {
+			continue
+		}
+		if err := stopped(ctx); err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(src.path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			parts = append(parts, SourcePart{Name: src.name, State: "missing"})
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", e, err)
+		default:
+			parts = append(parts, SourcePart{Name: src.name,
+				State: fmt.Sprintf("%d bytes, modified %s", fi.Size(), fi.ModTime().UTC().Format(time.RFC3339Nano))})
+		}
+	}
+	return parts, nil
+}
+
+var (
+	_ Reader        = (*CSVReader)(nil)
+	_ Fingerprinter = (*CSVReader)(nil)
+)

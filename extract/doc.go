@@ -6,6 +6,9 @@
 // Reader is the contract; CSVReader (with an on-disk merge sort for unsorted files)
 // and PostgresReader (keyset pages over the user's query) implement it, and
 // extracttest.Run is the suite both pass. Records that cannot be read are reported as
-// BadRows and skipped; business rules are transform's job. extract imports nothing
-// else of immigrate.
+// BadRows and skipped; business rules are transform's job. Both readers are also
+// Fingerprinters: they describe the source's state (file sizes and times, row
+// counts) without reading its records, and Changed says what differs between two
+// such descriptions, so a resumed run can refuse a source that changed. extract
+// imports nothing else of immigrate.
 package extract

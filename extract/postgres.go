@@ -187,4 +187,30 @@ func (r *PostgresReader) Friends(ctx context.Context, fn func(Friend) error) err
 	return pgRead(ctx, r, Friends, (*decoder).friend, fn)
 }
 
-var _ Reader = (*PostgresReader)(nil)
+// Fingerprint implements Fingerprinter: the row count of each configured query,
+// one SELECT count(*) over it per entity, on one connection.
+func (r *PostgresReader) Fingerprint(ctx context.Context) ([]SourcePart, error) {
+	c, err := r.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.release(c)
+	var parts []SourcePart
+	for _, e := range Entities() {
+		p, ok := r.plans[e]
+		if !ok {
+			continue
+		}
+		var n int64
+		if err := c.QueryRow(ctx, p.count).Scan(&n); err != nil {
+			return nil, fmt.Errorf("%s: count: %w", e, err)
+		}
+		parts = append(parts, SourcePart{Name: string(e) + " query", State: countState(n)})
+	}
+	return parts, nil
+}
+
+var (
+	_ Reader        = (*PostgresReader)(nil)
+	_ Fingerprinter = (*PostgresReader)(nil)
+)

@@ -21,6 +21,7 @@ type pgPlan struct {
 	proj      []int    // canonical field of each projected value, in projection order
 	keyFields []int    // canonical fields that make Origin.Key
 	keyCount  int      // order key values after the projected ones
+	count     string   // SQL counting the query's rows, for Fingerprint
 	first     string   // SQL of the first page: $1 = limit
 	next      string   // SQL of later pages: $1..$k = last key, $k+1 = limit
 	same      string   // SQL of the rows of one key: $1..$k = the key, $k+1 = offset, $k+2 = limit
@@ -224,6 +225,7 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 		params.WriteString(fmt.Sprintf(k.param, "$"+strconv.Itoa(n+1)))
 	}
 	inner := "SELECT " + sel.String() + " FROM (" + query + "\n) AS q" + lateral
+	p.count = "SELECT count(*) FROM (" + query + "\n) AS q"
 	p.first = "SELECT * FROM (" + inner + ") AS s ORDER BY " + order.String() + " LIMIT $1"
 	p.next = fmt.Sprintf("SELECT * FROM (%s) AS s WHERE (%s) > (%s) ORDER BY %s LIMIT $%d",
 		inner, tuple.String(), params.String(), order.String(), len(keys)+1)

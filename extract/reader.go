@@ -48,6 +48,9 @@ import "context"
 // whole. Close releases its resources (spill files, connections) and must be called
 // once the Reader is no longer needed; reads that start after it fail with
 // ErrClosed.
+//
+// Both implementations are also Fingerprinters, so a caller can tell whether the
+// source changed since an earlier read without reading it again.
 type Reader interface {
 	Users(ctx context.Context, fn func(User) error) error
 	Groups(ctx context.Context, fn func(Group) error) error

@@ -22,7 +22,10 @@ import (
 // reads after Close and absent entities. Origins are checked in the form of the implementation: file:line
 // as WriteCSV lays the files out, or entity[key] as for PostgresEntities. It counts
 // Options.OnRead: one call per method call that reads a configured entity, none
-// otherwise.
+// otherwise. The Reader must also be an extract.Fingerprinter: the suite checks that
+// Fingerprint gives one part per configured entity, in order, the same twice over an
+// unchanged source, without reading it. Whether a change shows is source-specific
+// and left to the implementation's own tests.
 func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 	ds := Legacy()
 	var (
@@ -126,6 +129,48 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 		takeBad()
 	})
 
+	t.Run("fingerprint", func(t *testing.T) {
+		fr, ok := r.(extract.Fingerprinter)
+		if !ok {
+			t.Fatalf("%T is not an extract.Fingerprinter", r)
+		}
+		takeReads()
+		first, err := fr.Fingerprint(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != len(extract.Entities()) {
+			t.Fatalf("Fingerprint = %v: %d parts, want one per entity (%d)", first, len(first), len(extract.Entities()))
+		}
+		for i, p := range first {
+			if p.Name == "" || p.State == "" {
+				t.Errorf("part %d = %+v: empty name or state", i, p)
+			}
+			if i > 0 && p.Name == first[i-1].Name {
+				t.Errorf("parts %d and %d share the name %q", i-1, i, p.Name)
+			}
+			if e := extract.Entities()[i]; !strings.Contains(p.Name, string(e)) {
+				t.Errorf("part %d = %+v does not name entity %s: parts must follow extract.Entities()", i, p, e)
+			}
+		}
+		second, err := fr.Fingerprint(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(first, second) {
+			t.Errorf("unchanged source: Fingerprint = %v, then %v", first, second)
+		}
+		if c := extract.Changed(first, second); c != nil {
+			t.Errorf("Changed(unchanged) = %q, want nil", c)
+		}
+		if got, want := takeReads(), renderReads(nil); got != want {
+			t.Errorf("Fingerprint called OnRead: %s", got)
+		}
+		if bad := takeBad(); len(bad) > 0 {
+			t.Errorf("Fingerprint reported bad rows: %v", bad)
+		}
+	})
+
 	t.Run("concurrent reads", func(t *testing.T) {
 		got := make([][]string, len(exp))
 		errs := make([]error, len(exp))
@@ -201,6 +246,11 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 		if got, want := takeReads(), renderReads(nil); got != want {
 			t.Errorf("reads after Close: OnRead calls %s, want none", got)
 		}
+		if fr, ok := r2.(extract.Fingerprinter); ok {
+			if fp, err := fr.Fingerprint(context.Background()); !errors.Is(err, extract.ErrClosed) {
+				t.Errorf("Fingerprint after Close = %v, %v; want ErrClosed", fp, err)
+			}
+		}
 		takeBad()
 	})
 
@@ -220,6 +270,15 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 		}
 		if got, want := takeReads(), renderReads(nil); got != want {
 			t.Errorf("absent entities: OnRead calls %s, want none", got)
+		}
+		if fr, ok := r2.(extract.Fingerprinter); ok {
+			fp, err := fr.Fingerprint(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fp) != 1 || !strings.Contains(fp[0].Name, string(extract.Users)) {
+				t.Errorf("Fingerprint = %v, want the one part of users", fp)
+			}
 		}
 		takeBad()
 	})
