@@ -296,6 +296,42 @@ func (c *Client) Call(ctx context.Context, cmd Command, req, resp any) error {
 	return err
 }
 
+// Exchange is Call without the client's own retry: exactly one HTTP exchange.
+// After an answer that asks for fresh credentials (70001, 60004, 60005, 20002,
+// spec §1.9) it forgets the cached UserSig, so that the next call signs a new one,
+// and returns the error, for which NeedsRefresh is true. A caller that paces its
+// calls (load's engine) retries through its own rate limiter instead of the
+// immediate resend Call makes.
+func (c *Client) Exchange(ctx context.Context, cmd Command, req, resp any) error {
+	body := []byte("{}")
+	if req != nil {
+		b, err := json.Marshal(req)
+		if err != nil {
+			return &Error{API: cmd, Err: fmt.Errorf("%w: %w", errEncodeRequest, err)}
+		}
+		if string(b) != "null" {
+			body = b
+		}
+	}
+	if resp != nil {
+		if v := reflect.ValueOf(resp); v.Kind() != reflect.Pointer || v.IsNil() {
+			return fmt.Errorf("tencentim: %s: response must be a non-nil pointer, got %T", cmd, resp)
+		}
+	}
+	used, _, err := c.once(ctx, cmd, body, resp)
+	if NeedsRefresh(err) {
+		c.dropUserSig(used)
+	}
+	return err
+}
+
+// NeedsRefresh reports whether err is an answer that asks for fresh credentials
+// (spec §1.9): the call may succeed once with a new UserSig.
+func NeedsRefresh(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && isRefreshCode(e.Code)
+}
+
 // CallRaw is Call with the body sent exactly as given, even when empty or malformed,
 // for tests of how the server treats bad input.
 func (c *Client) CallRaw(ctx context.Context, cmd Command, body []byte, resp any) error {

@@ -1017,3 +1017,45 @@ func BenchmarkCall(b *testing.B) {
 		}
 	})
 }
+
+// TestExchangeDoesNotRetry: Exchange makes one request whatever the answer; after
+// a refresh code it reports NeedsRefresh and the next exchange signs a new UserSig,
+// so that a caller can retry through its own rate limiter (spec §1.9).
+func TestExchangeDoesNotRetry(t *testing.T) {
+	for _, code := range []int{70001, 60004, 60005, 20002, 70009, 60007} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			rec := newRecorder(t, func(n int, _ recorded, w http.ResponseWriter) {
+				if n == 1 {
+					fmt.Fprintf(w, `{"ActionStatus":"FAIL","ErrorCode":%d,"ErrorInfo":"x"}`, code)
+					return
+				}
+				io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
+			})
+			clock := newFakeClock()
+			c := newTestClient(t, rec.URL, nil, func(cfg *Config) {
+				cfg.Now = func() time.Time { clock.Advance(time.Second); return clock.Now() }
+			})
+			var resp ImportGroupResponse
+			err := c.Exchange(context.Background(), CmdImportGroup, &ImportGroupRequest{Type: GroupPublic, Name: "n"}, &resp)
+			var e *Error
+			if !errors.As(err, &e) || e.Code != code || len(rec.requests()) != 1 {
+				t.Fatalf("err = %v after %d requests, want code %d after 1", err, len(rec.requests()), code)
+			}
+			if got, want := NeedsRefresh(err), isRefreshCode(code); got != want {
+				t.Errorf("NeedsRefresh = %v, want %v", got, want)
+			}
+			if err := c.Exchange(context.Background(), CmdImportGroup, &ImportGroupRequest{Type: GroupPublic, Name: "n"}, &resp); err != nil {
+				t.Fatalf("second exchange: %v", err)
+			}
+			reqs := rec.requests()
+			first, _, err1 := DecodeUserSig(reqs[0].Query.Get("usersig"))
+			second, _, err2 := DecodeUserSig(reqs[1].Query.Get("usersig"))
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if renewed := second.Time.After(first.Time); renewed != isRefreshCode(code) {
+				t.Errorf("second exchange renewed the UserSig: %v, want %v", renewed, isRefreshCode(code))
+			}
+		})
+	}
+}
