@@ -9,9 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/tencentim"
 )
 
@@ -119,7 +116,7 @@ var usedAPIs = []tencentim.Command{
 // An Engine runs one Run at a time; its limiters carry over from one Run to the
 // next.
 type Engine struct {
-	client   *tencentim.Client
+	client   Client
 	cfg      Config
 	cfgErr   error
 	now      func() time.Time
@@ -134,7 +131,7 @@ type Engine struct {
 	rejectMu   sync.Mutex
 	groupsMu   sync.RWMutex
 	failedGrps map[string]struct{} // groups not in the target: their records are rejected without calls
-	cursors    [len(phaseOrder)]*cursor
+	cursors    []*cursor
 }
 
 // apiState is one API's limiter and counters.
@@ -151,9 +148,27 @@ type apiState struct {
 	last   atomic.Int64 // unix ns of the run's last attempt
 }
 
+// Client is the target as the engine calls it: one HTTP exchange per call and no
+// retry of its own, so that every attempt — the credential-refresh resend of spec
+// §1.9 included — goes through the engine's pacer and retrier first
+// (*tencentim.Client implements it with Exchange).
+type Client interface {
+	Exchange(ctx context.Context, cmd tencentim.Command, req, resp any) error
+}
+
+// exchange makes one attempt of cmd with req and returns its decoded answer.
+func exchange[R any](ctx context.Context, c Client, cmd tencentim.Command, req any) (*R, error) {
+	resp := new(R)
+	err := c.Exchange(ctx, cmd, req, resp)
+	return resp, err
+}
+
 // NewEngine returns an engine calling the target through client. Configuration
 // errors (e.g. a non-positive rate) are reported by Run.
-func NewEngine(client *tencentim.Client, cfg Config) *Engine {
+func NewEngine(client Client, cfg Config) *Engine {
+	if c, ok := client.(*tencentim.Client); ok && c == nil {
+		client = nil
+	}
 	e := &Engine{client: client, now: time.Now}
 	e.cfg, e.cfgErr = withDefaults(cfg)
 	e.progress = e.cfg.Progress
@@ -262,60 +277,6 @@ func (s *Summary) Balanced() bool {
 	return true
 }
 
-// Run imports src. It returns when every phase finished, at the first fatal error
-// (a *FatalError, whose message says what to fix), at a source or reject-sink error,
-// or with ctx.Err() when ctx is cancelled. The Summary is never nil except for a
-// configuration error; after a failure it holds the counters so far.
-func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
-	if e.cfgErr != nil {
-		return nil, e.cfgErr
-	}
-	if e.client == nil {
-		return nil, errors.New("load: engine has no client")
-	}
-	if !e.running.CompareAndSwap(false, true) {
-		return nil, errors.New("load: engine is already running")
-	}
-	defer e.running.Store(false)
-	e.startRun()
-	if err := e.startResume(ctx); err != nil {
-		return e.summary(), err
-	}
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := e.phase(gctx, PhaseAccounts, func(ctx context.Context) error { return e.runAccounts(ctx, src) }); err != nil {
-			return err
-		}
-		// One-to-one messages need only the accounts and are most of the calls:
-		// they never wait for the group phases (design §3).
-		g.Go(func() error {
-			return e.phase(gctx, PhaseDirectMessages, func(ctx context.Context) error { return e.runDirectMessages(ctx, src) })
-		})
-		steps := []struct {
-			ph  Phase
-			run func(context.Context, Source) error
-		}{
-			{PhaseGroups, e.runGroups},
-			{PhaseMembers, e.runMembers},
-			{PhaseGroupMessages, e.runGroupMessages},
-			{PhaseUnread, e.runUnread},
-		}
-		for _, s := range steps {
-			if err := e.phase(gctx, s.ph, func(ctx context.Context) error { return s.run(ctx, src) }); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	err := g.Wait()
-	sum := e.summary()
-	if ctx.Err() != nil {
-		return sum, ctx.Err()
-	}
-	return sum, err
-}
-
 func (e *Engine) startRun() {
 	e.started = e.now()
 	e.timeline = newTimeline(e.started, len(usedAPIs))
@@ -326,31 +287,6 @@ func (e *Engine) startRun() {
 			c.Store(0)
 		}
 	}
-}
-
-// phase runs one phase, marking its start and end in the progress counters.
-// Errors other than fatal ones and cancellation get the phase's name.
-func (e *Engine) phase(ctx context.Context, ph Phase, run func(context.Context) error) error {
-	e.progress.start(ph, e.now())
-	if e.cfg.Checkpoint.finished(ph) {
-		// An earlier run finished it; its counters came from the checkpoint.
-		e.progress.readAll(ph, e.now())
-		e.progress.finish(ph, e.now())
-		return nil
-	}
-	err := run(ctx)
-	if err == nil {
-		err = e.cfg.Checkpoint.finishPhase(ctx, ph, e.now())
-	}
-	if err == nil {
-		e.progress.finish(ph, e.now())
-		return nil
-	}
-	var fe *FatalError
-	if errors.As(err, &fe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fmt.Errorf("%s phase: %w", ph, err)
 }
 
 func (e *Engine) summary() *Summary {
@@ -474,29 +410,11 @@ func (e *Engine) drained(ph Phase, err error) error {
 	return err
 }
 
-// phaseEntity is the legacy entity a phase's rejects name (extract.Entity values,
-// as in the validate rejects).
-func phaseEntity(ph Phase) string {
-	switch ph {
-	case PhaseAccounts:
-		return string(extract.Users)
-	case PhaseGroups:
-		return string(extract.Groups)
-	case PhaseMembers, PhaseUnread:
-		return string(extract.Members)
-	case PhaseGroupMessages:
-		return string(extract.GroupMessages)
-	case PhaseDirectMessages:
-		return string(extract.DirectMessages)
-	}
-	return string(ph)
-}
-
 // reject records a record the target refused and counts it. An error means the
 // sink failed, which stops the run: a reject that is not written is lost.
 func (e *Engine) reject(ph Phase, stream string, it Item, rule, msg string) error {
 	r := Reject{
-		Entity:   phaseEntity(ph),
+		Entity:   def(ph).entity,
 		Origin:   it.Origin,
 		LegacyID: it.LegacyID,
 		Rule:     rule,
@@ -511,7 +429,7 @@ func (e *Engine) reject(ph Phase, stream string, it Item, rule, msg string) erro
 		err := e.cfg.Rejects.Reject(r)
 		e.rejectMu.Unlock()
 		if err != nil {
-			return fmt.Errorf("record reject of %s %s: %w", phaseEntity(ph), it.LegacyID, err)
+			return fmt.Errorf("record reject of %s %s: %w", def(ph).entity, it.LegacyID, err)
 		}
 	}
 	e.confirm(ph, stream, it, OutcomeRejected)
@@ -559,19 +477,7 @@ func (e *Engine) groupFailed(id string) bool {
 // rejectAbsentGroup rejects a record of a group that is not in the target.
 func (e *Engine) rejectAbsentGroup(ph Phase, groupID string, it Item) error {
 	return e.reject(ph, groupID, it, RuleGroupNotImported,
-		fmt.Sprintf("group %s was not imported, so its %s cannot be", groupID, phaseNoun(ph)))
-}
-
-func phaseNoun(ph Phase) string {
-	switch ph {
-	case PhaseMembers:
-		return "members"
-	case PhaseGroupMessages:
-		return "messages"
-	case PhaseUnread:
-		return "unread counts"
-	}
-	return string(ph)
+		fmt.Sprintf("group %s was not imported, so its %s cannot be", groupID, def(ph).noun))
 }
 
 // ambiguityTracker remembers whether an earlier attempt of a call may have been

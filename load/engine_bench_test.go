@@ -189,11 +189,16 @@ type genSource struct {
 	body []tencentim.MsgElem
 }
 
-func (s *genSource) Accounts(ctx context.Context, fn func(Account) error) error { return nil }
-func (s *genSource) Groups(ctx context.Context, fn func(Group) error) error     { return nil }
-func (s *genSource) Members(ctx context.Context, fn func(Member) error) error   { return nil }
-func (s *genSource) Unread(ctx context.Context, fn func(Unread) error) error    { return nil }
-func (s *genSource) GroupMessages(ctx context.Context, fn func(GroupMessage) error) error {
+func (s *genSource) Records(ctx context.Context, ph Phase, fn func(Record) error) error {
+	if ph == PhaseDirectMessages {
+		return s.DirectMessages(ctx, func(m DirectMessage) error {
+			r, err := m.record()
+			if err != nil {
+				return err
+			}
+			return fn(r)
+		})
+	}
 	return nil
 }
 

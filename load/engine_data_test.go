@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
@@ -47,7 +48,7 @@ func newWrappedTarget(tb testing.TB, mod func(*sandbox.Config), wrap func(http.H
 	tb.Helper()
 	cfg := sandbox.Config{
 		SDKAppID:  testSDKAppID,
-		SecretKey: tencentim.NewSecret(testKey),
+		SecretKey: secret.New(testKey),
 		Admins:    []string{testAdmin},
 		Seed:      7,
 	}
@@ -71,7 +72,7 @@ func newTestClient(tb testing.TB, url, key string) *tencentim.Client {
 	tb.Helper()
 	c, err := tencentim.NewClient(tencentim.Config{
 		SDKAppID:  testSDKAppID,
-		SecretKey: tencentim.NewSecret(key),
+		SecretKey: secret.New(key),
 		Admin:     testAdmin,
 		Endpoint:  url,
 		MaxConns:  512,
@@ -124,46 +125,40 @@ func (s *memSource) enter(name string) func() {
 	return func() { s.active.Add(-1) }
 }
 
-func yieldAll[T any](ctx context.Context, items []T, fn func(T) error) error {
+func yieldAll[T recorder](ctx context.Context, items []T, fn func(Record) error) error {
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := fn(it); err != nil {
+		r, err := it.record()
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *memSource) Accounts(ctx context.Context, fn func(Account) error) error {
-	defer s.enter("accounts")()
-	return yieldAll(ctx, s.accounts, fn)
-}
-
-func (s *memSource) Groups(ctx context.Context, fn func(Group) error) error {
-	defer s.enter("groups")()
-	return yieldAll(ctx, s.groups, fn)
-}
-
-func (s *memSource) Members(ctx context.Context, fn func(Member) error) error {
-	defer s.enter("members")()
-	return yieldAll(ctx, s.members, fn)
-}
-
-func (s *memSource) GroupMessages(ctx context.Context, fn func(GroupMessage) error) error {
-	defer s.enter("group_messages")()
-	return yieldAll(ctx, s.groupMsgs, fn)
-}
-
-func (s *memSource) DirectMessages(ctx context.Context, fn func(DirectMessage) error) error {
-	defer s.enter("direct_messages")()
-	return yieldAll(ctx, s.direct, fn)
-}
-
-func (s *memSource) Unread(ctx context.Context, fn func(Unread) error) error {
-	defer s.enter("unread")()
-	return yieldAll(ctx, s.unread, fn)
+// Records implements Source: each typed record as the plan would spool it.
+func (s *memSource) Records(ctx context.Context, ph Phase, fn func(Record) error) error {
+	defer s.enter(string(ph))()
+	switch ph {
+	case PhaseAccounts:
+		return yieldAll(ctx, s.accounts, fn)
+	case PhaseGroups:
+		return yieldAll(ctx, s.groups, fn)
+	case PhaseMembers:
+		return yieldAll(ctx, s.members, fn)
+	case PhaseGroupMessages:
+		return yieldAll(ctx, s.groupMsgs, fn)
+	case PhaseDirectMessages:
+		return yieldAll(ctx, s.direct, fn)
+	case PhaseUnread:
+		return yieldAll(ctx, s.unread, fn)
+	}
+	return fmt.Errorf("memSource: no phase %q", ph)
 }
 
 func (s *memSource) counts() map[Phase]int64 {

@@ -45,6 +45,12 @@ const groupMsgRequestBytes = 12000
 // is not supported for them (spec §8.9).
 const communityPrefix = "@TGS#_"
 
+// groupMessage is one message of a batch, decoded.
+type groupMessage struct {
+	Item
+	Msg tencentim.GroupMsg
+}
+
 // msgResult is the outcome of one message of a batch.
 type msgResult struct {
 	outcome Outcome
@@ -52,46 +58,17 @@ type msgResult struct {
 	msg     string
 }
 
-func (e *Engine) runGroupMessages(ctx context.Context, src Source) error {
-	s := streamer[GroupMessage]{
-		streams: e.cfg.Streams,
-		budget:  e.cfg.Streams * max(64, 2*e.cfg.GroupMsgBatch),
-		batch:   e.cfg.GroupMsgBatch,
-		size:    func(m GroupMessage) int { return groupMsgBytes(m.Msg) },
-		batcher: func(groupID string) batcher {
-			return groupMsgBatcher(groupID, e.cfg.GroupMsgBatch, e.cfg.RecentContactFlag)
-		},
-		key:  func(m GroupMessage) string { return m.GroupID },
-		send: e.importGroupMsgs,
-	}
-	return s.run(ctx, func(ctx context.Context, fn func(GroupMessage) error) error {
-		return e.drained(PhaseGroupMessages, src.GroupMessages(ctx, func(m GroupMessage) error {
-			if ok, err := e.admit(ctx, PhaseGroupMessages, m.GroupID, &m.Item); !ok {
-				return err
-			}
-			return fn(m)
-		}))
-	})
-}
-
-// groupMsgBatcher cuts group groupID's messages into import_group_msg calls of at
+// GroupMsgBatcher cuts group groupID's messages into import_group_msg calls of at
 // most batch messages and groupMsgRequestBytes: the engine sends these batches and
-// validate's plan counts them, with the sizes groupMsgBytes gives.
-func groupMsgBatcher(groupID string, batch int, recentContactFlag bool) batcher {
+// the plan counts them, with the sizes GroupMsgSize gives.
+func GroupMsgBatcher(groupID string, batch int, recentContactFlag bool) Batcher {
 	return batcher{max: batch, capacity: groupMsgCapacity(groupID, recentContactFlag)}
 }
 
-// groupMsgBytes is m's share of an import_group_msg request body: its JSON as the
-// client encodes it (json.Marshal, like the whole request) and the comma before
-// the next one. A message that cannot be encoded counts as too large to share a
-// call, so that its failure is its own.
-func groupMsgBytes(m tencentim.GroupMsg) int {
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return groupMsgRequestBytes + 1
-	}
-	return len(raw) + 1
-}
+// GroupMsgSize is a message's share of an import_group_msg request body: its
+// compact JSON as the client encodes it (json.Marshal, like the whole request,
+// which is what Record.Payload holds) and the comma before the next one.
+func GroupMsgSize(payload []byte) int { return len(payload) + 1 }
 
 // groupMsgCapacity is how many bytes of messages (as groupMsgBytes counts them)
 // one import_group_msg call of group groupID may carry: the request limit minus
@@ -117,7 +94,15 @@ func contactFlag(groupID string, enabled bool) int {
 
 // importGroupMsgs imports one batch of one group and records every message's
 // outcome, in order.
-func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, batch []GroupMessage) error {
+func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, records []Record) error {
+	batch := make([]groupMessage, len(records))
+	for i, r := range records {
+		msg, err := decode[tencentim.GroupMsg](PhaseGroupMessages, r)
+		if err != nil {
+			return err
+		}
+		batch[i] = groupMessage{Item: r.Item, Msg: msg}
+	}
 	if e.groupFailed(groupID) {
 		for _, m := range batch {
 			if err := e.rejectAbsentGroup(PhaseGroupMessages, groupID, m.Item); err != nil {
@@ -129,7 +114,10 @@ func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, batch []Gr
 	// A batch an interrupted run may have sent is reconciled by reading the group
 	// back before anything is sent (design §4 rule 3), never blindly resent.
 	inDoubt := e.cfg.Checkpoint.inDoubt(groupID, batch[0].Ordinal)
-	its := items(batch, func(m GroupMessage) Item { return m.Item })
+	its := make([]Item, len(batch))
+	for i, m := range batch {
+		its[i] = m.Item
+	}
 	if err := e.cfg.Checkpoint.intent(ctx, PhaseGroupMessages, groupID, its); err != nil {
 		return err
 	}
@@ -158,7 +146,7 @@ func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, batch []Gr
 // sendGroupMsgs makes the call(s) for msgs and returns one result per message. Its
 // error ends the run. inDoubt says that an interrupted run may have sent some of
 // msgs: they are read back before the first attempt.
-func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []GroupMessage, inDoubt bool) ([]msgResult, error) {
+func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []groupMessage, inDoubt bool) ([]msgResult, error) {
 	results := make([]msgResult, len(msgs))
 	pending := make([]int, len(msgs)) // indexes into msgs not yet settled
 	for i := range pending {
@@ -172,7 +160,7 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 			req.MsgList[j] = msgs[i].Msg
 		}
 		var err error
-		resp, err = e.client.ImportGroupMsg(ctx, &req)
+		resp, err = exchange[tencentim.ImportGroupMsgResponse](ctx, e.client, tencentim.CmdImportGroupMsg, &req)
 		if err == nil && len(resp.ImportMsgResult) != len(pending) {
 			return &tencentim.Error{API: tencentim.CmdImportGroupMsg, Err: errShortAnswer}
 		}
@@ -251,7 +239,7 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 	case bisectable(err) && len(pending) > 1:
 		// A request-level refusal (e.g. 10004 for an element type) names no
 		// message: send the halves in order to find the ones at fault.
-		sub := make([]GroupMessage, len(pending))
+		sub := make([]groupMessage, len(pending))
 		for j, i := range pending {
 			sub[j] = msgs[i]
 		}
@@ -280,11 +268,11 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []Group
 // (at most MaxGroupMsgGetSimple). The engine is the only writer of its groups and
 // sends one batch per group at a time, so a batch that was applied sits at the end
 // of the group's history.
-func (e *Engine) readBack(ctx context.Context, groupID string, msgs []GroupMessage, pending []int, n int) ([]bool, error) {
+func (e *Engine) readBack(ctx context.Context, groupID string, msgs []groupMessage, pending []int, n int) ([]bool, error) {
 	var resp *tencentim.GroupMsgGetSimpleResponse
 	err := e.call(ctx, PhaseGroupMessages, tencentim.CmdGroupMsgGetSimple, func(ctx context.Context) error {
 		var err error
-		resp, err = e.client.GroupMsgGetSimple(ctx, &tencentim.GroupMsgGetSimpleRequest{
+		resp, err = exchange[tencentim.GroupMsgGetSimpleResponse](ctx, e.client, tencentim.CmdGroupMsgGetSimple, &tencentim.GroupMsgGetSimpleRequest{
 			GroupID:      groupID,
 			ReqMsgNumber: min(n, tencentim.MaxGroupMsgGetSimple),
 		})

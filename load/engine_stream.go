@@ -220,6 +220,13 @@ func (q *streamQueue[T]) take(ctx context.Context, cut batcher) (batch []T, ok b
 	}
 }
 
+// Batcher is exported for the plan, which counts the calls of a phase with it.
+type Batcher = batcher
+
+// Add puts an item of size in the open batch and reports whether it opened a
+// new batch: one more call.
+func (b *batcher) Add(size int) bool { return b.add(size) }
+
 // batcher is where a stream's batches close: the one rule behind the engine's
 // calls and validate's plan of them, so that the plan counts the calls the run
 // makes. A batch holds at most max items whose sizes add up to at most capacity;

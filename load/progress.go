@@ -19,14 +19,8 @@ const (
 	PhaseDirectMessages Phase = "direct_messages"
 )
 
-// phaseOrder is the display order of the phases; a phase's index here indexes the
-// counters of Progress.
-var phaseOrder = [...]Phase{
-	PhaseAccounts, PhaseGroups, PhaseMembers, PhaseGroupMessages, PhaseUnread, PhaseDirectMessages,
-}
-
 // Phases returns every phase in display order.
-func Phases() []Phase { return append([]Phase(nil), phaseOrder[:]...) }
+func Phases() []Phase { return append([]Phase(nil), phaseOrder...) }
 
 func (p Phase) index() int {
 	for i, q := range phaseOrder {
@@ -63,10 +57,10 @@ func (s PhaseState) MarshalText() ([]byte, error) { return []byte(s.String()), n
 
 // Progress holds live counters per phase. The engine updates them with atomic
 // operations from its workers; the run command polls Snapshot on a ticker to draw
-// bars (style.md habit 11), so neither side waits for the other. The zero value is
-// ready to use.
+// bars (style.md habit 11), so neither side waits for the other. Build it with
+// NewProgress.
 type Progress struct {
-	phases [len(phaseOrder)]phaseCounters
+	phases []phaseCounters
 }
 
 type phaseCounters struct {
@@ -79,7 +73,7 @@ type phaseCounters struct {
 }
 
 // NewProgress returns empty counters.
-func NewProgress() *Progress { return &Progress{} }
+func NewProgress() *Progress { return &Progress{phases: make([]phaseCounters, len(phaseOrder))} }
 
 func (p *Progress) counters(ph Phase) *phaseCounters {
 	i := ph.index()

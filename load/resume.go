@@ -42,7 +42,7 @@ import (
 //     its members, messages and unread counts without calls.
 //
 // The positions of a stream assume that the source yields each stream once, in one
-// consecutive run (ReplaySource does: the readers sort by stream). A stream that
+// consecutive run (the plan's spool does: the readers sort by stream). A stream that
 // came back later would restart its positions; the mark checks stop such a run.
 
 // PhaseFailedGroups is the checkpoint pseudo-phase recording the groups the target
@@ -83,7 +83,7 @@ type Checkpoint struct {
 }
 
 // batchPhases have one mark per phase; the others one per stream.
-func batchPhase(ph Phase) bool { return ph != PhaseGroupMessages && ph != PhaseDirectMessages }
+func batchPhase(ph Phase) bool { d := def(ph); return d != nil && !d.streams }
 
 // NewCheckpoint reads what earlier runs left in store (after Begin) and returns a
 // Checkpoint that records this run's progress through w.
@@ -386,6 +386,7 @@ const healthEvery = 256
 // counters and refused groups of earlier runs.
 func (e *Engine) startResume(ctx context.Context) error {
 	cp := e.cfg.Checkpoint
+	e.cursors = make([]*cursor, len(phaseOrder))
 	for i, ph := range phaseOrder {
 		c := &cursor{e: e, ph: ph, cp: cp}
 		if m, ok := cp.batchMark(ph); ok {

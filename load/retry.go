@@ -225,9 +225,16 @@ type observer interface {
 // *tencentim.Error whose class is ClassRejected, or any error from attempt that is
 // not a vendor error).
 func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs observer, attempt attemptFunc, beforeRetry beforeRetryFunc) error {
-	var last error
+	var (
+		last error
+		// refreshed: the target asked for fresh credentials once already. The
+		// client dropped the stale UserSig, so the resend signs a new one; it
+		// waits for the pacer like any attempt, but without a backoff (spec
+		// §1.9). A second such answer is fatal, as its class says.
+		refreshed, resend bool
+	)
 	for n := 1; ; n++ {
-		if n > 1 {
+		if n > 1 && !resend {
 			if err := r.sleep(ctx, r.backoff.delay(n-1)); err != nil {
 				return err
 			}
@@ -237,6 +244,7 @@ func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs o
 				}
 			}
 		}
+		resend = false
 		if err := p.wait(ctx); err != nil {
 			return err
 		}
@@ -251,6 +259,10 @@ func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs o
 			return ctx.Err()
 		}
 		last = err
+		if tencentim.NeedsRefresh(err) && !refreshed {
+			refreshed, resend = true, true
+			continue
+		}
 		if tencentim.IsRateLimit(err) {
 			p.onRateLimit()
 		}

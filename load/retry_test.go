@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
 
 func TestBackoffBounds(t *testing.T) {
@@ -328,5 +329,39 @@ func TestExhaustedMessage(t *testing.T) {
 				t.Errorf("err %#v: want a FatalError with code %d wrapping the ExhaustedError of the last error", err, tt.code)
 			}
 		})
+	}
+}
+
+// TestCredentialRefreshGoesThroughThePacer: an answer asking for fresh
+// credentials (spec §1.9) is resent once with a new UserSig — through the engine's
+// pacer and retrier, counted as an attempt, not inside the client — and the run
+// completes; a target that keeps asking stops the run with the fatal hint.
+func TestCredentialRefreshGoesThroughThePacer(t *testing.T) {
+	src := buildDataset(t, dataSpec{users: 12, convs: 6, convMsgs: 5})
+	tg := newTarget(t, func(c *sandbox.Config) {
+		c.Faults = []sandbox.Fault{{Command: tencentim.CmdImportMsg, Nth: 4, Kind: sandbox.FaultCode, Code: 70001}}
+	})
+	sum, err := runEngine(t, tg, src, Config{Rates: highRates(), UseMultiAccount: true})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkState(t, tg.srv.State(), src, nil)
+	api := sum.APIs[tencentim.CmdImportMsg.String()]
+	n := int64(len(src.direct))
+	// Every 4th call is answered 70001: n messages take n + n/3 attempts.
+	if want := n + n/3; api.Calls != want || api.Retries != n/3 || api.Failed != n/3 {
+		t.Errorf("importmsg: %d calls, %d retries, %d failed; want %d, %d, %d", api.Calls, api.Retries, api.Failed, want, n/3, n/3)
+	}
+
+	always := newTarget(t, func(c *sandbox.Config) {
+		c.Faults = []sandbox.Fault{{Command: tencentim.CmdAccountImport, Nth: 1, Kind: sandbox.FaultCode, Code: 70001}}
+	})
+	sum, err = runEngine(t, always, buildDataset(t, dataSpec{users: 3, nicks: 3}), Config{Rates: highRates(), UseMultiAccount: true})
+	var fe *FatalError
+	if !errors.As(err, &fe) || fe.Code != 70001 {
+		t.Fatalf("Run against a target that always answers 70001: %v, want a fatal 70001", err)
+	}
+	if a := sum.APIs[tencentim.CmdAccountImport.String()]; a == nil || a.Calls < 2 {
+		t.Errorf("account_import attempts: %+v, want the first and its one refreshed resend", a)
 	}
 }

@@ -2,42 +2,32 @@ package load
 
 import (
 	"context"
-
-	"github.com/immigrate/immigrate/tencentim"
+	"encoding/json"
+	"fmt"
 )
 
-// Source yields ready-to-send payloads for each phase, in the order the target needs
-// them. The run command implements it on top of the extract readers and the
-// transformer; tests implement it in memory.
+// Source yields the records of each phase of the plan, in the order the target
+// needs them. The plan package implements it over the spool the validate pass
+// wrote; tests implement it in memory.
 //
 // Contract:
-//   - The engine calls each method at most once per Run, each from its own goroutine.
-//     Accounts, Groups, Members, GroupMessages and Unread are called one after the
-//     other, in that order, each after the previous phase finished. DirectMessages is
-//     called once the accounts phase finished and runs concurrently with the group
-//     phases, so an implementation must not share unsynchronised state between
-//     DirectMessages and the other methods.
-//   - fn is called sequentially from the method's goroutine. When fn returns an error
-//     the method must stop and return that error (wrapped or not): it is how the
-//     engine stops a source when the run is cancelled or failed.
-//   - Members yields all of a group's members consecutively. GroupMessages yields a
-//     group's messages consecutively, in (send time, legacy id) order. DirectMessages
-//     yields a conversation's messages consecutively, in (time, legacy id) order. A
-//     group or conversation that comes back after another one started is a separate
+//   - The engine calls Records at most once per phase per Run, each phase from its
+//     own goroutine, and phases run concurrently (see the phase table: direct
+//     messages run alongside the group phases), so an implementation must be safe
+//     for concurrent calls for different phases.
+//   - fn is called sequentially from the calling goroutine. When fn returns an
+//     error, Records must stop and return that error (wrapped or not): it is how
+//     the engine stops a source when the run is cancelled or failed.
+//   - A stream's records are consecutive: a group's members, a group's messages in
+//     (send time, legacy id) order, a conversation's messages in (time, legacy id)
+//     order. A stream that comes back after another one started is a separate
 //     stream: the engine finishes the earlier one first, so order still holds, but
-//     the two runs do not overlap. A run with a Checkpoint needs each stream once:
-//     positions count within a stream (see Checkpoint).
-//   - Every Run over the same data yields the same records in the same order, so
+//     positions (Item.Ordinal) restart, which a checkpoint refuses.
+//   - Every Run over the same plan yields the same records in the same order, so
 //     that a resumed run finds them at the positions its checkpoint recorded.
-//   - Unread is optional: a source without unread counts returns nil at once.
-//   - A method returns ctx.Err() when ctx is cancelled.
+//   - Records returns ctx.Err() when ctx is cancelled.
 type Source interface {
-	Accounts(ctx context.Context, fn func(Account) error) error
-	Groups(ctx context.Context, fn func(Group) error) error
-	Members(ctx context.Context, fn func(Member) error) error
-	GroupMessages(ctx context.Context, fn func(GroupMessage) error) error
-	DirectMessages(ctx context.Context, fn func(DirectMessage) error) error
-	Unread(ctx context.Context, fn func(Unread) error) error
+	Records(ctx context.Context, ph Phase, fn func(Record) error) error
 }
 
 // Item identifies the legacy record behind a payload, for rejects and checkpoints.
@@ -50,50 +40,33 @@ type Item struct {
 	Ordinal int64
 }
 
-// Account is one account to import.
-type Account struct {
+// Record is one record of a phase: the legacy item, its stream and its payload.
+type Record struct {
 	Item
-	Req tencentim.AccountImportRequest
+	// Stream is the target GroupId for the group phases (groups, members, group
+	// messages, unread), the ConversationStream for direct messages, "" for
+	// accounts.
+	Stream string
+	// Payload is the compact JSON (json.Marshal) of the phase's payload type, as
+	// the phase table lists it; its length is the record's share of a request.
+	Payload []byte
 }
 
-// Group is one group to import. Req.GroupID must be the deterministic custom id
-// (design §4 rule 1): the engine reads 10021 on it as "already imported".
-type Group struct {
-	Item
-	Req tencentim.ImportGroupRequest
-}
-
-// Member is one member of GroupID.
-type Member struct {
-	Item
-	GroupID string
-	M       tencentim.ImportMember
-}
-
-// GroupMessage is one message of GroupID.
-type GroupMessage struct {
-	Item
-	GroupID string
-	Msg     tencentim.GroupMsg
-}
-
-// DirectMessage is one one-to-one message.
-type DirectMessage struct {
-	Item
-	Req tencentim.ImportMsgRequest
-}
-
-// Unread restores one member's unread count after the group messages phase.
-type Unread struct {
-	Item
-	Req tencentim.SetUnreadMsgNumRequest
-}
-
-// conversationKey names the stream of a one-to-one message: both directions of a
-// conversation are one stream, as the target stores them as one history.
-func conversationKey(from, to string) string {
+// ConversationStream names the stream of a one-to-one message: both directions
+// of a conversation are one stream, as the target stores them as one history.
+func ConversationStream(from, to string) string {
 	if to < from {
 		from, to = to, from
 	}
 	return from + "\x00" + to
+}
+
+// decode unmarshals a record's payload as T. A payload that does not decode is a
+// defect of the plan, not of the record: it stops the run.
+func decode[T any](ph Phase, r Record) (T, error) {
+	var v T
+	if err := json.Unmarshal(r.Payload, &v); err != nil {
+		return v, fmt.Errorf("%s: payload of %s (%s): %w", ph, r.LegacyID, r.Origin, err)
+	}
+	return v, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -44,26 +45,26 @@ var (
 	meta = ValidateMeta{Mapping: "testdata/demo/csv.yaml", Source: "csv", Now: when, Rejects: "out/rejects.jsonl"}
 )
 
-func sampleResult() *load.ValidateResult {
-	return &load.ValidateResult{
-		Entities: []load.EntityCounts{
+func sampleResult() *plan.ValidateResult {
+	return &plan.ValidateResult{
+		Entities: []plan.EntityCounts{
 			{Entity: extract.Users, Read: 1204, Valid: 1200, Repaired: 3, Rejected: 4},
 			{Entity: extract.Groups, Read: 12, Valid: 10, Repaired: 1, Rejected: 2},
 			{Entity: extract.Members, Read: 300, Valid: 288, Rejected: 2, Skipped: 10},
 			{Entity: extract.GroupMessages, Read: 1_234_567, Valid: 1_234_560, Repaired: 2, Rejected: 7},
 			{Entity: extract.DirectMessages, Read: 20_000_001, Valid: 20_000_000, Rejected: 1},
 		},
-		Accounts: load.AccountSummary{Users: 1200, Implied: 2, Total: 1202},
-		Issues: []load.RuleSummary{
+		Accounts: plan.AccountSummary{Users: 1200, Implied: 2, Total: 1202},
+		Issues: []plan.RuleSummary{
 			{Entity: extract.Users, Rule: "user.id.too_long", Severity: "reject", Count: 3, Summary: "user id is longer than 32 bytes", Spec: "§3.1",
-				Examples: []load.Example{{Origin: "users.csv:25", LegacyID: "u20-llllllllllllllllllllllllllllllll3", Message: `user id "u20-llllllllllllllllllllllllllllllll3" is 37 bytes; TIM allows 32 (spec §3.1)`}}},
+				Examples: []plan.Example{{Origin: "users.csv:25", LegacyID: "u20-llllllllllllllllllllllllllllllll3", Message: `user id "u20-llllllllllllllllllllllllllllllll3" is 37 bytes; TIM allows 32 (spec §3.1)`}}},
 			{Entity: extract.Users, Rule: "csv.ragged_row", Severity: "reject", Count: 1, Summary: "CSV row with a different number of fields than the header", Spec: "RFC 4180",
-				Examples: []load.Example{{Origin: "users.csv:99", Message: "record has 2 fields,\nheader has 4 | pipe"}}},
+				Examples: []plan.Example{{Origin: "users.csv:99", Message: "record has 2 fields,\nheader has 4 | pipe"}}},
 			{Entity: extract.Groups, Rule: "group.name.truncated", Severity: "repair", Count: 1, Summary: "group name truncated to 30 bytes on a UTF-8 boundary", Spec: "§8.4",
-				Examples: []load.Example{{Origin: "groups.csv:7", LegacyID: "g3", Message: `group name "读书会 very long" is 41 bytes; truncated to 30 bytes`}}},
+				Examples: []plan.Example{{Origin: "groups.csv:7", LegacyID: "g3", Message: `group name "读书会 very long" is 41 bytes; truncated to 30 bytes`}}},
 		},
-		Plan: load.Plan{
-			Phases: []load.PhasePlan{
+		Plan: plan.Plan{
+			Phases: []plan.PhasePlan{
 				{Phase: "accounts", Command: "im_open_login_svc/multiaccount_import", Items: 1202, Calls: 13, Rate: 95, DocumentedRate: 100, Seconds: 13.0 / 95, DocumentedSeconds: 0.13},
 				{Phase: "groups", Command: "group_open_http_svc/import_group", Items: 10, Calls: 10, Rate: 190, DocumentedRate: 200, Seconds: 10.0 / 190, DocumentedSeconds: 0.05},
 				{Phase: "members", Command: "group_open_http_svc/import_group_member", Items: 288, Calls: 10, Rate: 190, DocumentedRate: 200, Seconds: 10.0 / 190, DocumentedSeconds: 0.05},
@@ -71,31 +72,31 @@ func sampleResult() *load.ValidateResult {
 				{Phase: "unread", Command: "group_open_http_svc/set_unread_msg_num", Items: 40, Calls: 40, Rate: 190, DocumentedRate: 200, Seconds: 40.0 / 190, DocumentedSeconds: 0.2},
 				{Phase: "direct_messages", Command: "openim/importmsg", Items: 20_000_000, Calls: 20_000_000, Rate: 190, DocumentedRate: 200, Seconds: 20_000_000.0 / 190, DocumentedSeconds: 100_000},
 			},
-			Critical: load.CriticalPath{Seconds: 13.0/95 + 20_000_000.0/190, DocumentedSeconds: 0.13 + 100_000, GroupChainSeconds: 929,
+			Critical: plan.CriticalPath{Seconds: 13.0/95 + 20_000_000.0/190, DocumentedSeconds: 0.13 + 100_000, GroupChainSeconds: 929,
 				DirectSeconds: 20_000_000.0 / 190, Dominant: "direct_messages", Share: 0.9999, Branch: "direct"},
 		},
-		TimeRanges: []load.TimeRange{
+		TimeRanges: []plan.TimeRange{
 			{Entity: extract.Users, First: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC)},
 			{Entity: extract.DirectMessages, First: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)},
 		},
-		LargestGroups:          []load.GroupSize{{LegacyID: "g2", GroupID: "@TGS#_g2", Type: "Community", Members: 20, Messages: 1_000_000}},
-		LargestGroupsByMembers: []load.GroupSize{{LegacyID: "g9", GroupID: "g9", Type: "Public", Members: 200, Messages: 3}},
-		LargestConversations:   []load.ConversationSize{{A: "u01", B: "u02", Messages: 12_345}},
+		LargestGroups:          []plan.GroupSize{{LegacyID: "g2", GroupID: "@TGS#_g2", Type: "Community", Members: 20, Messages: 1_000_000}},
+		LargestGroupsByMembers: []plan.GroupSize{{LegacyID: "g9", GroupID: "g9", Type: "Public", Members: 200, Messages: 3}},
+		LargestConversations:   []plan.ConversationSize{{A: "u01", B: "u02", Messages: 12_345}},
 		Warnings:               []string{"one-to-one history reaches back to 2023-01-01; extend the app's roaming retention before migrating."},
-		Rewrites:               []load.Rewrite{{Entity: extract.Users, Legacy: "bad user", Target: "bad_user_1a2b3c"}},
+		Rewrites:               []plan.Rewrite{{Entity: extract.Users, Legacy: "bad user", Target: "bad_user_1a2b3c"}},
 	}
 }
 
 func TestValidateGolden(t *testing.T) {
 	tests := []struct {
 		name  string
-		res   *load.ValidateResult
-		write func(*bytes.Buffer, *load.ValidateResult) error
+		res   *plan.ValidateResult
+		write func(*bytes.Buffer, *plan.ValidateResult) error
 	}{
-		{"validate.md", sampleResult(), func(b *bytes.Buffer, r *load.ValidateResult) error { return WriteValidateMarkdown(b, r, meta) }},
-		{"validate.json", sampleResult(), func(b *bytes.Buffer, r *load.ValidateResult) error { return WriteValidateJSON(b, r, meta) }},
-		{"validate-summary.md", sampleResult(), func(b *bytes.Buffer, r *load.ValidateResult) error { return WriteValidateSummary(b, r, meta) }},
-		{"validate-empty.md", &load.ValidateResult{}, func(b *bytes.Buffer, r *load.ValidateResult) error {
+		{"validate.md", sampleResult(), func(b *bytes.Buffer, r *plan.ValidateResult) error { return WriteValidateMarkdown(b, r, meta) }},
+		{"validate.json", sampleResult(), func(b *bytes.Buffer, r *plan.ValidateResult) error { return WriteValidateJSON(b, r, meta) }},
+		{"validate-summary.md", sampleResult(), func(b *bytes.Buffer, r *plan.ValidateResult) error { return WriteValidateSummary(b, r, meta) }},
+		{"validate-empty.md", &plan.ValidateResult{}, func(b *bytes.Buffer, r *plan.ValidateResult) error {
 			return WriteValidateMarkdown(b, r, ValidateMeta{})
 		}},
 	}

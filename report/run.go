@@ -11,6 +11,7 @@ import (
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/plan"
 )
 
 // RunReport is what `immigrate run` reports: the validate counts, the accounting
@@ -18,7 +19,7 @@ import (
 type RunReport struct {
 	Started    time.Time                 `json:"started"`
 	Elapsed    time.Duration             `json:"elapsed_ns"`
-	Entities   []load.EntityCounts       `json:"validate"`
+	Entities   []plan.EntityCounts       `json:"validate"`
 	Accounting []EntityAccounting        `json:"accounting"`
 	Phases     []*load.PhaseStats        `json:"phases"`
 	APIs       map[string]*load.APIStats `json:"apis"`
@@ -27,7 +28,7 @@ type RunReport struct {
 }
 
 // NewRunReport gathers a run's results.
-func NewRunReport(res *load.ValidateResult, sum *load.Summary, started time.Time) *RunReport {
+func NewRunReport(res *plan.ValidateResult, sum *load.Summary, started time.Time) *RunReport {
 	rr := &RunReport{Started: started, Elapsed: sum.Elapsed, Entities: res.Entities, Accounting: Accounting(res, sum),
 		APIs: sum.APIs, Timeline: sum.Timeline, Achieved: map[string]float64{}}
 	for _, ph := range load.Phases() {
@@ -77,7 +78,7 @@ var entityPhase = map[extract.Entity]load.Phase{
 // Accounting combines the validate pass and the engine's counters into one line
 // per entity the source had. The unread phase restores counts of members already
 // accounted for, so it has no line of its own.
-func Accounting(res *load.ValidateResult, sum *load.Summary) []EntityAccounting {
+func Accounting(res *plan.ValidateResult, sum *load.Summary) []EntityAccounting {
 	var out []EntityAccounting
 	for _, e := range res.Entities {
 		a := EntityAccounting{Entity: e.Entity, Read: e.Read, Rejected: e.Rejected, Skipped: e.Skipped}

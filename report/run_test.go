@@ -9,11 +9,12 @@ import (
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/plan"
 )
 
 func TestAccounting(t *testing.T) {
-	res := &load.ValidateResult{
-		Entities: []load.EntityCounts{
+	res := &plan.ValidateResult{
+		Entities: []plan.EntityCounts{
 			{Entity: extract.Users, Read: 12, Valid: 10, Rejected: 2},
 			{Entity: extract.Groups, Read: 3, Valid: 3},
 			{Entity: extract.Members, Read: 9, Valid: 6, Rejected: 1, Skipped: 2},
@@ -21,7 +22,7 @@ func TestAccounting(t *testing.T) {
 			{Entity: extract.DirectMessages, Read: 100, Valid: 98, Rejected: 2},
 			{Entity: extract.Friends, Read: 4, Skipped: 4},
 		},
-		Accounts: load.AccountSummary{Users: 10, Implied: 2, Total: 12},
+		Accounts: plan.AccountSummary{Users: 10, Implied: 2, Total: 12},
 	}
 	finished := &load.Summary{Phases: map[load.Phase]*load.PhaseStats{
 		load.PhaseAccounts:       {Read: 12, Imported: 11, Present: 1},

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/plan"
 )
 
 // File names of the validate report, in the output directory.
@@ -42,12 +42,12 @@ type validateJSON struct {
 	Now         *time.Time           `json:"now,omitempty"`
 	GeneratedAt *time.Time           `json:"generated_at,omitempty"`
 	Rejected    int64                `json:"rejected"`
-	Result      *load.ValidateResult `json:"result"`
+	Result      *plan.ValidateResult `json:"result"`
 }
 
 // WriteValidateJSON writes report.json: the result under "result", with the
 // meta-data and the total of rejected records at the top.
-func WriteValidateJSON(w io.Writer, res *load.ValidateResult, meta ValidateMeta) error {
+func WriteValidateJSON(w io.Writer, res *plan.ValidateResult, meta ValidateMeta) error {
 	doc := validateJSON{Version: 1, Kind: "validate", Mapping: meta.Mapping, Source: meta.Source,
 		Rejected: res.Rejected(), Result: withEmptyLists(res)}
 	if !meta.Now.IsZero() {
@@ -65,7 +65,7 @@ func WriteValidateJSON(w io.Writer, res *load.ValidateResult, meta ValidateMeta)
 
 // withEmptyLists returns res with every nil list made empty, so that programs
 // reading report.json always find an array, never null.
-func withEmptyLists(res *load.ValidateResult) *load.ValidateResult {
+func withEmptyLists(res *plan.ValidateResult) *plan.ValidateResult {
 	c := *res
 	c.Entities = orEmpty(c.Entities)
 	c.Issues = slices.Clone(orEmpty(c.Issues))
@@ -92,7 +92,7 @@ func orEmpty[T any](s []T) []T {
 // WriteValidateSummary writes the head of the Markdown report: what was validated,
 // the counts per entity, the accounts, the expected duration and the verdict. The
 // validate command prints it.
-func WriteValidateSummary(w io.Writer, res *load.ValidateResult, meta ValidateMeta) error {
+func WriteValidateSummary(w io.Writer, res *plan.ValidateResult, meta ValidateMeta) error {
 	var b bytes.Buffer
 	b.WriteString("# immigrate validate\n\n")
 	if meta.Mapping != "" {
@@ -112,7 +112,7 @@ func WriteValidateSummary(w io.Writer, res *load.ValidateResult, meta ValidateMe
 
 	b.WriteString("## Records\n\n")
 	t := newTable("entity", "read ", "valid ", "repaired ", "rejected ", "skipped ")
-	var total load.EntityCounts
+	var total plan.EntityCounts
 	for _, c := range res.Entities {
 		t.add(string(c.Entity), num(c.Read), num(c.Valid), num(c.Repaired), num(c.Rejected), num(c.Skipped))
 		total.Read += c.Read
@@ -165,12 +165,12 @@ func WriteValidateSummary(w io.Writer, res *load.ValidateResult, meta ValidateMe
 // WriteValidateMarkdown writes report.md: the summary, then the plan, the issues by
 // rule with their first examples, the time range, the largest groups and
 // conversations, the rewritten ids and the warnings.
-func WriteValidateMarkdown(w io.Writer, res *load.ValidateResult, meta ValidateMeta) error {
+func WriteValidateMarkdown(w io.Writer, res *plan.ValidateResult, meta ValidateMeta) error {
 	var b bytes.Buffer
 	if err := WriteValidateSummary(&b, res, meta); err != nil {
 		return err
 	}
-	sections := []func(*bytes.Buffer, *load.ValidateResult) error{
+	sections := []func(*bytes.Buffer, *plan.ValidateResult) error{
 		writePlan, writeIssues, writeTimeRanges, writeLargest, writeRewrites, writeWarnings,
 	}
 	for _, s := range sections {
@@ -183,7 +183,7 @@ func WriteValidateMarkdown(w io.Writer, res *load.ValidateResult, meta ValidateM
 	return err
 }
 
-func writePlan(b *bytes.Buffer, res *load.ValidateResult) error {
+func writePlan(b *bytes.Buffer, res *plan.ValidateResult) error {
 	b.WriteString("## Plan\n\n")
 	t := newTable("phase", "API", "records ", "calls ", "rate/s ", "time ", "max rate/s ", "time at max ")
 	for _, p := range res.Plan.Phases {
@@ -208,7 +208,7 @@ func writePlan(b *bytes.Buffer, res *load.ValidateResult) error {
 	return nil
 }
 
-func writeIssues(b *bytes.Buffer, res *load.ValidateResult) error {
+func writeIssues(b *bytes.Buffer, res *plan.ValidateResult) error {
 	b.WriteString("## Issues by rule\n\n")
 	if len(res.Issues) == 0 {
 		b.WriteString("None.\n")
@@ -239,7 +239,7 @@ func writeIssues(b *bytes.Buffer, res *load.ValidateResult) error {
 
 func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
 
-func writeTimeRanges(b *bytes.Buffer, res *load.ValidateResult) error {
+func writeTimeRanges(b *bytes.Buffer, res *plan.ValidateResult) error {
 	b.WriteString("## Time range\n\n")
 	if len(res.TimeRanges) == 0 {
 		b.WriteString("No dated records.\n")
@@ -252,8 +252,8 @@ func writeTimeRanges(b *bytes.Buffer, res *load.ValidateResult) error {
 	return t.write(b)
 }
 
-func writeLargest(b *bytes.Buffer, res *load.ValidateResult) error {
-	groups := func(title string, list []load.GroupSize) error {
+func writeLargest(b *bytes.Buffer, res *plan.ValidateResult) error {
+	groups := func(title string, list []plan.GroupSize) error {
 		fmt.Fprintf(b, "## %s\n\n", title)
 		if len(list) == 0 {
 			b.WriteString("None.\n")
@@ -287,7 +287,7 @@ func writeLargest(b *bytes.Buffer, res *load.ValidateResult) error {
 // maxRewritesShown bounds the rewrites listed in report.md; report.json has all.
 const maxRewritesShown = 20
 
-func writeRewrites(b *bytes.Buffer, res *load.ValidateResult) error {
+func writeRewrites(b *bytes.Buffer, res *plan.ValidateResult) error {
 	b.WriteString("## Rewritten ids\n\n")
 	if len(res.Rewrites) == 0 {
 		b.WriteString("None.\n")
@@ -309,7 +309,7 @@ func writeRewrites(b *bytes.Buffer, res *load.ValidateResult) error {
 	return nil
 }
 
-func writeWarnings(b *bytes.Buffer, res *load.ValidateResult) error {
+func writeWarnings(b *bytes.Buffer, res *plan.ValidateResult) error {
 	b.WriteString("## Warnings\n\n")
 	if len(res.Warnings) == 0 {
 		b.WriteString("None.\n")
@@ -322,10 +322,10 @@ func writeWarnings(b *bytes.Buffer, res *load.ValidateResult) error {
 }
 
 // WriteValidateFiles writes report.md and report.json into dir.
-func WriteValidateFiles(dir string, res *load.ValidateResult, meta ValidateMeta) error {
+func WriteValidateFiles(dir string, res *plan.ValidateResult, meta ValidateMeta) error {
 	for _, f := range []struct {
 		name  string
-		write func(io.Writer, *load.ValidateResult, ValidateMeta) error
+		write func(io.Writer, *plan.ValidateResult, ValidateMeta) error
 	}{
 		{ValidateMarkdownFile, WriteValidateMarkdown},
 		{ValidateJSONFile, WriteValidateJSON},

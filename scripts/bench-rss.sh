@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Peak memory of a real `immigrate run` process importing 1,000,000 one-to-one
+# Wall time and peak memory of a real `immigrate run` process — the validate pass
+# that writes the plan, then the import from it — of 1,000,000 one-to-one
 # messages (plus users, groups, members and group messages) into an unthrottled
 # sandbox (issue 4: peak RSS ≤ 250 MB). The sandbox runs as its own process: it
 # keeps every imported message in memory, which is not the tool's footprint.
@@ -59,4 +60,10 @@ if [[ $code -ne 0 && $code -ne 3 ]]; then
   echo "immigrate run failed with exit code $code:"; cat "$work/run.err"; exit 1
 fi
 grep -E 'Elapsed \(wall clock\)|Maximum resident set size' "$work/run.err"
+if [[ -d "$work/out/plan" ]]; then
+  bytes="$(du -sb "$work/out/plan" | cut -f1)"
+  echo "plan spool: $bytes bytes, $(awk -v b="$bytes" -v n="$n" 'BEGIN { printf "%.0f", b / n }') bytes per one-to-one message (all phases)"
+  dm="$(stat -c %s "$work/out/plan/direct_messages.rec")"
+  echo "plan spool of the one-to-one messages: $dm bytes, $(awk -v b="$dm" -v n="$n" 'BEGIN { printf "%.0f", b / n }') bytes per message"
+fi
 awk '/"achieved_calls_per_second"/ { f = 1 } f && /"openim\/importmsg"/ { sub(/.*: */, ""); printf "importmsg calls/s (first to last call): %.0f\n", $0; exit }' "$work/out/run-report.json"

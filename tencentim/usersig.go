@@ -171,13 +171,3 @@ func VerifyUserSig(sdkappid int64, key secret.Secret, identifier, sig string, no
 	}
 	return nil
 }
-
-// Secret is the type of Config.SecretKey.
-//
-// Deprecated: use secret.Secret.
-type Secret = secret.Secret
-
-// NewSecret wraps a secret key.
-//
-// Deprecated: use secret.New.
-func NewSecret(s string) secret.Secret { return secret.New(s) }

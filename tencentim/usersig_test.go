@@ -172,7 +172,7 @@ func TestVerifyUserSigFailures(t *testing.T) {
 	tests := []struct {
 		name     string
 		appID    int64
-		key      Secret
+		key      secret.Secret
 		id       string
 		sig      string
 		now      time.Time

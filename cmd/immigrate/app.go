@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/migration"
 )
 
 // Exit codes (design §2; documented in the README).
@@ -93,7 +94,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {
-	var ue *usageError
+	var (
+		ue *usageError
+		ce *migration.ConfigError
+	)
 	switch {
 	case err == nil:
 		return exitOK
@@ -103,7 +107,7 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "immigrate: interrupted")
 		return exitInterrupted
-	case errors.As(err, &ue), errors.Is(err, extract.ErrUnsorted):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, extract.ErrUnsorted):
 		// A CSV file declared sorted that is not: the mapping's sorted is wrong.
 		fmt.Fprintln(stderr, "immigrate:", err)
 		return exitUsage

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,68 +18,11 @@ import (
 	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/migration"
+	"github.com/immigrate/immigrate/report"
 	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
-
-func TestLocateCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	def := filepath.Join(dir, "immigrate-out", mappings.CheckpointFile)
-	tests := []struct {
-		name string
-		cp   mappings.Checkpoint
-		out  string
-		want string
-	}{
-		{"default", mappings.Checkpoint{SQLite: def}, "", def},
-		{"--out moves the default", mappings.Checkpoint{SQLite: def}, filepath.Join(dir, "elsewhere"), filepath.Join(dir, "elsewhere", mappings.CheckpointFile)},
-		{"--out keeps an explicit file", mappings.Checkpoint{SQLite: "/var/lib/cp.db"}, filepath.Join(dir, "elsewhere"), "/var/lib/cp.db"},
-		{"postgres", mappings.Checkpoint{Postgres: secret.New("postgres://u:hunter2@db/x")}, "", "PostgreSQL schema " + checkpointSchema},
-		{"postgres with a schema", mappings.Checkpoint{Postgres: secret.New("postgres://u:hunter2@db/x?search_path=migration_7")}, "", "PostgreSQL schema migration_7"},
-		{"postgres with a search path", mappings.Checkpoint{Postgres: secret.New("postgres://u:hunter2@db/x?search_path=a,b")}, "", "PostgreSQL schema " + checkpointSchema},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := &mappings.File{Output: filepath.Join(dir, "immigrate-out"), Checkpoint: tt.cp}
-			if got := locateCheckpoint(f, tt.out).String(); got != tt.want {
-				t.Errorf("location %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-// TestIdentitiesHoldNoSecret: the manifest's source and target identities are
-// stored in the checkpoint and printed by status, so they never carry a secret.
-func TestIdentitiesHoldNoSecret(t *testing.T) {
-	tests := []struct {
-		name           string
-		f              mappings.File
-		source, target string
-	}{
-		{"postgres and region",
-			mappings.File{Source: mappings.Source{Postgres: &mappings.PostgresSource{URL: secret.New("postgres://app:hunter2@db.internal:5432/legacy?sslmode=require")}},
-				Target: mappings.Target{Region: "singapore", SDKAppID: 1400000001, SecretKey: secret.New("hunter2")}},
-			"postgres:db.internal:5432/legacy", "sdkappid 1400000001 in region singapore"},
-		{"csv and endpoint",
-			mappings.File{Source: mappings.Source{CSV: &mappings.CSVSource{Dir: "/data/export"}},
-				Target: mappings.Target{Endpoint: "http://127.0.0.1:8080/", SDKAppID: 1400000000, SecretKey: secret.New("hunter2")}},
-			"csv:/data/export", "sdkappid 1400000000 at http://127.0.0.1:8080"},
-		{"embedded sandbox",
-			mappings.File{Source: mappings.Source{CSV: &mappings.CSVSource{Dir: "d"}}, Target: mappings.Target{Sandbox: mappings.SandboxEmbedded, SDKAppID: 1400000000}},
-			"csv:d", "embedded sandbox, sdkappid 1400000000"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			src, tg := sourceIdentity(&tt.f), targetIdentity(&tt.f)
-			if src != tt.source || tg != tt.target {
-				t.Errorf("identities %q, %q; want %q, %q", src, tg, tt.source, tt.target)
-			}
-			if strings.Contains(src+tg, "hunter2") {
-				t.Error("an identity holds the secret")
-			}
-		})
-	}
-}
 
 // TestStatusReport: status prints each phase's progress, the refused groups and
 // the calls in doubt from a checkpoint, and says whether the mapping changed.
@@ -90,16 +32,16 @@ func TestStatusReport(t *testing.T) {
 		Source: mappings.Source{CSV: &mappings.CSVSource{Dir: dir}},
 		Target: mappings.Target{Endpoint: "http://127.0.0.1:9", SDKAppID: 1400000000},
 	}
-	loc := checkpointLocation{sqlite: filepath.Join(dir, "checkpoint.db")}
-	if _, err := loc.open(t.Context(), true); !errors.Is(err, errNoCheckpoint) {
-		t.Fatalf("open of a missing checkpoint: %v, want errNoCheckpoint", err)
+	loc := migration.SQLiteLocation(filepath.Join(dir, "checkpoint.db"))
+	if _, err := loc.Open(t.Context(), true); !errors.Is(err, migration.ErrNoCheckpoint) {
+		t.Fatalf("open of a missing checkpoint: %v, want migration.ErrNoCheckpoint", err)
 	}
-	store, err := loc.open(t.Context(), false)
+	store, err := loc.Open(t.Context(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, err := store.Begin(t.Context(), checkpoint.Manifest{MappingHash: f.Hash(), Source: sourceIdentity(f), Target: targetIdentity(f)}, checkpoint.BeginOptions{}); err != nil {
+	if _, err := store.Begin(t.Context(), checkpoint.Manifest{MappingHash: f.Hash(), Source: migration.SourceIdentity(f), Target: migration.TargetIdentity(f)}, checkpoint.BeginOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -121,11 +63,7 @@ func TestStatusReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := store.Manifest(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := readStatus(t.Context(), store)
+	st, err := report.ReadStatus(t.Context(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +94,7 @@ func TestStatusReport(t *testing.T) {
 			g := *f
 			tt.edit(&g)
 			var b bytes.Buffer
-			writeStatus(&b, loc, &g, m, st)
+			st.Write(&b, report.StatusContext{Location: loc.String(), Target: migration.TargetIdentity(&g), MappingHash: g.Hash()})
 			for _, w := range tt.want {
 				if !regexp.MustCompile(w).MatchString(b.String()) {
 					t.Errorf("status lacks %q:\n%s", w, b.String())
@@ -266,35 +204,5 @@ func TestRunStoppedByConfigLeavesNoCheckpoint(t *testing.T) {
 	}
 	if n := len(srv.State().Accounts); n != 2 {
 		t.Errorf("the sandbox holds %d accounts, want 2", n)
-	}
-}
-
-// TestInterruptedRunWhoseCheckpointIsNotSaved: exit code 130 promises that the
-// progress is kept. When Ctrl-C stopped the run but the checkpoint could not be
-// saved, the command must say so and not exit 130 with a bare "interrupted".
-func TestInterruptedRunWhoseCheckpointIsNotSaved(t *testing.T) {
-	loc := checkpointLocation{sqlite: filepath.Join(t.TempDir(), "checkpoint.db")}
-	store, err := loc.open(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Begin(t.Context(), checkpoint.Manifest{MappingHash: "h", Target: "t"}, checkpoint.BeginOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	w := checkpoint.NewWriter(store, checkpoint.WriterConfig{Interval: time.Hour})
-	var stderr bytes.Buffer
-	rc := &runCheckpoint{loc: loc, store: store, w: w, stderr: &stderr}
-	w.MapID(checkpoint.IDMapping{Kind: "users", LegacyID: "a b", TargetID: "a_b"})
-	store.Close() // the flush in finish now fails
-
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	err = rc.finish(fmt.Errorf("run: %w", context.Canceled))
-	code := exitCode(ctx, err, &stderr)
-	if code == exitInterrupted || !strings.Contains(stderr.String(), "save checkpoint") {
-		t.Errorf("exit %d, stderr %q; want an error exit that says the checkpoint was not saved", code, stderr.String())
-	}
-	if strings.Contains(stderr.String(), "run the same command to resume") {
-		t.Errorf("stderr %q says the checkpoint was saved", stderr.String())
 	}
 }

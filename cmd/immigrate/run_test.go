@@ -26,6 +26,8 @@ import (
 	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/migration"
+	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/report"
 	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim"
@@ -35,7 +37,7 @@ import (
 // End-to-end tests of `immigrate run` (issue 4): a synthetic legacy dataset with
 // planted bad records goes through the CLI, in process, into a sandbox the test
 // serves, and the sandbox's final state is compared with what the source implies.
-// The expectation comes from a validate pass of the test's own (load.Validate with
+// The expectation comes from a validate pass of the test's own (plan.Validate with
 // a payload sink), never from the engine's counters.
 
 // e2eData is the dataset of the end-to-end tests: every stream kind, large and
@@ -77,8 +79,15 @@ var cliSetup sync.Mutex
 // newApp and exitCode, with the setup serialised.
 func runCLIParallel(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
+	return runCLIWith(t, ctx, nil, args...)
+}
+
+// runCLIWith is runCLIParallel with the app's Metadata set to meta.
+func runCLIWith(t *testing.T, ctx context.Context, meta map[string]any, args ...string) (int, string, string) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	app := newApp(&stdout, &stderr)
+	app.Metadata = meta
 	cliSetup.Lock()
 	unlock := sync.OnceFunc(cliSetup.Unlock)
 	defer unlock()
@@ -159,7 +168,7 @@ func pointAt(t *testing.T, mapping, endpoint string, edit func(string) string) s
 // expected is the target's state that a source implies, built from the payloads
 // the validate pass accepts.
 type expected struct {
-	res      *load.ValidateResult
+	res      *plan.ValidateResult
 	rejects  []load.Reject
 	accounts map[string]tencentim.AccountImportRequest
 	groups   map[string]tencentim.ImportGroupRequest
@@ -189,9 +198,9 @@ func (c collector) Payload(e extract.Entity, legacyID string, p any) error {
 		x.accounts[v.UserID] = v
 	case tencentim.ImportGroupRequest:
 		x.groups[v.GroupID] = v
-	case load.MemberPayload:
+	case plan.MemberPayload:
 		x.members[v.GroupID] = append(x.members[v.GroupID], v.Member)
-	case load.GroupMessagePayload:
+	case plan.GroupMessagePayload:
 		x.groupMsg[v.GroupID] = append(x.groupMsg[v.GroupID], v.Msg)
 	case tencentim.ImportMsgRequest:
 		k := [2]string{v.FromAccount, v.ToAccount}
@@ -212,12 +221,12 @@ func expect(t *testing.T, mapping string) *expected {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := newTransformer(f, time.Now())
+	tr, err := migration.NewTransformer(f, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := &load.BadRows{}
-	r, err := openReader(t.Context(), f, bad.Report)
+	bad := &plan.BadRows{}
+	r, err := migration.OpenReader(t.Context(), f, extract.Options{OnBadRow: bad.Report})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +239,7 @@ func expect(t *testing.T, mapping string) *expected {
 		direct:   map[[2]string][]tencentim.ImportMsgRequest{},
 	}
 	sink := collector{x}
-	x.res, err = load.Validate(t.Context(), r, tr, load.ValidateOptions{Rejects: sink, Payloads: sink, BadRows: bad})
+	x.res, err = plan.Validate(t.Context(), r, tr, plan.ValidateOptions{Rejects: sink, Payloads: sink, BadRows: bad})
 	if err != nil {
 		t.Fatalf("validate: %v", err)
 	}
@@ -539,7 +548,7 @@ func checkAccounting(t *testing.T, out string, x *expected) {
 	for _, ms := range x.direct {
 		valid[extract.DirectMessages] += int64(len(ms))
 	}
-	counts := map[extract.Entity]load.EntityCounts{}
+	counts := map[extract.Entity]plan.EntityCounts{}
 	for _, e := range x.res.Entities {
 		counts[e.Entity] = e
 	}
@@ -969,7 +978,7 @@ func TestRunStops(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			var validated struct{ Result load.ValidateResult }
+			var validated struct{ Result plan.ValidateResult }
 			if b, err := os.ReadFile(filepath.Join(out, report.ValidateJSONFile)); err != nil || json.Unmarshal(b, &validated) != nil {
 				t.Fatalf("read %s: %v", report.ValidateJSONFile, err)
 			}

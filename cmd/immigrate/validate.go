@@ -8,8 +8,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/migration"
+	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/report"
 )
 
@@ -31,18 +33,24 @@ func validateCommand() *cli.Command {
 }
 
 func runValidate(c *cli.Context) error {
-	path := c.String("config")
-	if path == "" {
+	if c.String("config") == "" {
 		return usagef("validate: -c FILE is required")
 	}
+	return dryRun(c, c.String("config"), c.String("now"))
+}
+
+// dryRun is `immigrate validate` and `immigrate run --dry-run`: one path, one
+// output. It reads the source once, writes report.md, report.json and
+// rejects.jsonl into the output directory, and prints the report's summary.
+func dryRun(c *cli.Context, path, nowFlag string) error {
 	f, err := mappings.Load(path)
 	if err != nil {
 		return usagef("validate: %v", err)
 	}
 	now, fixed := time.Now(), false
-	if s := c.String("now"); s != "" {
-		if now, err = time.Parse(time.RFC3339, s); err != nil {
-			return usagef("validate: --now %q: not an RFC 3339 time", s)
+	if nowFlag != "" {
+		if now, err = time.Parse(time.RFC3339, nowFlag); err != nil {
+			return usagef("validate: --now %q: not an RFC 3339 time", nowFlag)
 		}
 		fixed = true
 	}
@@ -58,7 +66,7 @@ func runValidate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	meta := report.ValidateMeta{Mapping: path, Source: sourceKind(f), Now: now, Rejects: report.RejectsFileName}
+	meta := migration.ValidateMeta(path, f, now, time.Time{})
 	if !fixed {
 		meta.GeneratedAt = time.Now()
 	}
@@ -78,13 +86,13 @@ func runValidate(c *cli.Context) error {
 }
 
 // validateMapping runs the dry run of f, writing rejects.jsonl into out.
-func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string) (res *load.ValidateResult, err error) {
-	tr, err := newTransformer(f, now)
+func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string) (res *plan.ValidateResult, err error) {
+	tr, err := migration.NewTransformer(f, now)
 	if err != nil {
 		return nil, err
 	}
-	bad := &load.BadRows{}
-	r, err := openReader(c.Context, f, bad.Report)
+	bad := &plan.BadRows{}
+	r, err := migration.OpenReader(c.Context, f, extract.Options{OnBadRow: bad.Report, OnRead: sourceReadHook(c)})
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +105,9 @@ func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
-	opt := validateOptions(f, now)
+	opt := migration.ValidateOptions(f, now)
 	opt.Rejects, opt.BadRows = rejects, bad
-	res, err = load.Validate(c.Context, r, tr, opt)
+	res, err = plan.Validate(c.Context, r, tr, opt)
 	if cerr := rejects.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/extract/synth"
 	"github.com/immigrate/immigrate/internal/pgtest"
-	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/migration"
+	"github.com/immigrate/immigrate/plan"
 )
 
 // benchConfig is the dataset of the validate benchmarks: 200,000 messages, half in
@@ -31,18 +33,18 @@ func benchValidate(b *testing.B, path string) {
 	var msgs int64
 	b.ReportAllocs()
 	for b.Loop() {
-		tr, err := newTransformer(f, now)
+		tr, err := migration.NewTransformer(f, now)
 		if err != nil {
 			b.Fatal(err)
 		}
-		bad := &load.BadRows{}
-		r, err := openReader(ctx, f, bad.Report)
+		bad := &plan.BadRows{}
+		r, err := migration.OpenReader(ctx, f, extract.Options{OnBadRow: bad.Report})
 		if err != nil {
 			b.Fatal(err)
 		}
-		opt := validateOptions(f, now)
+		opt := migration.ValidateOptions(f, now)
 		opt.BadRows = bad
-		res, err := load.Validate(ctx, r, tr, opt)
+		res, err := plan.Validate(ctx, r, tr, opt)
 		if err != nil {
 			b.Fatal(err)
 		}

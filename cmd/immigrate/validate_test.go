@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"hash"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +22,8 @@ import (
 	"github.com/immigrate/immigrate/internal/pgtest"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/migration"
+	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/report"
 )
 
@@ -117,7 +121,7 @@ func readJSONL[T any](t *testing.T, path string) []T {
 // reportJSON is the part of report.json the tests read.
 type reportJSON struct {
 	Rejected int64               `json:"rejected"`
-	Result   load.ValidateResult `json:"result"`
+	Result   plan.ValidateResult `json:"result"`
 }
 
 // TestValidateDemo is issue 3's "done when": validate on the demo config exits 3;
@@ -356,27 +360,27 @@ func (p payloadHashes) sums() map[extract.Entity]string {
 
 // validateLib runs the dry run of a mapping file through the library, collecting
 // payload digests.
-func validateLib(t *testing.T, path string, now time.Time) (*load.ValidateResult, map[extract.Entity]string) {
+func validateLib(t *testing.T, path string, now time.Time) (*plan.ValidateResult, map[extract.Entity]string) {
 	t.Helper()
 	f, err := mappings.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := newTransformer(f, now)
+	tr, err := migration.NewTransformer(f, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	bad := &load.BadRows{}
-	r, err := openReader(ctx, f, bad.Report)
+	bad := &plan.BadRows{}
+	r, err := migration.OpenReader(ctx, f, extract.Options{OnBadRow: bad.Report})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	hashes := payloadHashes{}
-	opt := validateOptions(f, now)
+	opt := migration.ValidateOptions(f, now)
 	opt.BadRows, opt.Payloads = bad, hashes
-	res, err := load.Validate(ctx, r, tr, opt)
+	res, err := plan.Validate(ctx, r, tr, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -386,7 +390,7 @@ func validateLib(t *testing.T, path string, now time.Time) (*load.ValidateResult
 // withoutOrigins blanks every origin, the one thing that must differ between
 // sources, and the messages of the reader's bad rows, which name the source
 // column the way an origin names the source row ("sender_id (column from_user)").
-func withoutOrigins(res *load.ValidateResult) *load.ValidateResult {
+func withoutOrigins(res *plan.ValidateResult) *plan.ValidateResult {
 	c := *res
 	c.Issues = slices.Clone(res.Issues)
 	for i := range c.Issues {
@@ -404,7 +408,7 @@ func withoutOrigins(res *load.ValidateResult) *load.ValidateResult {
 // withoutCSVOnly removes from a CSV result the records only a text file can hold
 // (ragged rows, invalid UTF-8, unparsable cells), which the PostgreSQL loader
 // leaves out: their rules only they produce.
-func withoutCSVOnly(res *load.ValidateResult, planted []synth.Planted) *load.ValidateResult {
+func withoutCSVOnly(res *plan.ValidateResult, planted []synth.Planted) *plan.ValidateResult {
 	c := *res
 	c.Entities = slices.Clone(res.Entities)
 	csvOnlyRules := map[string]bool{}
@@ -420,7 +424,7 @@ func withoutCSVOnly(res *load.ValidateResult, planted []synth.Planted) *load.Val
 			}
 		}
 	}
-	c.Issues = slices.DeleteFunc(slices.Clone(res.Issues), func(rs load.RuleSummary) bool { return csvOnlyRules[rs.Rule] })
+	c.Issues = slices.DeleteFunc(slices.Clone(res.Issues), func(rs plan.RuleSummary) bool { return csvOnlyRules[rs.Rule] })
 	return &c
 }
 
@@ -484,4 +488,41 @@ func lineDiff(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestDryRunIsValidate: `immigrate run --dry-run` and `immigrate validate` share one
+// path: the same exit code, the same output (but for the clock) and the same
+// rejects.jsonl; neither writes a plan or a checkpoint.
+func TestDryRunIsValidate(t *testing.T) {
+	clock := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+	var stdouts, rejects []string
+	var codes []int
+	for _, args := range [][]string{{"validate"}, {"run", "--dry-run"}} {
+		out := t.TempDir()
+		code, stdout, stderr := runCLI(t, context.Background(), append(args, "-c", "../../testdata/demo/csv.yaml", "--out", out)...)
+		if stderr != "" && code != exitRejected {
+			t.Fatalf("%v: exit %d, stderr %s", args, code, stderr)
+		}
+		codes = append(codes, code)
+		stdouts = append(stdouts, clock.ReplaceAllString(strings.ReplaceAll(stdout, out, "OUT"), "<time>"))
+		b, err := os.ReadFile(filepath.Join(out, report.RejectsFileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rejects = append(rejects, string(b))
+		for _, name := range []string{migration.PlanDir, "checkpoint.db"} {
+			if _, err := os.Stat(filepath.Join(out, name)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%v wrote %s (%v)", args, name, err)
+			}
+		}
+	}
+	if codes[0] != exitRejected || codes[1] != codes[0] {
+		t.Errorf("exit codes %v, want %d for both", codes, exitRejected)
+	}
+	if stdouts[0] != stdouts[1] {
+		t.Errorf("outputs differ:\n%s", lineDiff(stdouts[0], stdouts[1]))
+	}
+	if rejects[0] != rejects[1] || rejects[0] == "" {
+		t.Errorf("rejects.jsonl differ (or are empty): %d and %d bytes", len(rejects[0]), len(rejects[1]))
+	}
 }

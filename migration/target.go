@@ -1,4 +1,4 @@
-package main
+package migration
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -16,18 +17,18 @@ import (
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
 
-// target is the TIM application a run imports into: a client, and for
+// Target is the TIM application a run imports into: a client, and for
 // `sandbox: embedded` the in-process emulator behind it.
-type target struct {
-	client  *tencentim.Client
-	sandbox *sandbox.Server // nil unless embedded
-	close   func() error
+type Target struct {
+	Client  *tencentim.Client
+	Sandbox *sandbox.Server // nil unless embedded
+	Close   func() error
 }
 
-// openTarget builds the client of the mapping's target. For the embedded sandbox
+// OpenTarget builds the client of the mapping's target. For the embedded sandbox
 // it starts the emulator on a loopback port first, with a secret key made up for
 // this run when the mapping gives none.
-func openTarget(f *mappings.File) (*target, error) {
+func OpenTarget(f *mappings.File) (*Target, error) {
 	cfg := tencentim.Config{
 		SDKAppID:  f.Target.SDKAppID,
 		SecretKey: f.Target.SecretKey,
@@ -44,9 +45,9 @@ func openTarget(f *mappings.File) (*target, error) {
 	if f.Target.Sandbox != mappings.SandboxEmbedded {
 		c, err := tencentim.NewClient(cfg)
 		if err != nil {
-			return nil, usagef("target: %v", err)
+			return nil, configf("target: %v", err)
 		}
-		return &target{client: c, close: func() error { return nil }}, nil
+		return &Target{Client: c, Close: func() error { return nil }}, nil
 	}
 	if cfg.SecretKey.IsZero() {
 		var b [16]byte
@@ -77,7 +78,7 @@ func openTarget(f *mappings.File) (*target, error) {
 		hs.Close()
 		return nil, fmt.Errorf("embedded sandbox: %w", err)
 	}
-	return &target{client: c, sandbox: srv, close: func() error {
+	return &Target{Client: c, Sandbox: srv, Close: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -85,4 +86,18 @@ func openTarget(f *mappings.File) (*target, error) {
 		}
 		return nil
 	}}, nil
+}
+
+// WriteSandboxHolds says what the embedded sandbox holds after the run.
+func (tg *Target) WriteSandboxHolds(w io.Writer) {
+	st := tg.Sandbox.State()
+	msgs, c2c := 0, 0
+	for _, g := range st.Groups {
+		msgs += len(g.Messages)
+	}
+	for _, conv := range st.C2C {
+		c2c += len(conv.Messages)
+	}
+	fmt.Fprintf(w, "\nembedded sandbox now holds %d accounts, %d groups, %d group messages, %d one-to-one messages\n",
+		len(st.Accounts), len(st.Groups), msgs, c2c)
 }

@@ -1,4 +1,4 @@
-package load
+package plan
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/transform"
 )
@@ -77,21 +78,7 @@ func origin(file string, line int) extract.Origin {
 
 func newTestTransformer(t *testing.T, mod func(*transform.Config)) *transform.Transformer {
 	t.Helper()
-	cfg := transform.Config{
-		Now:         testNow,
-		GroupTypes:  map[string]string{"public": "Public"},
-		Roles:       map[string]string{"owner": "Owner", "admin": "Admin", "member": "Member"},
-		Kinds:       map[string]transform.KindRule{"text": {Element: "text"}},
-		DefaultKind: "text",
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	tr, err := transform.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
+	return newReplayTransformer(t, replayConfig(mod))
 }
 
 func text(id, group, from, to string, sent time.Time, line int) extract.Message {
@@ -149,10 +136,6 @@ func testDataset() *memReader {
 	r.friends = []extract.Friend{{UserID: "u1", FriendID: "u2"}, {UserID: "u2", FriendID: "u1"}}
 	return r
 }
-
-type rejectList []Reject
-
-func (l *rejectList) Reject(r Reject) error { *l = append(*l, r); return nil }
 
 func runValidate(t *testing.T, r *memReader, tr *transform.Transformer, opt ValidateOptions) (*ValidateResult, error) {
 	t.Helper()
@@ -404,7 +387,7 @@ func TestValidateCreateTimeConflictCascade(t *testing.T) {
 
 type failingSink struct{ after int }
 
-func (f *failingSink) Reject(Reject) error {
+func (f *failingSink) Reject(load.Reject) error {
 	if f.after == 0 {
 		return errors.New("disk full")
 	}

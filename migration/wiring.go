@@ -1,4 +1,4 @@
-package main
+package migration
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
-	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/transform"
 )
@@ -23,19 +23,18 @@ const (
 	sourcePostgres = "postgres"
 )
 
-// sourceKind names the mapping's source.
-func sourceKind(f *mappings.File) string {
+// SourceKind names the mapping's source.
+func SourceKind(f *mappings.File) string {
 	if f.Source.Postgres != nil {
 		return sourcePostgres
 	}
 	return sourceCSV
 }
 
-// openReader opens the extract reader of the mapping's source, reporting skipped
-// rows to onBadRow (nil ignores them). A configuration problem — a missing file or
+// OpenReader opens the extract reader of the mapping's source, reporting skipped
+// rows to opt.OnBadRow (nil ignores them). A configuration problem — a missing file or
 // column, a bad query — is a usage error (exit 2); an unreachable database is not.
-func openReader(ctx context.Context, f *mappings.File, onBadRow func(extract.BadRow)) (extract.Reader, error) {
-	opt := extract.Options{OnBadRow: onBadRow}
+func OpenReader(ctx context.Context, f *mappings.File, opt extract.Options) (extract.Reader, error) {
 	var (
 		r   extract.Reader
 		err error
@@ -45,10 +44,10 @@ func openReader(ctx context.Context, f *mappings.File, onBadRow func(extract.Bad
 	} else if cfg, ok := f.PostgresConfig(); ok {
 		r, err = extract.NewPostgresReader(ctx, cfg, opt)
 	} else {
-		return nil, usagef("mapping: no source")
+		return nil, configf("mapping: no source")
 	}
 	if errors.Is(err, extract.ErrConfig) {
-		return nil, usagef("source: %v", err)
+		return nil, configf("source: %v", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
@@ -56,13 +55,13 @@ func openReader(ctx context.Context, f *mappings.File, onBadRow func(extract.Bad
 	return r, nil
 }
 
-// transformConfig maps the mapping's entity rules onto transform.Config; now is the
+// TransformConfig maps the mapping's entity rules onto transform.Config; now is the
 // migration's clock.
-func transformConfig(f *mappings.File, now time.Time) (transform.Config, error) {
+func TransformConfig(f *mappings.File, now time.Time) (transform.Config, error) {
 	if f.DefaultRole != "" && f.DefaultRole != tencentim.RoleMember {
 		// transform imports a member without a legacy role as Member; another
 		// default would be silently ignored, so refuse it.
-		return transform.Config{}, usagef("mapping: default_role %s is not supported: members without a role are imported as Member", f.DefaultRole)
+		return transform.Config{}, configf("mapping: default_role %s is not supported: members without a role are imported as Member", f.DefaultRole)
 	}
 	kinds := make(map[string]transform.KindRule, len(f.Messages.Kinds))
 	for legacy, k := range f.Messages.Kinds {
@@ -91,39 +90,39 @@ func transformConfig(f *mappings.File, now time.Time) (transform.Config, error) 
 		AccountLimit:     f.Target.AccountLimit,
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, usagef("mapping: %v", err)
+		return cfg, configf("mapping: %v", err)
 	}
 	return cfg, nil
 }
 
-// newTransformer builds the Transformer of the mapping.
-func newTransformer(f *mappings.File, now time.Time) (*transform.Transformer, error) {
-	cfg, err := transformConfig(f, now)
+// NewTransformer builds the Transformer of the mapping.
+func NewTransformer(f *mappings.File, now time.Time) (*transform.Transformer, error) {
+	cfg, err := TransformConfig(f, now)
 	if err != nil {
 		return nil, err
 	}
 	t, err := transform.New(cfg)
 	if err != nil {
-		return nil, usagef("mapping: %v", err)
+		return nil, configf("mapping: %v", err)
 	}
 	return t, nil
 }
 
-// validateOptions carries the mapping's load settings into the dry run's plan. The
+// ValidateOptions carries the mapping's load settings into the dry run's plan. The
 // accounts are planned as the engine sends them with UseMultiAccount (see
 // load.Config): multiaccount_import for bare accounts, account_import for those
 // with a profile.
-func validateOptions(f *mappings.File, now time.Time) load.ValidateOptions {
-	return load.ValidateOptions{
+func ValidateOptions(f *mappings.File, now time.Time) plan.ValidateOptions {
+	return plan.ValidateOptions{
 		Rates:             f.Load.Rates,
 		GroupMsgBatch:     f.Load.GroupMsgBatch,
-		RecentContactFlag: recentContactFlag,
+		RecentContactFlag: RecentContactFlag,
 		AccountLimit:      f.Target.AccountLimit,
 		Now:               now,
 	}
 }
 
-// recentContactFlag is the run's load.Config.RecentContactFlag: imported groups
+// RecentContactFlag is the run's load.Config.RecentContactFlag: imported groups
 // show in their members' conversation lists. The plan needs it too, as it sizes
 // the import_group_msg requests the run sends.
-const recentContactFlag = true
+const RecentContactFlag = true

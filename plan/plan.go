@@ -1,4 +1,4 @@
-package load
+package plan
 
 import (
 	"fmt"
@@ -165,6 +165,16 @@ type CriticalPath struct {
 	Share    float64 `json:"share"`
 	// Branch says which branch after accounts is longer: "group" or "direct".
 	Branch string `json:"branch"`
+}
+
+// Items is the records each phase carries, by phase name (the engine's Phase
+// values), for progress totals.
+func (p Plan) Items() map[string]int64 {
+	items := map[string]int64{}
+	for _, pp := range p.Phases {
+		items[pp.Phase] += pp.Items
+	}
+	return items
 }
 
 // Duration is Seconds as a time.Duration.

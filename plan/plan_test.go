@@ -1,4 +1,4 @@
-package load
+package plan
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/transform"
 )
@@ -167,17 +168,22 @@ func TestPlanCountsGroupMsgCallsLikeTheEngine(t *testing.T) {
 				t.Fatal("no import_group_msg row in the plan")
 				return 0
 			}
-			validated := newReplayTransformer(t, cfg)
-			planned := plan(validated, tt.flag)
+			planned := plan(newReplayTransformer(t, cfg), tt.flag)
 
+			// The run: the plan spooled by Build, sent by the engine.
+			dir := t.TempDir() + "/plan"
+			if _, err := Build(t.Context(), data(), newReplayTransformer(t, cfg), ValidateOptions{GroupMsgBatch: tt.batch, RecentContactFlag: tt.flag}, dir, Meta{}); err != nil {
+				t.Fatalf("Build: %v", err)
+			}
+			sp, err := OpenSpool(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var rec groupMsgRecorder
-			tg := newWrappedTarget(t, nil, rec.wrap)
-			op := &opener{data: data}
-			src := NewReplaySource(op.open, cfg, validated)
-			defer src.Close()
 			sink := &memSink{}
-			sum, err := runEngine(t, tg, src, Config{Rates: highRates(), UseMultiAccount: true,
+			engine := load.NewEngine(sandboxClient(t, rec.wrap), load.Config{Rates: highRates(), UseMultiAccount: true,
 				GroupMsgBatch: tt.batch, RecentContactFlag: tt.flag, Rejects: sink})
+			sum, err := engine.Run(t.Context(), sp.Source())
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -189,6 +195,11 @@ func TestPlanCountsGroupMsgCallsLikeTheEngine(t *testing.T) {
 			api := sum.APIs[tencentim.CmdImportGroupMsg.String()]
 			if api == nil || api.Failed != 0 || api.Calls != int64(len(rec.reqs)) {
 				t.Fatalf("import_group_msg: %+v, %d requests seen; want every call answered", api, len(rec.reqs))
+			}
+			for _, n := range rec.reqs {
+				if n > 12000 {
+					t.Errorf("an import_group_msg request of %d bytes", n)
+				}
 			}
 			if len(sink.rejects) != 0 {
 				t.Errorf("the target refused %+v", sink.rejects)
@@ -210,8 +221,8 @@ func TestPlanCountsGroupMsgCallsLikeTheEngine(t *testing.T) {
 
 // TestPlanUnreadLeavesOutRejectedGroups: a group that falls at the end of the
 // validate pass (group_create_time: reject, found by a message) takes its members
-// along, so the run restores none of their unread counts (ReplaySource.Unread
-// yields only importable groups' members); the plan must not count those calls.
+// along, so the run restores none of their unread counts (the spool's Source
+// leaves out the records of dropped groups); the plan must not count those calls.
 func TestPlanUnreadLeavesOutRejectedGroups(t *testing.T) {
 	r := &memReader{bad: map[extract.Entity][]extract.BadRow{}}
 	for i := 1; i <= 3; i++ {

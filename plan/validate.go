@@ -1,8 +1,8 @@
-package load
+package plan
 
 import (
-	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/transform"
 )
@@ -21,104 +22,6 @@ import (
 // rule, the largest conversations seen and, per group, what Transformer.Groups
 // returns anyway.
 
-// RejectSink receives the records that will not be imported, one call per record,
-// in the order they are met, from the goroutine running Validate (or the engine's
-// reject path, which serialises its calls). An error stops the caller: a reject that
-// is not written is lost.
-type RejectSink interface {
-	Reject(r Reject) error
-}
-
-// Reject is one record that will not be imported: a line of rejects.jsonl.
-type Reject struct {
-	Entity   string `json:"entity"`
-	Origin   string `json:"origin"`
-	LegacyID string `json:"legacy_id"`
-	Rule     string `json:"rule"`
-	// Severity is "reject" for every record of rejects.jsonl; it is not written.
-	Severity string `json:"-"`
-	Message  string `json:"message"`
-}
-
-// PayloadSink receives every payload Validate accepts, in pass order: users
-// (tencentim.AccountImportRequest), members (MemberPayload), group messages
-// (GroupMessagePayload), the final groups (tencentim.ImportGroupRequest, after the
-// group messages) and direct messages (tencentim.ImportMsgRequest). Tests compare
-// sources with it.
-type PayloadSink interface {
-	Payload(e extract.Entity, legacyID string, payload any) error
-}
-
-// MemberPayload is an accepted member row.
-type MemberPayload struct {
-	GroupID string
-	Member  tencentim.ImportMember
-}
-
-// GroupMessagePayload is an accepted group message.
-type GroupMessagePayload struct {
-	GroupID string
-	Msg     tencentim.GroupMsg
-}
-
-// BadRows routes an extract reader's skipped rows to Validate, which counts them as
-// read and rejected. Pass its Report method as extract.Options.OnBadRow when opening
-// the reader, and the BadRows itself in ValidateOptions. Readers call OnBadRow on the
-// goroutine of the read, which is Validate's; BadRows is not safe for concurrent use.
-type BadRows struct {
-	fn func(extract.BadRow)
-	// early counts rows reported while no Validate was listening.
-	early int
-}
-
-// Report hands one skipped row to the running Validate.
-func (b *BadRows) Report(row extract.BadRow) {
-	if b.fn == nil {
-		b.early++
-		return
-	}
-	b.fn(row)
-}
-
-// Defaults of ValidateOptions.
-const (
-	DefaultExamples = 5
-	DefaultTop      = 10
-	// DefaultRateShare of each API's documented rate (spec §1.10) is the rate the
-	// plan assumes when none is configured: the engine aims at 95 % of its limit.
-	DefaultRateShare = 0.95
-)
-
-// ValidateOptions tunes Validate.
-type ValidateOptions struct {
-	Rejects  RejectSink  // nil: rejects are only counted
-	Payloads PayloadSink // nil: payloads are dropped
-	BadRows  *BadRows    // the reader's bad-row hook; nil if the reader was opened without one
-	Examples int         // examples kept per rule; 0 = DefaultExamples
-	Top      int         // largest groups and conversations listed; 0 = DefaultTop
-	// Rates are the configured calls/s per API; a missing API gets
-	// DefaultRateShare of tencentim.DocumentedRate.
-	Rates map[tencentim.Command]float64
-	// UseAccountImport sends every account through account_import, one per call.
-	// Otherwise, as the engine does with Config.UseMultiAccount, accounts with a
-	// Nick or FaceUrl go through account_import (the only API that sets them) and
-	// the others through multiaccount_import in 100s (design §3 phase 1, spec
-	// §3.4-§3.5).
-	UseAccountImport bool
-	// GroupMsgBatch is the messages per import_group_msg call; 0 =
-	// tencentim.MaxGroupMsgBatch (design §7 A1).
-	GroupMsgBatch int
-	// RecentContactFlag is the run's Config.RecentContactFlag: the plan cuts
-	// import_group_msg batches by request size as the engine does, and the flag
-	// is part of each request.
-	RecentContactFlag bool
-	// AccountLimit is the edition's account cap (0 = none), for the edition
-	// warning; the transformer enforces it.
-	AccountLimit int
-	// Now is the transformer's clock, for the retention warning; zero = no warning.
-	Now time.Time
-}
-
 // ErrAccounting means that the counts of an entity do not add up: read ≠ valid +
 // rejected + skipped (design §4 rule 6). It is a bug, never a data problem.
 var ErrAccounting = errors.New("validate: accounting identity does not hold")
@@ -127,6 +30,13 @@ var ErrAccounting = errors.New("validate: accounting identity does not hold")
 // would happen. Rejected records go to opt.Rejects as they are met. It honours ctx
 // between and within the passes (through the reader).
 func Validate(ctx context.Context, r extract.Reader, t *transform.Transformer, opt ValidateOptions) (*ValidateResult, error) {
+	res, _, err := validate(ctx, r, t, opt)
+	return res, err
+}
+
+// validate is Validate, also returning the groups that fell at the end of the pass
+// (see Meta.DroppedGroups).
+func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, opt ValidateOptions) (*ValidateResult, []string, error) {
 	v := newValidator(t, opt)
 	if opt.BadRows != nil {
 		opt.BadRows.fn = v.badRow
@@ -147,23 +57,25 @@ func Validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 			return err
 		}},
 		{extract.Friends, func() error { return r.Friends(ctx, v.friend) }},
+		{extract.Users, v.impliedAccounts},
 	}
 	for _, p := range passes {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		v.entity = p.entity
 		if err := p.run(); err != nil {
 			if v.sinkErr != nil {
-				return nil, v.sinkErr
+				return nil, nil, v.sinkErr
 			}
-			return nil, fmt.Errorf("validate %s: %w", p.entity, err)
+			return nil, nil, fmt.Errorf("validate %s: %w", p.entity, err)
 		}
 		if v.sinkErr != nil {
-			return nil, v.sinkErr
+			return nil, nil, v.sinkErr
 		}
 	}
-	return v.result()
+	res, err := v.result()
+	return res, v.dropped, err
 }
 
 // validator is the state of one Validate.
@@ -192,9 +104,11 @@ type validator struct {
 	// engine cuts them (groupMsgBatcher) while they are read: the open batch of
 	// the group being read, and the calls by target GroupId.
 	msgGroup     string
-	msgBatch     batcher
+	msgBatch     load.Batcher
 	msgBatchOpen bool
 	msgCalls     map[string]int64
+
+	dropped []string // GroupIds rejected by finalGroups (see Meta.DroppedGroups)
 
 	conv     ConversationSize // the direct-message stream being read
 	convOpen bool
@@ -314,7 +228,7 @@ func (v *validator) reject(e extract.Entity, origin, legacyID string, issues []t
 	if len(others) > 0 {
 		msg += " (also: " + strings.Join(others, ", ") + ")"
 	}
-	if err := v.opt.Rejects.Reject(Reject{Entity: string(e), Origin: origin, LegacyID: legacyID,
+	if err := v.opt.Rejects.Reject(load.Reject{Entity: string(e), Origin: origin, LegacyID: legacyID,
 		Rule: first.Rule, Severity: transform.Reject.String(), Message: msg}); err != nil {
 		v.sinkErr = fmt.Errorf("validate: write reject: %w", err)
 		return v.sinkErr
@@ -379,7 +293,7 @@ func (v *validator) badRow(b extract.BadRow) {
 	c.Rejected++
 	v.issue(e, b.Rule, transform.Reject.String(), b.Origin.String(), "", b.Message)
 	if v.opt.Rejects != nil && v.sinkErr == nil {
-		if err := v.opt.Rejects.Reject(Reject{Entity: string(e), Origin: b.Origin.String(), Rule: b.Rule,
+		if err := v.opt.Rejects.Reject(load.Reject{Entity: string(e), Origin: b.Origin.String(), Rule: b.Rule,
 			Severity: transform.Reject.String(), Message: b.Message}); err != nil {
 			// The reader's hook cannot fail: the next record's callback returns it.
 			v.sinkErr = fmt.Errorf("validate: write reject: %w", err)
@@ -405,6 +319,9 @@ func (v *validator) user(u extract.User) error {
 		v.seen(extract.Users, u.CreatedAt)
 		if res.Account.Nick != "" || res.Account.FaceURL != "" {
 			v.profiles++
+		}
+		if err := v.spool(load.PhaseAccounts, "", u.Origin.String(), u.ID, res.Account); err != nil {
+			return err
 		}
 		if v.opt.Payloads != nil {
 			return v.payload(extract.Users, u.ID, res.Account)
@@ -456,6 +373,14 @@ func (v *validator) member(m extract.Member) error {
 		// import_group_msg resets every unread count to 0, so only counts above 0
 		// need set_unread_msg_num afterwards (spec §8.10, §11 item 6).
 		v.unread[res.GroupID]++
+		if err := v.spool(load.PhaseUnread, res.GroupID, m.Origin.String(), id, tencentim.SetUnreadMsgNumRequest{
+			GroupID: res.GroupID, MemberAccount: res.Member.MemberAccount, UnreadMsgNum: res.Member.UnreadMsgNum,
+		}); err != nil {
+			return err
+		}
+	}
+	if err := v.spool(load.PhaseMembers, res.GroupID, m.Origin.String(), id, res.Member); err != nil {
+		return err
 	}
 	if v.opt.Payloads == nil {
 		return nil
@@ -473,7 +398,14 @@ func (v *validator) groupMessage(m extract.Message) error {
 		return err
 	}
 	v.seen(extract.GroupMessages, m.SentAt)
-	v.planGroupMessage(res.GroupID, res.Msg)
+	raw, err := json.Marshal(res.Msg)
+	if err != nil {
+		return fmt.Errorf("group message %s: encode: %w", m.ID, err)
+	}
+	v.planGroupMessage(res.GroupID, load.GroupMsgSize(raw))
+	if err := v.spoolRaw(load.PhaseGroupMessages, res.GroupID, m.Origin.String(), m.ID, raw); err != nil {
+		return err
+	}
 	if v.opt.Payloads == nil {
 		// Boxing the payload into an interface would allocate for nothing.
 		return nil
@@ -485,12 +417,12 @@ func (v *validator) groupMessage(m extract.Message) error {
 // group groupID opens, if any. The engine sends each run of consecutive messages
 // of one group as one stream (engine_stream.go), so a batch never spans groups,
 // nor a group's messages that other groups' interrupt.
-func (v *validator) planGroupMessage(groupID string, msg tencentim.GroupMsg) {
+func (v *validator) planGroupMessage(groupID string, size int) {
 	if !v.msgBatchOpen || groupID != v.msgGroup {
 		v.msgGroup, v.msgBatchOpen = groupID, true
-		v.msgBatch = groupMsgBatcher(groupID, v.opt.GroupMsgBatch, v.opt.RecentContactFlag)
+		v.msgBatch = load.GroupMsgBatcher(groupID, v.opt.GroupMsgBatch, v.opt.RecentContactFlag)
 	}
-	if v.msgBatch.add(groupMsgBytes(msg)) {
+	if v.msgBatch.Add(size) {
 		v.msgCalls[groupID]++
 	}
 }
@@ -530,12 +462,19 @@ func (v *validator) finalGroups() error {
 			if err := v.reject(extract.Groups, f.Legacy.String(), f.LegacyID, issues); err != nil {
 				return err
 			}
+			if f.Group.GroupID != "" {
+				// Its members and messages may be in the spool already.
+				v.dropped = append(v.dropped, f.Group.GroupID)
+			}
 			continue
 		case o == outcomeRepaired || v.repairedGroups[f.LegacyID]:
 			c.Valid++
 			c.Repaired++
 		default:
 			c.Valid++
+		}
+		if err := v.spool(load.PhaseGroups, f.Group.GroupID, f.Legacy.String(), f.LegacyID, f.Group); err != nil {
+			return err
 		}
 		if v.opt.Payloads != nil {
 			if err := v.payload(extract.Groups, f.LegacyID, f.Group); err != nil {
@@ -544,6 +483,17 @@ func (v *validator) finalGroups() error {
 		}
 	}
 	v.repairedGroups = nil
+	return nil
+}
+
+// impliedAccounts spools the accounts that other records imply, after the users
+// (design §3 phase 1: every user any other record references).
+func (v *validator) impliedAccounts() error {
+	for _, id := range v.t.ImpliedAccounts() {
+		if err := v.spool(load.PhaseAccounts, "", ImpliedOrigin, id, tencentim.AccountImportRequest{UserID: id}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -563,32 +513,13 @@ func (v *validator) directMessage(m extract.Message) error {
 	}
 	v.conv.Messages++
 	v.seen(extract.DirectMessages, m.SentAt)
+	if err := v.spool(load.PhaseDirectMessages, load.ConversationStream(res.Msg.FromAccount, res.Msg.ToAccount), m.Origin.String(), m.ID, res.Msg); err != nil {
+		return err
+	}
 	if v.opt.Payloads == nil {
 		return nil
 	}
 	return v.payload(extract.DirectMessages, m.ID, res.Msg)
-}
-
-// endConversation offers the finished conversation to the bounded top list.
-func (v *validator) endConversation() {
-	if !v.convOpen || v.conv.Messages == 0 {
-		v.convOpen = false
-		return
-	}
-	v.convOpen = false
-	v.topConvs = append(v.topConvs, v.conv)
-	if len(v.topConvs) > 4*v.opt.Top {
-		v.trimConversations()
-	}
-}
-
-func (v *validator) trimConversations() {
-	slices.SortFunc(v.topConvs, func(a, b ConversationSize) int {
-		return cmp.Or(cmp.Compare(b.Messages, a.Messages), strings.Compare(a.A, b.A), strings.Compare(a.B, b.B))
-	})
-	if len(v.topConvs) > v.opt.Top {
-		v.topConvs = v.topConvs[:v.opt.Top]
-	}
 }
 
 // friend counts a friendship: read, and skipped, since the migration has no
@@ -599,104 +530,4 @@ func (v *validator) friend(f extract.Friend) error {
 	c.Skipped++
 	v.seen(extract.Friends, f.AddedAt)
 	return nil
-}
-
-func (v *validator) result() (*ValidateResult, error) {
-	res := &ValidateResult{}
-	for _, e := range extract.Entities() {
-		c := *v.counts[e]
-		if e == extract.Friends && c.Read == 0 {
-			continue
-		}
-		if c.Read != c.Valid+c.Rejected+c.Skipped || c.Repaired > c.Valid {
-			return nil, fmt.Errorf("%w: %s read %d, valid %d (repaired %d), rejected %d, skipped %d",
-				ErrAccounting, e, c.Read, c.Valid, c.Repaired, c.Rejected, c.Skipped)
-		}
-		res.Entities = append(res.Entities, c)
-	}
-	if v.opt.BadRows != nil && v.opt.BadRows.early > 0 {
-		return nil, fmt.Errorf("%w: %d bad rows reported outside a read", ErrAccounting, v.opt.BadRows.early)
-	}
-
-	for _, rs := range v.rules {
-		res.Issues = append(res.Issues, *rs)
-	}
-	slices.SortFunc(res.Issues, func(a, b RuleSummary) int {
-		return cmp.Or(cmp.Compare(entityIndex(a.Entity), entityIndex(b.Entity)), strings.Compare(a.Rule, b.Rule))
-	})
-	for _, e := range extract.Entities() {
-		if tr := v.ranges[e]; tr != nil {
-			res.TimeRanges = append(res.TimeRanges, *tr)
-		}
-	}
-
-	implied := v.t.ImpliedAccounts()
-	users := v.counts[extract.Users].Valid
-	res.Accounts = AccountSummary{Users: users, Implied: int64(len(implied)), Total: users + int64(len(implied)),
-		Limit: v.opt.AccountLimit, OverLimit: v.editionWanted}
-	for _, rw := range v.t.Rewrites() {
-		res.Rewrites = append(res.Rewrites, Rewrite{Entity: rw.Entity, Legacy: rw.Legacy, Target: rw.Target})
-	}
-
-	res.LargestGroups = v.largestGroups(func(g GroupSize) int { return g.Messages })
-	res.LargestGroupsByMembers = v.largestGroups(func(g GroupSize) int { return g.Members })
-	v.trimConversations()
-	res.LargestConversations = v.topConvs
-
-	res.Plan = v.plan(res.Accounts.Total)
-	res.Warnings = v.warnings(res)
-	return res, nil
-}
-
-func entityIndex(e extract.Entity) int {
-	if i := slices.Index(extract.Entities(), e); i >= 0 {
-		return i
-	}
-	return len(extract.Entities())
-}
-
-func (v *validator) largestGroups(size func(GroupSize) int) []GroupSize {
-	var out []GroupSize
-	for _, f := range v.finals {
-		if f.OK {
-			out = append(out, GroupSize{LegacyID: f.LegacyID, GroupID: f.Group.GroupID, Type: f.Group.Type,
-				Members: f.Members, Messages: f.Messages})
-		}
-	}
-	slices.SortFunc(out, func(a, b GroupSize) int {
-		return cmp.Or(cmp.Compare(size(b), size(a)), strings.Compare(a.LegacyID, b.LegacyID))
-	})
-	if len(out) > v.opt.Top {
-		out = out[:v.opt.Top]
-	}
-	return out
-}
-
-// extractRules describes the rules of extract.BadRow, which transform's catalog
-// does not hold.
-var extractRules = map[string][2]string{
-	extract.RuleRaggedRow:   {"CSV row with a different number of fields than the header", "RFC 4180"},
-	extract.RuleInvalidUTF8: {"CSV field that is not valid UTF-8", "§1.3"},
-	extract.RuleParse:       {"CSV record that does not parse", "RFC 4180"},
-	extract.RuleMissing:     {"required field empty or NULL", "mapping"},
-	extract.RuleTimestamp:   {"timestamp that does not parse in the configured format", "mapping"},
-	extract.RuleNumber:      {"number field that does not parse", "mapping"},
-}
-
-var transformRules = func() map[string]transform.RuleInfo {
-	m := map[string]transform.RuleInfo{}
-	for _, r := range transform.Rules() {
-		m[r.Code] = r
-	}
-	return m
-}()
-
-func ruleInfo(rule string) (summary, spec string) {
-	if r, ok := transformRules[rule]; ok {
-		return r.Summary, r.Spec
-	}
-	if r, ok := extractRules[rule]; ok {
-		return r[0], r[1]
-	}
-	return "", ""
 }

@@ -1,4 +1,4 @@
-package main
+package migration
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/immigrate/immigrate/checkpoint"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/mappings"
-	"github.com/immigrate/immigrate/transform"
+	"github.com/immigrate/immigrate/plan"
 )
 
 // The checkpoint of `immigrate run` and `immigrate status` (design §4): where it
@@ -29,62 +29,62 @@ import (
 // checkpoint (it still writes one, for `immigrate status`). Rehearse a resume with
 // `immigrate sandbox` in another process instead.
 
-// checkpointSchema is the PostgreSQL schema of a checkpoint.postgres checkpoint
+// CheckpointSchema is the PostgreSQL schema of a checkpoint.postgres checkpoint
 // whose URL names none with search_path (e.g. "postgres://host/db?search_path=cp"),
 // which lets several migrations keep their checkpoints in one database.
-const checkpointSchema = "immigrate_checkpoint"
+const CheckpointSchema = "immigrate_checkpoint"
 
-// checkpointLocation says where the mapping's checkpoint is: its PostgreSQL URL
+// CheckpointLocation says where the mapping's checkpoint is: its PostgreSQL URL
 // (a secret) and schema, or its SQLite file. A mapping that names no checkpoint
 // keeps it in the output directory, which --out moves.
-type checkpointLocation struct {
+type CheckpointLocation struct {
 	sqlite   string
 	postgres string
 	schema   string
 }
 
-func locateCheckpoint(f *mappings.File, out string) checkpointLocation {
+func LocateCheckpoint(f *mappings.File, out string) CheckpointLocation {
 	if !f.Checkpoint.Postgres.IsZero() {
 		u := f.Checkpoint.Postgres.Reveal()
-		return checkpointLocation{postgres: u, schema: pgSchema(u)}
+		return CheckpointLocation{postgres: u, schema: pgSchema(u)}
 	}
 	path := f.Checkpoint.SQLite
 	if out != "" && path == filepath.Join(f.Output, mappings.CheckpointFile) {
 		path = filepath.Join(out, mappings.CheckpointFile)
 	}
-	return checkpointLocation{sqlite: path}
+	return CheckpointLocation{sqlite: path}
 }
 
-// pgSchema is the one schema the URL's search_path names, or checkpointSchema.
+// pgSchema is the one schema the URL's search_path names, or CheckpointSchema.
 func pgSchema(url string) string {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return checkpointSchema // OpenPostgres reports the URL
+		return CheckpointSchema // OpenPostgres reports the URL
 	}
 	sp := strings.TrimSpace(cfg.RuntimeParams["search_path"])
 	if sp == "" || strings.Contains(sp, ",") {
-		return checkpointSchema
+		return CheckpointSchema
 	}
 	return strings.Trim(sp, `"`)
 }
 
 // String names the location for humans; never the URL, which may hold a password.
-func (l checkpointLocation) String() string {
+func (l CheckpointLocation) String() string {
 	if l.postgres != "" {
 		return "PostgreSQL schema " + l.schema
 	}
 	return l.sqlite
 }
 
-// open opens the store. With mustExist, a missing SQLite file is errNoCheckpoint
+// open opens the store. With mustExist, a missing SQLite file is ErrNoCheckpoint
 // rather than created.
-func (l checkpointLocation) open(ctx context.Context, mustExist bool) (checkpoint.Store, error) {
+func (l CheckpointLocation) Open(ctx context.Context, mustExist bool) (checkpoint.Store, error) {
 	if l.postgres != "" {
 		return checkpoint.OpenPostgres(ctx, l.postgres, l.schema)
 	}
 	if mustExist {
 		if _, err := os.Stat(l.sqlite); errors.Is(err, os.ErrNotExist) {
-			return nil, errNoCheckpoint
+			return nil, ErrNoCheckpoint
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(l.sqlite), 0o755); err != nil {
@@ -93,10 +93,10 @@ func (l checkpointLocation) open(ctx context.Context, mustExist bool) (checkpoin
 	return checkpoint.OpenSQLite(l.sqlite)
 }
 
-var errNoCheckpoint = errors.New("no checkpoint")
+var ErrNoCheckpoint = errors.New("no checkpoint")
 
-// targetIdentity names the mapping's target for the resume check; never a secret.
-func targetIdentity(f *mappings.File) string {
+// TargetIdentity names the mapping's target for the resume check; never a secret.
+func TargetIdentity(f *mappings.File) string {
 	t := f.Target
 	switch {
 	case t.Sandbox != "":
@@ -107,9 +107,9 @@ func targetIdentity(f *mappings.File) string {
 	return fmt.Sprintf("sdkappid %d in region %s", t.SDKAppID, t.Region)
 }
 
-// sourceIdentity names the mapping's source for humans: the CSV directory, or the
+// SourceIdentity names the mapping's source for humans: the CSV directory, or the
 // database's host and name without credentials.
-func sourceIdentity(f *mappings.File) string {
+func SourceIdentity(f *mappings.File) string {
 	if f.Source.CSV != nil {
 		return "csv:" + f.Source.CSV.Dir
 	}
@@ -129,40 +129,40 @@ func toolVersion() string {
 	return "immigrate"
 }
 
-// runCheckpoint is one run's checkpoint: the store, the Writer that batches its
+// RunCheckpoint is one run's checkpoint: the store, the Writer that batches its
 // records, and the engine's view of it.
-type runCheckpoint struct {
-	loc     checkpointLocation
+type RunCheckpoint struct {
+	Loc     CheckpointLocation
 	store   checkpoint.Store
 	w       *checkpoint.Writer
-	engine  *load.Checkpoint
+	Engine  *load.Checkpoint // the engine's view, for load.Config.Checkpoint
 	stderr  io.Writer
 	resumed bool
 	// now is the migration's clock: the first run's start. Validation rules that
 	// compare with "now" (records in the future) then decide alike in every run,
 	// so a resumed run yields the records at the positions the checkpoint recorded.
-	now time.Time
+	Now time.Time
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// openRunCheckpoint opens the mapping's checkpoint and begins a run on it: fresh
+// OpenCheckpoint opens the mapping's checkpoint and begins a run on it: fresh
 // with --fresh (or against the embedded sandbox), else resuming, refused under a
 // changed mapping or target unless --force.
-func openRunCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, out string, opt checkpoint.BeginOptions, now time.Time) (*runCheckpoint, error) {
-	loc := locateCheckpoint(f, out)
+func OpenCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, out string, opt checkpoint.BeginOptions, now time.Time) (*RunCheckpoint, error) {
+	loc := LocateCheckpoint(f, out)
 	if f.Target.Sandbox == mappings.SandboxEmbedded {
 		opt.Fresh = true
 	}
-	store, err := loc.open(ctx, false)
+	store, err := loc.Open(ctx, false)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpoint %s: %w", loc, err)
 	}
 	res, err := store.Begin(ctx, checkpoint.Manifest{
 		MappingHash: f.Hash(),
-		Source:      sourceIdentity(f),
-		Target:      targetIdentity(f),
+		Source:      SourceIdentity(f),
+		Target:      TargetIdentity(f),
 		ToolVersion: toolVersion(),
 		Started:     now,
 	}, opt)
@@ -171,7 +171,7 @@ func openRunCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, 
 		var me *checkpoint.MismatchError
 		switch {
 		case errors.As(err, &me):
-			return nil, usagef("%v\nthe checkpoint %s belongs to another migration: run with --force to resume it anyway, or --fresh to start a new checkpoint (the target is not touched)", err, loc)
+			return nil, configf("%v\nthe checkpoint %s belongs to another migration: run with --force to resume it anyway, or --fresh to start a new checkpoint (the target is not touched)", err, loc)
 		case errors.Is(err, checkpoint.ErrLocked):
 			return nil, fmt.Errorf("checkpoint %s: %w (is another `immigrate run` of this mapping still running?)", loc, err)
 		}
@@ -184,10 +184,10 @@ func openRunCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, 
 		store.Close()
 		return nil, err
 	}
-	rc := &runCheckpoint{loc: loc, store: store, w: w, engine: cp, stderr: stderr, resumed: res.Resumed, now: now}
+	rc := &RunCheckpoint{Loc: loc, store: store, w: w, Engine: cp, stderr: stderr, resumed: res.Resumed, Now: now}
 	switch {
 	case res.Resumed:
-		rc.now = res.Manifest.Started
+		rc.Now = res.Manifest.Started
 		fmt.Fprintf(stderr, "checkpoint %s: resuming the migration begun %s (run %d)\n",
 			loc, res.Manifest.Started.Local().Format(time.DateTime), res.Manifest.Runs)
 	case res.Previous != nil && f.Target.Sandbox == mappings.SandboxEmbedded:
@@ -208,9 +208,9 @@ func resumeClock(ctx context.Context, f *mappings.File, out string, opt checkpoi
 	if opt.Fresh || f.Target.Sandbox == mappings.SandboxEmbedded {
 		return now, nil
 	}
-	loc := locateCheckpoint(f, out)
-	store, err := loc.open(ctx, true)
-	if errors.Is(err, errNoCheckpoint) {
+	loc := LocateCheckpoint(f, out)
+	store, err := loc.Open(ctx, true)
+	if errors.Is(err, ErrNoCheckpoint) {
 		return now, nil
 	}
 	if err != nil {
@@ -229,11 +229,11 @@ func resumeClock(ctx context.Context, f *mappings.File, out string, opt checkpoi
 		if m.MappingHash != f.Hash() {
 			changed = append(changed, "the mapping")
 		}
-		if cur := targetIdentity(f); m.Target != cur {
+		if cur := TargetIdentity(f); m.Target != cur {
 			changed = append(changed, fmt.Sprintf("the target (%s, now %s)", m.Target, cur))
 		}
 		if len(changed) > 0 {
-			return time.Time{}, usagef("resume refused: %s changed since the checkpoint was written\n"+
+			return time.Time{}, configf("resume refused: %s changed since the checkpoint was written\n"+
 				"the checkpoint %s belongs to another migration: run with --force to resume it anyway, or --fresh to start a new checkpoint (the target is not touched)",
 				strings.Join(changed, " and "), loc)
 		}
@@ -243,7 +243,7 @@ func resumeClock(ctx context.Context, f *mappings.File, out string, opt checkpoi
 
 // recordRewrites keeps the IDs the validate pass rewrote (ids.invalid: rewrite)
 // with the checkpoint.
-func (rc *runCheckpoint) recordRewrites(rws []transform.Rewrite) {
+func (rc *RunCheckpoint) RecordRewrites(rws []plan.Rewrite) {
 	for _, r := range rws {
 		rc.w.MapID(checkpoint.IDMapping{Kind: string(r.Entity), LegacyID: r.Legacy, TargetID: r.Target})
 	}
@@ -253,7 +253,7 @@ func (rc *runCheckpoint) recordRewrites(rws []transform.Rewrite) {
 // validate rejects) and returns the engine's sink: next, minus the records an
 // earlier run already rejected for the same rule, so that the file lists every
 // load reject of the migration once.
-func (rc *runCheckpoint) rejects(ctx context.Context, next load.RejectSink) (load.RejectSink, error) {
+func (rc *RunCheckpoint) Rejects(ctx context.Context, next load.RejectSink) (load.RejectSink, error) {
 	seen := map[[3]string]struct{}{}
 	err := rc.store.Rejects(ctx, func(r checkpoint.Reject) error {
 		seen[[3]string{r.Entity, r.LegacyID, r.Rule}] = struct{}{}
@@ -281,17 +281,17 @@ func (d *dedupRejects) Reject(r load.Reject) error {
 // runErr where the checkpoint is why the run stopped. It is called once the engine
 // returned, whatever the outcome: after Ctrl-C or a fatal error the checkpoint is
 // flushed before the process exits, ready for `status` and the next `run`.
-func (rc *runCheckpoint) finish(runErr error) error {
-	err := rc.close()
+func (rc *RunCheckpoint) Finish(runErr error) error {
+	err := rc.Close()
 	var exhausted *load.ExhaustedError
 	switch {
 	case errors.Is(runErr, load.ErrSourceChanged):
-		runErr = usagef("%v\nthe checkpoint %s was written for other data: run with --fresh to start a new checkpoint", runErr, rc.loc)
+		runErr = configf("%v\nthe checkpoint %s was written for other data: run with --fresh to start a new checkpoint", runErr, rc.Loc)
 	case runErr != nil && err == nil && errors.As(runErr, &exhausted):
 		// The error's sentence already says to run the same command again.
-		fmt.Fprintf(rc.stderr, "checkpoint %s saved; `immigrate status` shows the progress\n", rc.loc)
+		fmt.Fprintf(rc.stderr, "checkpoint %s saved; `immigrate status` shows the progress\n", rc.Loc)
 	case runErr != nil && err == nil:
-		fmt.Fprintf(rc.stderr, "checkpoint %s saved: run the same command to resume; `immigrate status` shows the progress\n", rc.loc)
+		fmt.Fprintf(rc.stderr, "checkpoint %s saved: run the same command to resume; `immigrate status` shows the progress\n", rc.Loc)
 	}
 	if err != nil {
 		if errors.Is(runErr, context.Canceled) {
@@ -306,16 +306,19 @@ func (rc *runCheckpoint) finish(runErr error) error {
 
 // close flushes the Writer (with its own deadline: the run's context may be
 // cancelled) and closes the store. It may be called more than once.
-func (rc *runCheckpoint) close() error {
+func (rc *RunCheckpoint) Close() error {
 	rc.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := rc.w.Close(ctx); err != nil {
-			rc.closeErr = fmt.Errorf("save checkpoint %s: %w", rc.loc, err)
+			rc.closeErr = fmt.Errorf("save checkpoint %s: %w", rc.Loc, err)
 		}
 		if err := rc.store.Close(); err != nil && rc.closeErr == nil {
-			rc.closeErr = fmt.Errorf("close checkpoint %s: %w", rc.loc, err)
+			rc.closeErr = fmt.Errorf("close checkpoint %s: %w", rc.Loc, err)
 		}
 	})
 	return rc.closeErr
 }
+
+// SQLiteLocation is a checkpoint in the SQLite file at path.
+func SQLiteLocation(path string) CheckpointLocation { return CheckpointLocation{sqlite: path} }

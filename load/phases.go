@@ -1,0 +1,127 @@
+package load
+
+import (
+	"context"
+	"math"
+
+	"github.com/immigrate/immigrate/tencentim"
+)
+
+// The phase table: every phase of the migration described once (design §3). The
+// engine runs each entry with one loop (runBatches or runStreams, engine_run.go);
+// a new phase is one entry here, its send function, and the plan's records for it.
+//
+// The payload type of each phase (Record.Payload is its JSON):
+//
+//	accounts         tencentim.AccountImportRequest
+//	groups           tencentim.ImportGroupRequest
+//	members          tencentim.ImportMember            (Stream: GroupId)
+//	group_messages   tencentim.GroupMsg                (Stream: GroupId)
+//	unread           tencentim.SetUnreadMsgNumRequest  (Stream: GroupId)
+//	direct_messages  tencentim.ImportMsgRequest        (Stream: ConversationStream)
+type phaseDef struct {
+	phase Phase
+	// entity is the legacy entity its rejects name (extract.Entity values, as in
+	// the validate rejects); noun names its records in messages.
+	entity, noun string
+	// api is the call that carries the phase's records.
+	api tencentim.Command
+	// after is the phase that must finish before this one starts; "" for the first.
+	after Phase
+	// streams: a message phase. Each stream's records go in order, one call in
+	// flight per stream, many streams in parallel; the checkpoint keeps a mark per
+	// stream. Otherwise a batch phase: batches go out in parallel, one mark for the
+	// phase.
+	streams bool
+	// groupScoped: records of a group the target refused are rejected without a
+	// call (Stream is the GroupId).
+	groupScoped bool
+	// cut is where a batch closes: batch phases group the records of one key (and
+	// one stream) up to the batcher's bounds; message phases cut each stream with
+	// the batcher of the stream (the key is ignored).
+	cut func(cfg *Config, r Record) (key string, b batcher, err error)
+	// size is a record's share of the batcher's capacity; nil counts 0.
+	size func(r Record) int
+	// send makes the call(s) for one batch of one stream and records every
+	// record's outcome. It returns an error only to stop the run.
+	send func(e *Engine, ctx context.Context, stream string, batch []Record) error
+}
+
+// phaseTable lists the phases in display order. It is set by init, as the
+// engine's methods it names refer back to it.
+var phaseTable []phaseDef
+
+func phases() []phaseDef {
+	return []phaseDef{
+		{
+			phase: PhaseAccounts, entity: "users", noun: "accounts", api: tencentim.CmdAccountImport,
+			cut:  cutAccounts,
+			send: (*Engine).sendAccounts,
+		},
+		{
+			phase: PhaseGroups, entity: "groups", noun: "groups", api: tencentim.CmdImportGroup, after: PhaseAccounts,
+			cut:  one,
+			send: func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.importGroup(ctx, b[0]) },
+		},
+		{
+			phase: PhaseMembers, entity: "group_members", noun: "members", api: tencentim.CmdImportGroupMember, after: PhaseGroups,
+			groupScoped: true,
+			cut: func(_ *Config, r Record) (string, batcher, error) {
+				return r.Stream, counted(tencentim.MaxGroupMemberBatch), nil // spec §8.8
+			},
+			send: (*Engine).importMembers,
+		},
+		{
+			phase: PhaseGroupMessages, entity: "group_messages", noun: "messages", api: tencentim.CmdImportGroupMsg, after: PhaseMembers,
+			streams: true, groupScoped: true,
+			cut: func(cfg *Config, r Record) (string, batcher, error) {
+				return r.Stream, GroupMsgBatcher(r.Stream, cfg.GroupMsgBatch, cfg.RecentContactFlag), nil
+			},
+			size: func(r Record) int { return GroupMsgSize(r.Payload) },
+			send: (*Engine).importGroupMsgs,
+		},
+		{
+			phase: PhaseUnread, entity: "group_members", noun: "unread counts", api: tencentim.CmdSetUnreadMsgNum, after: PhaseGroupMessages,
+			groupScoped: true,
+			cut:         one,
+			send:        func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.setUnread(ctx, b[0]) },
+		},
+		{
+			// One-to-one messages need only the accounts and are most of the calls:
+			// they never wait for the group phases (design §3).
+			phase: PhaseDirectMessages, entity: "direct_messages", noun: "messages", api: tencentim.CmdImportMsg, after: PhaseAccounts,
+			streams: true,
+			cut:     one,
+			send: func(e *Engine, ctx context.Context, key string, b []Record) error {
+				return e.importDirect(ctx, key, b[0])
+			},
+		},
+	}
+}
+
+// one cuts batches of one record.
+func one(*Config, Record) (string, batcher, error) { return "", counted(1), nil }
+
+// counted is a batcher of at most n records of any size.
+func counted(n int) batcher { return batcher{max: n, capacity: math.MaxInt} }
+
+// phaseOrder is the display order of the phases; a phase's index here indexes the
+// counters of Progress.
+// It is filled by init: the table refers to the engine, whose counters refer back
+// to it.
+var phaseOrder []Phase
+
+func init() {
+	phaseTable = phases()
+	for _, d := range phaseTable {
+		phaseOrder = append(phaseOrder, d.phase)
+	}
+}
+
+// def returns the table entry of ph (nil for an unknown phase).
+func def(ph Phase) *phaseDef {
+	if i := ph.index(); i >= 0 {
+		return &phaseTable[i]
+	}
+	return nil
+}

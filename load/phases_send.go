@@ -1,0 +1,262 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/immigrate/immigrate/tencentim"
+)
+
+// The send functions of the batch phases and of one-to-one messages; group
+// messages are in engine_groupmsg.go.
+
+// ---- accounts (spec §3.4, §3.5) ----
+
+// cutAccounts sends accounts with a Nick or FaceUrl through account_import one by
+// one, since multiaccount_import cannot set them (spec §3.5), and the others
+// through multiaccount_import in 100s (Config.UseMultiAccount).
+func cutAccounts(cfg *Config, r Record) (string, batcher, error) {
+	a, err := decode[tencentim.AccountImportRequest](PhaseAccounts, r)
+	if err != nil {
+		return "", batcher{}, err
+	}
+	if !cfg.UseMultiAccount || a.Nick != "" || a.FaceURL != "" {
+		return "profile", counted(1), nil
+	}
+	return "bare", counted(tencentim.MaxMultiAccountImport), nil
+}
+
+// sendAccounts imports a batch: one account through account_import, several
+// through multiaccount_import.
+func (e *Engine) sendAccounts(ctx context.Context, _ string, batch []Record) error {
+	if len(batch) == 1 {
+		return e.importAccount(ctx, batch[0])
+	}
+	return e.importAccounts(ctx, batch)
+}
+
+func (e *Engine) importAccount(ctx context.Context, r Record) error {
+	req, err := decode[tencentim.AccountImportRequest](PhaseAccounts, r)
+	if err != nil {
+		return err
+	}
+	err = e.call(ctx, PhaseAccounts, tencentim.CmdAccountImport, func(ctx context.Context) error {
+		_, err := exchange[tencentim.AccountImportResponse](ctx, e.client, tencentim.CmdAccountImport, &req)
+		return err
+	}, nil)
+	switch {
+	case err == nil:
+		// account_import is idempotent (spec §3.4): an existing account answers OK
+		// too, so "imported" here includes accounts that were already there.
+		e.confirm(PhaseAccounts, "", r.Item, OutcomeImported)
+		return nil
+	case stops(ctx, err):
+		return err
+	}
+	return e.rejectErr(PhaseAccounts, "", r.Item, err)
+}
+
+func (e *Engine) importAccounts(ctx context.Context, batch []Record) error {
+	ids := make([]string, len(batch))
+	for i, r := range batch {
+		a, err := decode[tencentim.AccountImportRequest](PhaseAccounts, r)
+		if err != nil {
+			return err
+		}
+		ids[i] = a.UserID
+	}
+	var resp *tencentim.MultiAccountImportResponse
+	err := e.call(ctx, PhaseAccounts, tencentim.CmdMultiAccountImport, func(ctx context.Context) error {
+		var err error
+		resp, err = exchange[tencentim.MultiAccountImportResponse](ctx, e.client, tencentim.CmdMultiAccountImport, &tencentim.MultiAccountImportRequest{Accounts: ids})
+		return err
+	}, nil)
+	switch {
+	case err == nil:
+		failed := make(map[string]bool, len(resp.FailAccounts))
+		for _, id := range resp.FailAccounts {
+			failed[id] = true
+		}
+		for i, r := range batch {
+			if failed[ids[i]] {
+				// Design §4 rule 5: FailAccounts carries no code.
+				if err := e.reject(PhaseAccounts, "", r.Item, RuleAccountFailed, "account import failed"); err != nil {
+					return err
+				}
+				continue
+			}
+			e.confirm(PhaseAccounts, "", r.Item, OutcomeImported)
+		}
+		return nil
+	case stops(ctx, err):
+		return err
+	case bisectable(err):
+		// A request-level refusal names no account: split the batch to find the
+		// ones at fault, so the others still go in.
+		return bisect(ctx, batch, func(ctx context.Context, b []Record) error { return e.sendAccounts(ctx, "", b) })
+	}
+	return e.rejectAll(PhaseAccounts, "", batch, err)
+}
+
+// bisectable reports whether a batch refused as a whole with err may contain good
+// records: a record-level refusal that is not about the whole group.
+func bisectable(err error) bool {
+	var te *tencentim.Error
+	if !errors.As(err, &te) || te.Code == 0 || tencentim.ClassifyCode(te.Code) != tencentim.ClassRejected {
+		return false
+	}
+	switch te.Code {
+	case 10007, 10010, 10015: // wrong group type, group missing, bad group id: every record fails alike
+		return false
+	}
+	return true
+}
+
+// bisect sends the two halves of batch one after the other (so a stream's order
+// holds) through send; send bisects again if a half is refused as a whole.
+func bisect[T any](ctx context.Context, batch []T, send func(context.Context, []T) error) error {
+	mid := len(batch) / 2
+	if err := send(ctx, batch[:mid]); err != nil {
+		return err
+	}
+	return send(ctx, batch[mid:])
+}
+
+// rejectAll rejects every record of a failed call.
+func (e *Engine) rejectAll(ph Phase, stream string, batch []Record, err error) error {
+	for _, r := range batch {
+		if err := e.rejectErr(ph, stream, r.Item, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- groups (spec §8.7) ----
+
+func (e *Engine) importGroup(ctx context.Context, r Record) error {
+	req, err := decode[tencentim.ImportGroupRequest](PhaseGroups, r)
+	if err != nil {
+		return err
+	}
+	var amb ambiguityTracker
+	err = e.call(ctx, PhaseGroups, tencentim.CmdImportGroup, func(ctx context.Context) error {
+		_, err := exchange[tencentim.ImportGroupResponse](ctx, e.client, tencentim.CmdImportGroup, &req)
+		return err
+	}, amb.beforeRetry)
+	var te *tencentim.Error
+	switch {
+	case err == nil:
+		e.confirm(PhaseGroups, req.GroupID, r.Item, OutcomeImported)
+		return nil
+	case stops(ctx, err):
+		return err
+	case errors.As(err, &te) && te.Code == 10021 && req.GroupID != "":
+		// Our GroupId is derived from the legacy id (design §4 rule 1): 10021 means
+		// an earlier run imported it.
+		e.confirm(PhaseGroups, req.GroupID, r.Item, amb.present())
+		return nil
+	}
+	e.markGroupFailed(req.GroupID)
+	return e.rejectErr(PhaseGroups, req.GroupID, r.Item, err)
+}
+
+// ---- members (spec §8.8) ----
+
+func (e *Engine) importMembers(ctx context.Context, groupID string, batch []Record) error {
+	list := make([]tencentim.ImportMember, len(batch))
+	for i, r := range batch {
+		m, err := decode[tencentim.ImportMember](PhaseMembers, r)
+		if err != nil {
+			return err
+		}
+		list[i] = m
+	}
+	var resp *tencentim.ImportGroupMemberResponse
+	var amb ambiguityTracker
+	err := e.call(ctx, PhaseMembers, tencentim.CmdImportGroupMember, func(ctx context.Context) error {
+		var err error
+		resp, err = exchange[tencentim.ImportGroupMemberResponse](ctx, e.client, tencentim.CmdImportGroupMember, &tencentim.ImportGroupMemberRequest{GroupID: groupID, MemberList: list})
+		return err
+	}, amb.beforeRetry)
+	switch {
+	case err == nil:
+		results := make(map[string]int, len(resp.MemberList))
+		for _, r := range resp.MemberList {
+			results[r.MemberAccount] = r.Result
+		}
+		for i, m := range batch {
+			r, ok := results[list[i].MemberAccount]
+			var err error
+			switch {
+			case !ok:
+				err = e.reject(PhaseMembers, groupID, m.Item, RuleNoResult, "import_group_member did not return a result for this member")
+			case r == tencentim.MemberImported:
+				e.confirm(PhaseMembers, groupID, m.Item, OutcomeImported)
+			case r == tencentim.MemberAlreadyMember:
+				// Design §4 rule 1: an earlier run imported the member.
+				e.confirm(PhaseMembers, groupID, m.Item, amb.present())
+			case r == tencentim.MemberFailed:
+				err = e.reject(PhaseMembers, groupID, m.Item, RuleMemberFailed, "import_group_member answered Result 0 (member not imported)")
+			default:
+				err = e.reject(PhaseMembers, groupID, m.Item, codeRule(r),
+					fmt.Sprintf("import_group_member answered Result %d (%s)", r, tencentim.CodeText(r)))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	case stops(ctx, err):
+		return err
+	case bisectable(err) && len(batch) > 1:
+		return bisect(ctx, batch, func(ctx context.Context, b []Record) error { return e.importMembers(ctx, groupID, b) })
+	}
+	return e.rejectAll(PhaseMembers, groupID, batch, err)
+}
+
+// ---- unread counts (spec §8.10) ----
+
+func (e *Engine) setUnread(ctx context.Context, r Record) error {
+	req, err := decode[tencentim.SetUnreadMsgNumRequest](PhaseUnread, r)
+	if err != nil {
+		return err
+	}
+	err = e.call(ctx, PhaseUnread, tencentim.CmdSetUnreadMsgNum, func(ctx context.Context) error {
+		_, err := exchange[tencentim.SetUnreadMsgNumResponse](ctx, e.client, tencentim.CmdSetUnreadMsgNum, &req)
+		return err
+	}, nil)
+	switch {
+	case err == nil:
+		e.confirm(PhaseUnread, req.GroupID, r.Item, OutcomeImported)
+		return nil
+	case stops(ctx, err):
+		return err
+	}
+	return e.rejectErr(PhaseUnread, req.GroupID, r.Item, err)
+}
+
+// ---- one-to-one messages (spec §7.1) ----
+
+// importDirect sends one message. A resend after a lost answer is harmless: the
+// target drops a message whose (MsgSeq, MsgRandom, MsgTimeStamp) it already has
+// (spec §7.1, design §4 rule 2).
+func (e *Engine) importDirect(ctx context.Context, key string, r Record) error {
+	req, err := decode[tencentim.ImportMsgRequest](PhaseDirectMessages, r)
+	if err != nil {
+		return err
+	}
+	err = e.call(ctx, PhaseDirectMessages, tencentim.CmdImportMsg, func(ctx context.Context) error {
+		_, err := exchange[tencentim.ImportMsgResponse](ctx, e.client, tencentim.CmdImportMsg, &req)
+		return err
+	}, nil)
+	switch {
+	case err == nil:
+		e.confirm(PhaseDirectMessages, key, r.Item, OutcomeImported)
+		return nil
+	case stops(ctx, err):
+		return err
+	}
+	return e.rejectErr(PhaseDirectMessages, key, r.Item, err)
+}

@@ -1,0 +1,91 @@
+package plan
+
+import (
+	"time"
+
+	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/tencentim"
+)
+
+// PayloadSink receives every payload Validate accepts, in pass order: users
+// (tencentim.AccountImportRequest), members (MemberPayload), group messages
+// (GroupMessagePayload), the final groups (tencentim.ImportGroupRequest, after the
+// group messages) and direct messages (tencentim.ImportMsgRequest). Tests compare
+// sources with it.
+type PayloadSink interface {
+	Payload(e extract.Entity, legacyID string, payload any) error
+}
+
+// MemberPayload is an accepted member row.
+type MemberPayload struct {
+	GroupID string
+	Member  tencentim.ImportMember
+}
+
+// GroupMessagePayload is an accepted group message.
+type GroupMessagePayload struct {
+	GroupID string
+	Msg     tencentim.GroupMsg
+}
+
+// BadRows routes an extract reader's skipped rows to Validate, which counts them as
+// read and rejected. Pass its Report method as extract.Options.OnBadRow when opening
+// the reader, and the BadRows itself in ValidateOptions. Readers call OnBadRow on the
+// goroutine of the read, which is Validate's; BadRows is not safe for concurrent use.
+type BadRows struct {
+	fn func(extract.BadRow)
+	// early counts rows reported while no Validate was listening.
+	early int
+}
+
+// Report hands one skipped row to the running Validate.
+func (b *BadRows) Report(row extract.BadRow) {
+	if b.fn == nil {
+		b.early++
+		return
+	}
+	b.fn(row)
+}
+
+// Defaults of ValidateOptions.
+const (
+	DefaultExamples = 5
+	DefaultTop      = 10
+	// DefaultRateShare of each API's documented rate (spec §1.10) is the rate the
+	// plan assumes when none is configured: the engine aims at 95 % of its limit.
+	DefaultRateShare = 0.95
+)
+
+// ValidateOptions tunes Validate.
+type ValidateOptions struct {
+	Rejects  load.RejectSink // nil: rejects are only counted
+	Payloads PayloadSink     // nil: payloads are dropped
+	// Spool, when set, receives every accepted record as the import sends it,
+	// phase by phase (see Build): the plan the run reads instead of the source.
+	Spool    Spooler
+	BadRows  *BadRows // the reader's bad-row hook; nil if the reader was opened without one
+	Examples int      // examples kept per rule; 0 = DefaultExamples
+	Top      int      // largest groups and conversations listed; 0 = DefaultTop
+	// Rates are the configured calls/s per API; a missing API gets
+	// DefaultRateShare of tencentim.DocumentedRate.
+	Rates map[tencentim.Command]float64
+	// UseAccountImport sends every account through account_import, one per call.
+	// Otherwise, as the engine does with Config.UseMultiAccount, accounts with a
+	// Nick or FaceUrl go through account_import (the only API that sets them) and
+	// the others through multiaccount_import in 100s (design §3 phase 1, spec
+	// §3.4-§3.5).
+	UseAccountImport bool
+	// GroupMsgBatch is the messages per import_group_msg call; 0 =
+	// tencentim.MaxGroupMsgBatch (design §7 A1).
+	GroupMsgBatch int
+	// RecentContactFlag is the run's Config.RecentContactFlag: the plan cuts
+	// import_group_msg batches by request size as the engine does, and the flag
+	// is part of each request.
+	RecentContactFlag bool
+	// AccountLimit is the edition's account cap (0 = none), for the edition
+	// warning; the transformer enforces it.
+	AccountLimit int
+	// Now is the transformer's clock, for the retention warning; zero = no warning.
+	Now time.Time
+}
