@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -242,13 +243,13 @@ func (e *Engine) setUnread(ctx context.Context, r Record) error {
 // importDirect sends one message. A resend after a lost answer is harmless: the
 // target drops a message whose (MsgSeq, MsgRandom, MsgTimeStamp) it already has
 // (spec §7.1, design §4 rule 2).
+//
+// The payload is the request itself (an ImportMsgRequest's JSON): it is sent as it
+// is, without a decode and a re-encode per message, the phase with most calls.
 func (e *Engine) importDirect(ctx context.Context, key string, r Record) error {
-	req, err := decode[tencentim.ImportMsgRequest](PhaseDirectMessages, r)
-	if err != nil {
-		return err
-	}
-	err = e.call(ctx, PhaseDirectMessages, tencentim.CmdImportMsg, func(ctx context.Context) error {
-		_, err := exchange[tencentim.ImportMsgResponse](ctx, e.client, tencentim.CmdImportMsg, &req)
+	req := json.RawMessage(r.Payload)
+	err := e.call(ctx, PhaseDirectMessages, tencentim.CmdImportMsg, func(ctx context.Context) error {
+		_, err := exchange[tencentim.ImportMsgResponse](ctx, e.client, tencentim.CmdImportMsg, req)
 		return err
 	}, nil)
 	switch {

@@ -341,7 +341,9 @@ func TestCredentialRefreshGoesThroughThePacer(t *testing.T) {
 	tg := newTarget(t, func(c *sandbox.Config) {
 		c.Faults = []sandbox.Fault{{Command: tencentim.CmdImportMsg, Nth: 4, Kind: sandbox.FaultCode, Code: 70001}}
 	})
-	sum, err := runEngine(t, tg, src, Config{Rates: highRates(), UseMultiAccount: true})
+	// One call at a time, so that a resend is the call after the refused one and
+	// never another 4th.
+	sum, err := runEngine(t, tg, src, Config{Rates: highRates(), UseMultiAccount: true, Streams: 1, Workers: 1})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
