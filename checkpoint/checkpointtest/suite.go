@@ -23,6 +23,7 @@ func Run(t *testing.T, d Driver) {
 	t.Run("rejects", func(t *testing.T) { testRejects(t, d) })
 	t.Run("counters", func(t *testing.T) { testCounters(t, d) })
 	t.Run("apply retry", func(t *testing.T) { testApplyRetry(t, d) })
+	t.Run("apply cancelled", func(t *testing.T) { testApplyCancelled(t, d) })
 	t.Run("writer", func(t *testing.T) { testWriter(t, d) })
 	t.Run("writer failures", func(t *testing.T) { testWriterFailures(t, d) })
 	t.Run("writer on a hung store", func(t *testing.T) { testWriterHungStore(t, d) })
@@ -528,5 +529,38 @@ func testApplyRetry(t *testing.T, d Driver) {
 				t.Errorf("imported = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// testApplyCancelled ends Apply's context ever later, so that it lands before, inside
+// and after the transaction: the batch is applied whole or not at all, and the store
+// takes the next Apply (a connection left inside a transaction would refuse it).
+func testApplyCancelled(t *testing.T, d Driver) {
+	s, _ := fresh(t, d)
+	big := &checkpoint.Batch{Counts: []checkpoint.PhaseCount{{Phase: "big", Counts: checkpoint.Counts{Imported: 1}}}}
+	for i := range 2000 {
+		big.Marks = append(big.Marks, checkpoint.Mark{Phase: "big", Stream: fmt.Sprintf("s/%05d", i), Ordinal: 1})
+	}
+	for timeout := time.Microsecond; ; timeout *= 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := s.Apply(ctx, big)
+		cancel()
+		apply(t, s, &checkpoint.Batch{Counts: []checkpoint.PhaseCount{{Phase: "small", Counts: checkpoint.Counts{Imported: 1}}}})
+		c := countersOf(t, s)
+		if n := c["big"].Imported; c["big"].Streams != int64(len(big.Marks))*n || n > 1 {
+			t.Fatalf("after an Apply cut at %v: %d of %d marks with counts %d, want all or none, once", timeout, c["big"].Streams, len(big.Marks), n)
+		}
+		if err == nil {
+			if c["big"].Imported != 1 {
+				t.Fatalf("Apply succeeded at %v but its batch is not there", timeout)
+			}
+			return
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Apply cut at %v = %v, want a deadline error", timeout, err)
+		}
+		if c["big"].Imported == 1 {
+			return // committed, but the answer came too late; nothing later to try
+		}
 	}
 }
