@@ -24,8 +24,6 @@ type phaseDef struct {
 	// entity is the legacy entity its rejects name (extract.Entity values, as in
 	// the validate rejects); noun names its records in messages.
 	entity, noun string
-	// api is the call that carries the phase's records.
-	api tencentim.Command
 	// after is the phase that must finish before this one starts; "" for the first.
 	after Phase
 	// streams: a message phase. Each stream's records go in order, one call in
@@ -54,17 +52,17 @@ var phaseTable []phaseDef
 func phases() []phaseDef {
 	return []phaseDef{
 		{
-			phase: PhaseAccounts, entity: "users", noun: "accounts", api: tencentim.CmdAccountImport,
+			phase: PhaseAccounts, entity: "users", noun: "accounts",
 			cut:  cutAccounts,
 			send: (*Engine).sendAccounts,
 		},
 		{
-			phase: PhaseGroups, entity: "groups", noun: "groups", api: tencentim.CmdImportGroup, after: PhaseAccounts,
+			phase: PhaseGroups, entity: "groups", noun: "groups", after: PhaseAccounts,
 			cut:  one,
 			send: func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.importGroup(ctx, b[0]) },
 		},
 		{
-			phase: PhaseMembers, entity: "group_members", noun: "members", api: tencentim.CmdImportGroupMember, after: PhaseGroups,
+			phase: PhaseMembers, entity: "group_members", noun: "members", after: PhaseGroups,
 			groupScoped: true,
 			cut: func(_ *Config, r Record) (string, batcher, error) {
 				return r.Stream, counted(tencentim.MaxGroupMemberBatch), nil // spec §8.8
@@ -72,7 +70,7 @@ func phases() []phaseDef {
 			send: (*Engine).importMembers,
 		},
 		{
-			phase: PhaseGroupMessages, entity: "group_messages", noun: "messages", api: tencentim.CmdImportGroupMsg, after: PhaseMembers,
+			phase: PhaseGroupMessages, entity: "group_messages", noun: "messages", after: PhaseMembers,
 			streams: true, groupScoped: true,
 			cut: func(cfg *Config, r Record) (string, batcher, error) {
 				return r.Stream, GroupMsgBatcher(r.Stream, cfg.GroupMsgBatch, cfg.RecentContactFlag), nil
@@ -81,7 +79,7 @@ func phases() []phaseDef {
 			send: (*Engine).importGroupMsgs,
 		},
 		{
-			phase: PhaseUnread, entity: "group_members", noun: "unread counts", api: tencentim.CmdSetUnreadMsgNum, after: PhaseGroupMessages,
+			phase: PhaseUnread, entity: "group_members", noun: "unread counts", after: PhaseGroupMessages,
 			groupScoped: true,
 			cut:         one,
 			send:        func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.setUnread(ctx, b[0]) },
@@ -89,7 +87,7 @@ func phases() []phaseDef {
 		{
 			// One-to-one messages need only the accounts and are most of the calls:
 			// they never wait for the group phases (design §3).
-			phase: PhaseDirectMessages, entity: "direct_messages", noun: "messages", api: tencentim.CmdImportMsg, after: PhaseAccounts,
+			phase: PhaseDirectMessages, entity: "direct_messages", noun: "messages", after: PhaseAccounts,
 			streams: true,
 			cut:     one,
 			send: func(e *Engine, ctx context.Context, key string, b []Record) error {

@@ -103,7 +103,7 @@ func Create(dir string) (*Writer, error) {
 }
 
 func validPhase(phase string) bool {
-	return phase != "" && !strings.ContainsAny(phase, `/\.`) && phase != strings.TrimSuffix(ManifestFile, ".json")
+	return phase != "" && !strings.ContainsAny(phase, `/\.`)
 }
 
 // Append adds r at the end of phase's records.
@@ -280,7 +280,7 @@ func replaceDir(tmp, dir string) error {
 	return os.RemoveAll(old)
 }
 
-// Phases lists the phases of a manifest, sorted.
+// phaseNames lists the phases of a manifest, sorted.
 func phaseNames(m map[string]PhaseInfo) []string {
 	names := make([]string, 0, len(m))
 	for n := range m {
