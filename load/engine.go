@@ -146,6 +146,11 @@ type apiState struct {
 	failed atomic.Int64
 	first  atomic.Int64 // unix ns of the run's first attempt
 	last   atomic.Int64 // unix ns of the run's last attempt
+	// answered attempts and the sum of their round trips (ns); busy is the sum of
+	// every attempt's duration (ns), inflight the attempts under way and
+	// maxInflight the most at once.
+	answered, rttSum, busy atomic.Int64
+	inflight, maxInflight  atomic.Int64
 }
 
 // Client is the target as the engine calls it: one HTTP exchange per call and no
@@ -248,9 +253,15 @@ type APIStats struct {
 	Rate        float64
 	Calls       int64 // attempts, retries included
 	Retries     int64
-	RateLimited int64 // over-rate answers
-	Failed      int64 // failed attempts, over-rate answers included
-	RateCuts    int64 // AIMD decreases, over the engine's life
+	RateLimited int64 // over-rate answers (60007): throttled, not failed
+	Failed      int64 // failed attempts other than over-rate answers
+	RateCuts    int64 // pacer decreases, over the engine's life
+	// RTT is the mean round trip of the attempts the target answered; InFlight
+	// the mean number of attempts under way between First and Last (Little's
+	// law: rate × RTT), MaxInFlight the most at once.
+	RTT         time.Duration
+	InFlight    float64
+	MaxInFlight int64
 	// First and Last are the times of the first and last attempt. AchievedRate
 	// spans them, the tail of the streams included; PhaseStats.CallsAtReadDone
 	// gives the rate while the phase had work queued.
@@ -283,7 +294,8 @@ func (e *Engine) startRun() {
 	e.failedGrps = map[string]struct{}{}
 	e.progress.reset()
 	for _, a := range e.apis {
-		for _, c := range []*atomic.Int64{&a.calls, &a.retry, &a.limits, &a.failed, &a.first, &a.last} {
+		for _, c := range []*atomic.Int64{&a.calls, &a.retry, &a.limits, &a.failed, &a.first, &a.last,
+			&a.answered, &a.rttSum, &a.busy, &a.maxInflight} {
 			c.Store(0)
 		}
 	}
@@ -312,6 +324,13 @@ func (e *Engine) summary() *Summary {
 			RateCuts:    a.pacer.decreases(),
 			First:       unixTime(a.first.Load()),
 			Last:        unixTime(a.last.Load()),
+			MaxInFlight: a.maxInflight.Load(),
+		}
+		if n := a.answered.Load(); n > 0 {
+			st.RTT = time.Duration(a.rttSum.Load() / n)
+		}
+		if span := st.Last.Sub(st.First); span > 0 {
+			st.InFlight = float64(a.busy.Load()) / float64(span)
 		}
 		if !math.IsInf(a.rate, 1) {
 			st.Rate = a.rate
@@ -341,7 +360,7 @@ type callObserver struct {
 	api *apiState
 }
 
-func (o callObserver) attempted(err error, retry bool) {
+func (o callObserver) attempted(err error, retry bool, rtt time.Duration) {
 	at := o.e.now()
 	now := at.UnixNano()
 	o.api.first.CompareAndSwap(0, now)
@@ -352,15 +371,22 @@ func (o callObserver) attempted(err error, retry bool) {
 		o.api.retry.Add(1)
 		o.ph.retries.Add(1)
 	}
-	if err != nil {
+	if rtt > 0 {
+		o.api.answered.Add(1)
+		o.api.rttSum.Add(int64(rtt))
+	}
+	outcome := attemptOK
+	switch {
+	case tencentim.IsRateLimit(err):
+		o.api.limits.Add(1)
+		o.ph.rateLimited.Add(1)
+		outcome = attemptThrottled
+	case err != nil:
 		o.api.failed.Add(1)
 		o.ph.failed.Add(1)
-		if tencentim.IsRateLimit(err) {
-			o.api.limits.Add(1)
-			o.ph.rateLimited.Add(1)
-		}
+		outcome = attemptFailed
 	}
-	o.e.timeline.add(o.api.slot, err != nil, at)
+	o.e.timeline.add(o.api.slot, outcome, at)
 }
 
 // call makes one logical call of cmd for phase ph with retries. See retrier.do for
@@ -368,7 +394,17 @@ func (o callObserver) attempted(err error, retry bool) {
 func (e *Engine) call(ctx context.Context, ph Phase, cmd tencentim.Command, attempt attemptFunc, beforeRetry beforeRetryFunc) error {
 	api := e.apis[cmd]
 	obs := callObserver{e: e, ph: e.progress.counters(ph), api: api}
-	return e.retry.do(ctx, cmd, api.pacer, obs, attempt, beforeRetry)
+	measured := func(ctx context.Context) error {
+		n := api.inflight.Add(1)
+		for m := api.maxInflight.Load(); n > m && !api.maxInflight.CompareAndSwap(m, n); m = api.maxInflight.Load() {
+		}
+		t0 := e.now()
+		err := attempt(ctx)
+		api.busy.Add(int64(e.now().Sub(t0)))
+		api.inflight.Add(-1)
+		return err
+	}
+	return e.retry.do(ctx, cmd, api.pacer, obs, measured, beforeRetry)
 }
 
 // stops reports whether a call's error ends the run (fatal, retries run out, or

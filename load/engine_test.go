@@ -210,6 +210,42 @@ func TestEngineFaultsReachTheSameState(t *testing.T) {
 	}
 }
 
+// TestEngineCountsThrottledApart: over-rate answers are counted as throttled, not
+// as failures, in the API stats and the timeline, and the measured round trip and
+// in-flight level reach the summary (issues 11, 12).
+func TestEngineCountsThrottledApart(t *testing.T) {
+	src := buildDataset(t, e2eSpec)
+	tg := newTarget(t, func(c *sandbox.Config) {
+		c.Faults = []sandbox.Fault{{Command: tencentim.CmdImportMsg, Probability: 0.2, Kind: sandbox.FaultCode, Code: 60007}}
+		c.Seed = 3
+		c.Latency = 3 * time.Millisecond
+	})
+	sum, err := runEngine(t, tg, src, Config{Rates: highRates(), UseMultiAccount: true, RecentContactFlag: true, Streams: 16, Workers: 8})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	a := sum.APIs[tencentim.CmdImportMsg.String()]
+	if a == nil || a.RateLimited == 0 || a.Failed != 0 {
+		t.Fatalf("importmsg stats %+v: want throttled answers and no failures", a)
+	}
+	var throttled int64
+	for _, s := range sum.Timeline {
+		throttled += s.Throttled[tencentim.CmdImportMsg.String()]
+		if s.Errors[tencentim.CmdImportMsg.String()] != 0 {
+			t.Fatalf("timeline counts a throttled answer as an error: %+v", s)
+		}
+	}
+	if throttled != a.RateLimited {
+		t.Fatalf("timeline has %d throttled importmsg attempts, stats %d", throttled, a.RateLimited)
+	}
+	if a.RTT < 3*time.Millisecond || a.RTT > time.Second {
+		t.Fatalf("importmsg round trip %v, want at least the sandbox's 3 ms latency", a.RTT)
+	}
+	if a.InFlight <= 0 || a.MaxInFlight < 1 || a.MaxInFlight > 16 || float64(a.MaxInFlight) < a.InFlight {
+		t.Fatalf("importmsg in flight: mean %.2f, most %d; want 0 < mean <= most <= 16 streams", a.InFlight, a.MaxInFlight)
+	}
+}
+
 func firstDiff(got, want string) string {
 	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
 	for i := 0; i < len(g) && i < len(w); i++ {
@@ -509,14 +545,21 @@ func TestTimelineMerges(t *testing.T) {
 	start := time.Unix(1_700_000_000, 0)
 	tl := newTimeline(start, 2)
 	for s := range timelineMaxBuckets + 10 {
-		tl.add(0, false, start.Add(time.Duration(s)*time.Second))
-		tl.add(1, s%2 == 0, start.Add(time.Duration(s)*time.Second))
+		tl.add(0, attemptOK, start.Add(time.Duration(s)*time.Second))
+		outcome := attemptOK
+		switch s % 3 {
+		case 0:
+			outcome = attemptFailed
+		case 1:
+			outcome = attemptThrottled
+		}
+		tl.add(1, outcome, start.Add(time.Duration(s)*time.Second))
 	}
 	samples := tl.samples([]string{"a", "b"})
 	if len(samples) > timelineMaxBuckets {
 		t.Fatalf("%d samples, want at most %d", len(samples), timelineMaxBuckets)
 	}
-	var a, b, errs int64
+	var a, b, errs, throttled int64
 	for _, s := range samples {
 		if s.Width != 2*time.Second {
 			t.Fatalf("width %v, want 2s after one merge", s.Width)
@@ -524,10 +567,14 @@ func TestTimelineMerges(t *testing.T) {
 		a += s.Calls["a"]
 		b += s.Calls["b"]
 		errs += s.Errors["b"]
+		throttled += s.Throttled["b"]
+		if s.Errors["a"] != 0 || s.Throttled["a"] != 0 {
+			t.Fatalf("sample %+v: a had only successes", s)
+		}
 	}
-	n := int64(timelineMaxBuckets + 10)
-	if a != n || b != n || errs != (n+1)/2 {
-		t.Fatalf("sums a=%d b=%d errs=%d, want %d %d %d", a, b, errs, n, n, (n+1)/2)
+	n := int64(timelineMaxBuckets + 10) // 3,610 seconds: s%3 == 0 for 1,204, == 1 for 1,203
+	if a != n || b != n || errs != 1204 || throttled != 1203 {
+		t.Fatalf("sums a=%d b=%d errs=%d throttled=%d, want %d %d 1204 1203", a, b, errs, throttled, n, n)
 	}
 }
 

@@ -99,8 +99,8 @@ type PhaseStats struct {
 	Rejected int64
 	Calls    int64 // API calls made for the phase, retries included
 	Retries  int64
-	// RateLimited counts over-rate answers; Failed counts every failed attempt,
-	// rate-limit answers included.
+	// RateLimited counts over-rate answers (throttled); Failed counts the other
+	// failed attempts.
 	RateLimited int64
 	Failed      int64
 	Started     time.Time // zero until the phase starts
@@ -205,8 +205,17 @@ type timeline struct {
 }
 
 type bucket struct {
-	calls, errors []int64 // indexed by API slot
+	calls, errors, throttled []int64 // indexed by API slot
 }
+
+// An attempt's outcome, as the timeline counts it.
+type attemptOutcome int
+
+const (
+	attemptOK attemptOutcome = iota
+	attemptFailed
+	attemptThrottled // an over-rate answer
+)
 
 const timelineMaxBuckets = 3600
 
@@ -215,7 +224,7 @@ func newTimeline(start time.Time, apis int) *timeline {
 }
 
 // add records one attempt at API slot api at time now.
-func (t *timeline) add(api int, failed bool, now time.Time) {
+func (t *timeline) add(api int, outcome attemptOutcome, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	d := now.Sub(t.start)
@@ -228,12 +237,16 @@ func (t *timeline) add(api int, failed bool, now time.Time) {
 		i = int(d / t.width)
 	}
 	for len(t.buckets) <= i {
-		t.buckets = append(t.buckets, bucket{calls: make([]int64, t.apis), errors: make([]int64, t.apis)})
+		t.buckets = append(t.buckets, bucket{calls: make([]int64, t.apis), errors: make([]int64, t.apis),
+			throttled: make([]int64, t.apis)})
 	}
 	b := &t.buckets[i]
 	b.calls[api]++
-	if failed {
+	switch outcome {
+	case attemptFailed:
 		b.errors[api]++
+	case attemptThrottled:
+		b.throttled[api]++
 	}
 }
 
@@ -248,6 +261,7 @@ func (t *timeline) mergeLocked() {
 			for a := range dst.calls {
 				dst.calls[a] += src.calls[a]
 				dst.errors[a] += src.errors[a]
+				dst.throttled[a] += src.throttled[a]
 			}
 		}
 	}
@@ -255,14 +269,15 @@ func (t *timeline) mergeLocked() {
 	t.width *= 2
 }
 
-// Sample is one bucket of the timeline: the calls and failed attempts per API
-// during [Offset, Offset+Width) after the run started. Calls/s is Calls[api] /
-// Width.Seconds().
+// Sample is one bucket of the timeline: the calls, failed attempts and over-rate
+// answers per API during [Offset, Offset+Width) after the run started. Calls/s is
+// Calls[api] / Width.Seconds(); Calls counts all three.
 type Sample struct {
-	Offset time.Duration    `json:"offset"`
-	Width  time.Duration    `json:"width"`
-	Calls  map[string]int64 `json:"calls"`
-	Errors map[string]int64 `json:"errors,omitempty"`
+	Offset    time.Duration    `json:"offset"`
+	Width     time.Duration    `json:"width"`
+	Calls     map[string]int64 `json:"calls"`
+	Errors    map[string]int64 `json:"errors,omitempty"`
+	Throttled map[string]int64 `json:"throttled,omitempty"`
 }
 
 // samples renders the buckets, naming API slots with names. Empty API entries are
@@ -282,6 +297,12 @@ func (t *timeline) samples(names []string) []Sample {
 					s.Errors = map[string]int64{}
 				}
 				s.Errors[names[a]] = b.errors[a]
+			}
+			if b.throttled[a] > 0 {
+				if s.Throttled == nil {
+					s.Throttled = map[string]int64{}
+				}
+				s.Throttled[names[a]] = b.throttled[a]
 			}
 		}
 		out[i] = s

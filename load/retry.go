@@ -199,7 +199,8 @@ func ambiguous(err error) bool {
 
 // retrier runs one logical call with retries (design §5): every attempt waits on the
 // API's pacer; a retryable failure is retried after a backoff, up to maxAttempts;
-// a rate-limit answer also lowers the pacer's rate.
+// every answer is reported to the pacer, whose rate follows the share of
+// rate-limit answers.
 type retrier struct {
 	maxAttempts int
 	backoff     backoff
@@ -214,9 +215,17 @@ type attemptFunc func(ctx context.Context) error
 // rule 3). Its error ends the call, as an attempt's error would.
 type beforeRetryFunc func(ctx context.Context, prev error) error
 
-// observer is told about each attempt's outcome, for statistics.
+// observer is told about each attempt's outcome, for statistics: its error, whether
+// it was a retry, and how long it took when the target answered it (0 when not).
 type observer interface {
-	attempted(err error, retry bool)
+	attempted(err error, retry bool, rtt time.Duration)
+}
+
+// answer reports whether err (an attempt's outcome) is the target's answer: a
+// success or a vendor error code. Resets, timeouts and proxy errors are not.
+func answer(err error) bool {
+	var te *tencentim.Error
+	return err == nil || errors.As(err, &te) && te.Code != 0
 }
 
 // do runs attempt until it succeeds or fails for good. It returns nil; ctx.Err() when
@@ -245,12 +254,18 @@ func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs o
 			}
 		}
 		resend = false
-		if err := p.wait(ctx); err != nil {
+		sent, err := p.wait(ctx)
+		if err != nil {
 			return err
 		}
-		err := attempt(ctx)
+		err = attempt(ctx)
+		var rtt time.Duration
+		if answer(err) {
+			rtt = p.now().Sub(sent)
+			p.answered(sent, tencentim.IsRateLimit(err))
+		}
 		if obs != nil {
-			obs.attempted(err, n > 1)
+			obs.attempted(err, n > 1, rtt)
 		}
 		if err == nil {
 			return nil
@@ -262,9 +277,6 @@ func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs o
 		if tencentim.NeedsRefresh(err) && !refreshed {
 			refreshed, resend = true, true
 			continue
-		}
-		if tencentim.IsRateLimit(err) {
-			p.onRateLimit()
 		}
 		if tencentim.Classify(err) != tencentim.ClassRetryable {
 			return r.settle(ctx, api, err, n)

@@ -61,7 +61,7 @@ func TestBackoffJitterStaysInBounds(t *testing.T) {
 // recordingObserver records each attempt as (failed, retry).
 type recordingObserver struct{ attempts []string }
 
-func (o *recordingObserver) attempted(err error, retry bool) {
+func (o *recordingObserver) attempted(err error, retry bool, _ time.Duration) {
 	s := "ok"
 	if err != nil {
 		s = "fail"
@@ -84,20 +84,23 @@ func TestRetrierOutcomes(t *testing.T) {
 		max        int
 		wantCalls  int
 		wantSleeps int
-		wantCuts   int64
-		check      func(t *testing.T, err error)
+		// wantAnswers and wantThrottled are what the pacer was told: answers
+		// (success or a vendor code; not transport errors or proxy statuses) and
+		// rate-limit answers among them.
+		wantAnswers, wantThrottled int64
+		check                      func(t *testing.T, err error)
 	}{
 		{
-			name: "success first time", errs: nil, max: 8, wantCalls: 1,
+			name: "success first time", errs: nil, max: 8, wantCalls: 1, wantAnswers: 1,
 			check: func(t *testing.T, err error) { mustNil(t, err) },
 		},
 		{
 			name: "retryable then success", errs: []error{vendorErr(91000), transport, &tencentim.Error{API: tencentim.CmdImportMsg, HTTPStatus: 502}},
-			max: 8, wantCalls: 4, wantSleeps: 3,
+			max: 8, wantCalls: 4, wantSleeps: 3, wantAnswers: 2, // 91000 and the success
 			check: func(t *testing.T, err error) { mustNil(t, err) },
 		},
 		{
-			name: "rejected is returned at once", errs: []error{vendorErr(90010)}, max: 8, wantCalls: 1,
+			name: "rejected is returned at once", errs: []error{vendorErr(90010)}, max: 8, wantCalls: 1, wantAnswers: 1,
 			check: func(t *testing.T, err error) {
 				var te *tencentim.Error
 				if !errors.As(err, &te) || te.Code != 90010 {
@@ -106,7 +109,7 @@ func TestRetrierOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name: "fatal becomes a FatalError with a hint", errs: []error{vendorErr(70009)}, max: 8, wantCalls: 1,
+			name: "fatal becomes a FatalError with a hint", errs: []error{vendorErr(70009)}, max: 8, wantCalls: 1, wantAnswers: 1,
 			check: func(t *testing.T, err error) {
 				var fe *FatalError
 				if !errors.As(err, &fe) || fe.Code != 70009 {
@@ -119,7 +122,7 @@ func TestRetrierOutcomes(t *testing.T) {
 		},
 		{
 			name: "exhausted after max attempts stops the run", errs: []error{vendorErr(70169), vendorErr(70169), vendorErr(70169), vendorErr(70169)},
-			max: 3, wantCalls: 3, wantSleeps: 2,
+			max: 3, wantCalls: 3, wantSleeps: 2, wantAnswers: 3,
 			check: func(t *testing.T, err error) {
 				var fe *FatalError
 				if !errors.As(err, &fe) || fe.Code != 70169 || fe.API != tencentim.CmdImportMsg {
@@ -136,8 +139,8 @@ func TestRetrierOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name: "rate limit answers lower the rate", errs: []error{vendorErr(60007), vendorErr(60007)},
-			max: 8, wantCalls: 3, wantSleeps: 2, wantCuts: 1, // the second is within the cooldown
+			name: "rate limit answers reach the pacer", errs: []error{vendorErr(60007), vendorErr(60007)},
+			max: 8, wantCalls: 3, wantSleeps: 2, wantAnswers: 3, wantThrottled: 2,
 			check: func(t *testing.T, err error) { mustNil(t, err) },
 		},
 	}
@@ -153,10 +156,9 @@ func TestRetrierOutcomes(t *testing.T) {
 				},
 			}
 			clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-			p := newPacer(math.Inf(1), clk.now)
-			if tt.wantCuts > 0 {
-				p = newPacer(1e9, clk.now) // limited, so that AIMD applies, but never waits
-			}
+			// Limited, so that the pacer counts answers, but it never waits; the
+			// clock stands still, so the window stays open.
+			p := newPacer(1e9, clk.now)
 			calls := 0
 			obs := &recordingObserver{}
 			err := r.do(context.Background(), tencentim.CmdImportMsg, p, obs, func(context.Context) error {
@@ -178,8 +180,8 @@ func TestRetrierOutcomes(t *testing.T) {
 					t.Errorf("sleep %d = %v, want %v", i, d, want)
 				}
 			}
-			if got := p.decreases(); got != tt.wantCuts {
-				t.Errorf("rate cuts = %d, want %d", got, tt.wantCuts)
+			if p.answers != tt.wantAnswers || p.throttled != tt.wantThrottled {
+				t.Errorf("pacer saw %d answers, %d throttled; want %d, %d", p.answers, p.throttled, tt.wantAnswers, tt.wantThrottled)
 			}
 			if len(obs.attempts) != calls || (calls > 1 && !strings.HasSuffix(obs.attempts[1], "/retry")) || strings.HasSuffix(obs.attempts[0], "/retry") {
 				t.Errorf("observer saw %v", obs.attempts)

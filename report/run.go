@@ -132,18 +132,21 @@ func (rr *RunReport) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n", a.Entity, a.Read, a.Imported, a.Present, a.Rejected, a.Skipped, holds)
 	}
 	b.WriteString("\n")
-	b.WriteString("## Phases\n\n| phase | offered | imported | already present | rejected | calls | retries | rate-limited |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("## Phases\n\n| phase | offered | imported | already present | rejected | calls | retries | throttled |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, p := range rr.Phases {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d |\n", p.Phase, p.Read, p.Imported, p.Present, p.Rejected, p.Calls, p.Retries, p.RateLimited)
 	}
-	b.WriteString("\n## APIs\n\n| API | calls | configured rate/s | achieved rate/s | share | retries | rate-limited | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\n## APIs\n\nThrottled attempts were answered over-rate (60007) and paced, not failed; the pacer's rate cuts are counted. " +
+		"Round trip is the mean of the answered attempts; in flight is the mean and the most attempts under way at once.\n\n" +
+		"| API | calls | configured rate/s | achieved rate/s | share | retries | throttled | failed | rate cuts | round trip | in flight |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, n := range rr.apiNames() {
 		a := rr.APIs[n]
 		share := "-"
 		if a.Rate > 0 && rr.Achieved[n] > 0 {
 			share = fmt.Sprintf("%.0f %%", 100*rr.Achieved[n]/a.Rate)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %s | %d | %d | %d |\n", n, a.Calls, a.Rate, rr.Achieved[n], share, a.Retries, a.RateLimited, a.Failed)
+		fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %s | %d | %d | %d | %d | %s | %.1f / %d |\n", n, a.Calls, a.Rate, rr.Achieved[n], share,
+			a.Retries, a.RateLimited, a.Failed, a.RateCuts, a.RTT.Round(100*time.Microsecond), a.InFlight, a.MaxInFlight)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
@@ -189,20 +192,25 @@ func (rr *RunReport) WriteHTML(w io.Writer) error {
 	}
 	names := rr.apiNames()
 	for i, n := range names {
-		var calls, errs bytes.Buffer
-		hasErr := false
+		var calls, errs, thr bytes.Buffer
+		hasErr, hasThr := false, false
 		for _, s := range rr.Timeline {
 			if s.Width <= 0 {
 				continue
 			}
 			calls.WriteString(point(s, s.Calls[n]))
 			errs.WriteString(point(s, s.Errors[n]))
+			thr.WriteString(point(s, s.Throttled[n]))
 			hasErr = hasErr || s.Errors[n] > 0
+			hasThr = hasThr || s.Throttled[n] > 0
 		}
 		c := palette[i%len(palette)]
 		series = append(series, chartSeries{Name: n + " calls/s", Color: c, Points: calls.String()})
 		if hasErr {
 			series = append(series, chartSeries{Name: n + " failed/s", Color: c + "88", Points: errs.String()})
+		}
+		if hasThr {
+			series = append(series, chartSeries{Name: n + " throttled/s", Color: c + "55", Points: thr.String()})
 		}
 	}
 	var md bytes.Buffer
