@@ -192,8 +192,29 @@ func (e *Engine) runStreams(ctx context.Context, d *phaseDef, src Source) error 
 			return b
 		}
 	}
+	records := src.Records
+	if ss, ok := src.(StreamSource); ok {
+		// The large streams first, each read by its worker with a cursor of its
+		// own; the rest in order alongside.
+		records = ss.RecordsBesides
+		for _, ref := range ss.LargeStreams(d.phase) {
+			s.large = append(s.large, largeStream[Record]{key: ref.Key, read: func(ctx context.Context, fn func(Record) error) error {
+				c := e.streamCursor(d.phase)
+				err := ss.ReadStream(ctx, d.phase, ref, func(r Record) error {
+					if ok, err := c.admit(ctx, r.Stream, &r.Item); !ok {
+						return err
+					}
+					return fn(r)
+				})
+				if err == nil {
+					err = c.end()
+				}
+				return err
+			}})
+		}
+	}
 	return s.run(ctx, func(ctx context.Context, fn func(Record) error) error {
-		return e.drained(d.phase, src.Records(ctx, d.phase, func(r Record) error {
+		return e.drained(d.phase, records(ctx, d.phase, func(r Record) error {
 			if ok, err := e.admit(ctx, d.phase, r.Stream, &r.Item); !ok {
 				return err
 			}

@@ -46,6 +46,16 @@ type streamer[T any] struct {
 	// send makes the call(s) for one batch of one stream. It returns an error only
 	// to stop the run; per-item failures are its own business.
 	send func(ctx context.Context, key string, batch []T) error
+	// large are streams read on their own, each by the worker that sends it: they
+	// start before the sequential source's streams, in this order.
+	large []largeStream[T]
+}
+
+// largeStream is a stream its worker reads itself, cutting and sending batches
+// as it reads: it holds one batch at a time and needs no share of the budget.
+type largeStream[T any] struct {
+	key  string
+	read func(ctx context.Context, fn func(T) error) error
 }
 
 // run reads the source through produce and returns when every item was sent, or
@@ -67,15 +77,7 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 		active   = map[string]*streamQueue[T]{}
 	)
 	startStream := func(key string) {
-		activeMu.Lock()
-		prev := active[key]
-		activeMu.Unlock()
-		if prev != nil {
-			select {
-			case <-prev.done:
-			case <-gctx.Done():
-			}
-		}
+		s.waitIdle(gctx, &activeMu, active, key)
 		q := newStreamQueue[T]()
 		cut := batcher{max: s.batch, capacity: math.MaxInt}
 		if s.size != nil && s.batcher != nil {
@@ -108,6 +110,30 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 		})
 	}
 
+	// The large streams take the worker slots first (g.Go waits for a free one),
+	// then the sequential source starts its streams as slots free up.
+	for _, ls := range s.large {
+		if gctx.Err() != nil {
+			break
+		}
+		s.waitIdle(gctx, &activeMu, active, ls.key)
+		q := newStreamQueue[T]() // only its done channel: the stream's run is over
+		activeMu.Lock()
+		active[ls.key] = q
+		activeMu.Unlock()
+		g.Go(func() error {
+			defer func() {
+				activeMu.Lock()
+				if active[ls.key] == q {
+					delete(active, ls.key)
+				}
+				activeMu.Unlock()
+				close(q.done)
+			}()
+			return s.runLarge(gctx, ls)
+		})
+	}
+
 	perr := produce(gctx, func(it T) error {
 		if err := budget.Acquire(gctx, 1); err != nil {
 			return err
@@ -133,6 +159,54 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 		cancel()
 	}
 	return runErr(ctx, g.Wait(), perr)
+}
+
+// waitIdle waits until stream key has no run in flight (or ctx is done): never
+// two calls in flight for one stream.
+func (s *streamer[T]) waitIdle(ctx context.Context, mu *sync.Mutex, active map[string]*streamQueue[T], key string) {
+	mu.Lock()
+	prev := active[key]
+	mu.Unlock()
+	if prev != nil {
+		select {
+		case <-prev.done:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// runLarge reads a large stream and sends its batches as they fill, cut as the
+// queue's take cuts them.
+func (s *streamer[T]) runLarge(ctx context.Context, ls largeStream[T]) error {
+	cut := batcher{max: s.batch, capacity: math.MaxInt}
+	if s.size != nil && s.batcher != nil {
+		cut = s.batcher(ls.key)
+	}
+	var batch []T
+	err := ls.read(ctx, func(it T) error {
+		size := 0
+		if s.size != nil {
+			size = s.size(it)
+		}
+		if len(batch) > 0 && !cut.fits(size) {
+			if err := s.send(ctx, ls.key, batch); err != nil {
+				return err
+			}
+			batch = nil
+		}
+		cut.add(size)
+		batch = append(batch, it)
+		if cut.full() {
+			err := s.send(ctx, ls.key, batch)
+			batch = nil
+			return err
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = s.send(ctx, ls.key, batch)
+	}
+	return err
 }
 
 // streamQueue is one stream's buffer: the reader pushes, the stream's worker takes.

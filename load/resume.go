@@ -422,7 +422,17 @@ func (cp *Checkpoint) batchMark(ph Phase) (checkpoint.Mark, bool) {
 // error skips a record an earlier run confirmed, false with an error stops the
 // phase. A processed record is counted as read.
 func (e *Engine) admit(ctx context.Context, ph Phase, stream string, it *Item) (bool, error) {
-	c := e.cursors[ph.index()]
+	return e.cursors[ph.index()].admit(ctx, stream, it)
+}
+
+// streamCursor is the cursor of one large stream read on its own (StreamSource).
+func (e *Engine) streamCursor(ph Phase) *cursor {
+	return &cursor{e: e, ph: ph, cp: e.cfg.Checkpoint}
+}
+
+// admit is Engine.admit for the records this cursor reads.
+func (c *cursor) admit(ctx context.Context, stream string, it *Item) (bool, error) {
+	e, ph := c.e, c.ph
 	if !batchPhase(ph) && (!c.started || stream != c.key) {
 		if err := c.endStream(); err != nil {
 			return false, err

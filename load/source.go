@@ -30,6 +30,34 @@ type Source interface {
 	Records(ctx context.Context, ph Phase, fn func(Record) error) error
 }
 
+// StreamSource is a Source that can also read the large streams of a message
+// phase one by one. The engine then starts those first, largest first, each read
+// by the worker that sends it, and reads the rest of the phase in order alongside
+// them (RecordsBesides); so a huge stream never waits behind smaller ones, nor
+// makes the streams after it wait until it is read (design §3, head-of-line
+// blocking), and the run ends on the rate-bound tail rather than a single
+// stream's. The plan's spool implements it with its index of the largest streams.
+//
+// Contract, beside Source's: LargeStreams is the same list in every Run over the
+// same plan; ReadStream yields exactly the records Records yields for that stream
+// run, in the same order; RecordsBesides yields Records' records less those, in
+// Records' order; all three are safe for concurrent calls.
+type StreamSource interface {
+	Source
+	// LargeStreams lists the phase's large streams, largest first.
+	LargeStreams(ph Phase) []StreamRef
+	ReadStream(ctx context.Context, ph Phase, s StreamRef, fn func(Record) error) error
+	RecordsBesides(ctx context.Context, ph Phase, fn func(Record) error) error
+}
+
+// StreamRef names one large stream of a StreamSource.
+type StreamRef struct {
+	Key     string // the stream (Record.Stream)
+	Records int64
+	// Pos is the source's own locator of the stream (a spool offset).
+	Pos int64
+}
+
 // Item identifies the legacy record behind a payload, for rejects and checkpoints.
 type Item struct {
 	Origin   string // where the record came from: "file.csv:12" or "table id=42"

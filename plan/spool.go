@@ -167,8 +167,9 @@ func (s *Spool) Rejects(ctx context.Context, fn func(load.Reject) error) error {
 	})
 }
 
-// Source is the engine's view of the spool.
-func (s *Spool) Source() load.Source { return spoolSource{s} }
+// Source is the engine's view of the spool: a load.StreamSource, whose large
+// streams are the spool's index of the largest.
+func (s *Spool) Source() load.StreamSource { return spoolSource{s} }
 
 type spoolSource struct{ s *Spool }
 
@@ -176,12 +177,46 @@ type spoolSource struct{ s *Spool }
 // fell at the end of the validate pass; GroupIds never collide with the streams of
 // one-to-one messages, which hold a NUL.
 func (src spoolSource) Records(ctx context.Context, ph load.Phase, fn func(load.Record) error) error {
-	err := src.s.r.Records(ctx, string(ph), func(rec spool.Record) error {
+	return src.wrap(src.s.r.Records(ctx, string(ph), src.keep(fn)))
+}
+
+// LargeStreams implements load.StreamSource: the spool's index, less the dropped
+// groups.
+func (src spoolSource) LargeStreams(ph load.Phase) []load.StreamRef {
+	var out []load.StreamRef
+	for _, s := range src.s.r.Largest(string(ph)) {
+		if !src.s.dropped[s.Stream] {
+			out = append(out, load.StreamRef{Key: s.Stream, Records: s.Records, Pos: s.Offset})
+		}
+	}
+	return out
+}
+
+// ReadStream implements load.StreamSource.
+func (src spoolSource) ReadStream(ctx context.Context, ph load.Phase, ref load.StreamRef, fn func(load.Record) error) error {
+	for _, s := range src.s.r.Largest(string(ph)) {
+		if s.Offset == ref.Pos && s.Stream == ref.Key {
+			return src.wrap(src.s.r.ReadStream(ctx, string(ph), s, src.keep(fn)))
+		}
+	}
+	return fmt.Errorf("plan: %s has no large stream %q at %d", ph, ref.Key, ref.Pos)
+}
+
+// RecordsBesides implements load.StreamSource.
+func (src spoolSource) RecordsBesides(ctx context.Context, ph load.Phase, fn func(load.Record) error) error {
+	return src.wrap(src.s.r.RecordsBesides(ctx, string(ph), src.keep(fn)))
+}
+
+func (src spoolSource) keep(fn func(load.Record) error) func(spool.Record) error {
+	return func(rec spool.Record) error {
 		if rec.Stream != "" && src.s.dropped[rec.Stream] {
 			return nil
 		}
 		return fn(load.Record{Item: load.Item{Origin: rec.Origin, LegacyID: rec.LegacyID}, Stream: rec.Stream, Payload: rec.Payload})
-	})
+	}
+}
+
+func (spoolSource) wrap(err error) error {
 	if errors.Is(err, spool.ErrCorrupt) {
 		return fmt.Errorf("%w (delete it, or run with --fresh, to validate the source again)", err)
 	}

@@ -2,6 +2,9 @@ package spool
 
 import (
 	"bufio"
+	"cmp"
+	"container/heap"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -29,6 +32,11 @@ import (
 // written as length 0 with a flag byte when it equals the previous record's, since
 // the records of a stream are consecutive: the flag byte is 0 for "same stream", 1
 // for "this stream" (followed by its length and bytes).
+//
+// The seal also lists each phase's largest streams (at most LargestStreams of
+// them, by records), each with its byte range and checksum, so that a reader can
+// read them on their own: the engine starts them first, each read as it is sent,
+// and reads the rest of the phase in order around them (design §3).
 
 // ManifestFile is the name of a spool's seal.
 const ManifestFile = "manifest.json"
@@ -42,6 +50,12 @@ const (
 	// reader allocate without limit. A TIM payload is at most a few tens of KB.
 	maxRecord = 16 << 20
 )
+
+// LargestStreams is how many of a phase's streams the seal indexes. The engine
+// keeps a few hundred streams in flight, so the streams past the first thousand
+// are shorter than the ones started before them and end inside the rate-bound
+// part of the run; the index stays a few hundred KB whatever the dataset.
+const LargestStreams = 1024
 
 // ErrNotFound means that the directory holds no sealed spool.
 var ErrNotFound = errors.New("no sealed spool")
@@ -64,6 +78,38 @@ type PhaseInfo struct {
 	Records int64  `json:"records"`
 	Bytes   int64  `json:"bytes"`
 	CRC32   uint32 `json:"crc32"`
+	// Largest are the phase's largest streams (named, non-empty), by records
+	// then position: at most LargestStreams of them.
+	Largest []StreamInfo `json:"largest,omitempty"`
+}
+
+// StreamInfo locates one run of a stream's consecutive records in its phase.
+type StreamInfo struct {
+	Stream  string `json:"stream"`
+	Offset  int64  `json:"offset"` // of its first record, in bytes
+	Bytes   int64  `json:"bytes"`
+	Records int64  `json:"records"`
+	CRC32   uint32 `json:"crc32"`
+}
+
+// streamHeap is a min-heap of streams by size: the smallest of the largest is
+// the one to drop.
+type streamHeap []StreamInfo
+
+func (h streamHeap) Len() int { return len(h) }
+func (h streamHeap) Less(i, j int) bool {
+	if h[i].Records != h[j].Records {
+		return h[i].Records < h[j].Records
+	}
+	return h[i].Offset > h[j].Offset // of equal sizes, keep the earlier
+}
+func (h streamHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *streamHeap) Push(x any)   { *h = append(*h, x.(StreamInfo)) }
+func (h *streamHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 type manifest struct {
@@ -87,6 +133,39 @@ type phaseWriter struct {
 	crc    hash.Hash32
 	info   PhaseInfo
 	stream string
+	// cur is the stream being written and curCRC its checksum; largest the
+	// biggest streams closed so far.
+	cur     StreamInfo
+	curCRC  hash.Hash32
+	largest streamHeap
+}
+
+// closeStream enters the stream just written in the index of the largest.
+func (p *phaseWriter) closeStream() {
+	if p.cur.Records == 0 || p.cur.Stream == "" {
+		return
+	}
+	p.cur.CRC32 = p.curCRC.Sum32()
+	switch {
+	case len(p.largest) < LargestStreams:
+		heap.Push(&p.largest, p.cur)
+	case p.cur.Records > p.largest[0].Records:
+		p.largest[0] = p.cur
+		heap.Fix(&p.largest, 0)
+	}
+}
+
+// index returns the largest streams, largest first.
+func (p *phaseWriter) index() []StreamInfo {
+	p.closeStream()
+	out := slices.Clone([]StreamInfo(p.largest))
+	slices.SortFunc(out, func(a, b StreamInfo) int {
+		if a.Records != b.Records {
+			return cmp.Compare(b.Records, a.Records)
+		}
+		return cmp.Compare(a.Offset, b.Offset)
+	})
+	return out
 }
 
 // Create starts a new spool that Seal will place at dir, replacing the spool
@@ -123,6 +202,9 @@ func (w *Writer) Append(phase string, r Record) error {
 		b = append(b, 1)
 		b = appendBytes(b, r.Stream)
 		p.stream = r.Stream
+		p.closeStream()
+		p.cur = StreamInfo{Stream: r.Stream, Offset: p.info.Bytes}
+		p.curCRC.Reset()
 	}
 	b = appendBytes(b, r.Origin)
 	b = appendBytes(b, r.LegacyID)
@@ -141,9 +223,12 @@ func (w *Writer) Append(phase string, r Record) error {
 			return w.err
 		}
 		p.crc.Write(chunk)
+		p.curCRC.Write(chunk)
 	}
 	p.info.Records++
 	p.info.Bytes += int64(n + len(b))
+	p.cur.Records++
+	p.cur.Bytes += int64(n + len(b))
 	return nil
 }
 
@@ -163,7 +248,7 @@ func (w *Writer) phase(name string) (*phaseWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	p := &phaseWriter{f: f, w: bufio.NewWriterSize(f, 256<<10), crc: crc32.NewIEEE()}
+	p := &phaseWriter{f: f, w: bufio.NewWriterSize(f, 256<<10), crc: crc32.NewIEEE(), curCRC: crc32.NewIEEE()}
 	w.phases[name] = p
 	return p, nil
 }
@@ -203,6 +288,12 @@ func (w *Writer) Seal(meta any) error {
 			return fmt.Errorf("spool: write %s: %w", name, err)
 		}
 		p.info.CRC32 = p.crc.Sum32()
+		largest, err := onlyRuns(filepath.Join(w.tmp, name+recExt), name, p.info.Records, p.index())
+		if err != nil {
+			w.Abort()
+			return fmt.Errorf("spool: index %s: %w", name, err)
+		}
+		p.info.Largest = largest
 		m.Phases[name] = p.info
 	}
 	w.phases = nil
@@ -278,6 +369,52 @@ func replaceDir(tmp, dir string) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// onlyRuns drops from the index every stream that has another run in the file:
+// a stream that comes back after another began (the engine's Source contract
+// allows it) must be read in file order, not started early. The writer cannot
+// tell in bounded memory whether a stream's key was met before, so Seal reads the
+// phase's file once more, keeping only the indexed keys.
+func onlyRuns(path, phase string, records int64, index []StreamInfo) ([]StreamInfo, error) {
+	if len(index) == 0 {
+		return nil, nil
+	}
+	at := make(map[string]int64, len(index))
+	for _, s := range index {
+		if _, dup := at[s.Stream]; dup {
+			at[s.Stream] = -1
+			continue
+		}
+		at[s.Stream] = s.Offset
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec := decoder{phase: phase, br: bufio.NewReaderSize(f, 256<<10)}
+	var off int64
+	for n := range records {
+		prev := dec.stream
+		rec, err := dec.next(context.Background(), n)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 || rec.Stream != prev {
+			if o, ok := at[rec.Stream]; ok && o != off {
+				at[rec.Stream] = -1
+			}
+		}
+		off += dec.last
+	}
+	out := index[:0]
+	for _, s := range index {
+		if at[s.Stream] == s.Offset {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // phaseNames lists the phases of a manifest, sorted.

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -227,4 +230,168 @@ func BenchmarkAppendRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(r.Bytes())/float64(b.N), "spool-bytes/record")
+}
+
+// TestLargestStreams: the seal indexes the largest streams; each reads on its own,
+// and RecordsBesides yields exactly the other records, so that the two together
+// are Records.
+func TestLargestStreams(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plan")
+	w, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// LargestStreams+200 streams; stream i has 1 + (i*7919)%97 records, so sizes
+	// repeat and are spread over the file.
+	streams := LargestStreams + 200
+	size := func(i int) int { return 1 + (i*7919)%97 }
+	var all []Record
+	for i := range streams {
+		for m := range size(i) {
+			r := Record{Stream: fmt.Sprintf("s%04d", i), LegacyID: fmt.Sprintf("%d/%d", i, m), Payload: []byte(fmt.Sprint(m))}
+			all = append(all, r)
+			if err := w.Append("direct_messages", r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Accounts have no stream: no index.
+	if err := w.Append("accounts", Record{LegacyID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Seal(meta{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Largest("accounts"); len(got) != 0 {
+		t.Fatalf("accounts index %+v, want none", got)
+	}
+	big := r.Largest("direct_messages")
+	if len(big) != LargestStreams {
+		t.Fatalf("%d indexed streams, want %d", len(big), LargestStreams)
+	}
+	// The index holds the largest: every stream left out is no larger than the
+	// smallest indexed one, and the index is sorted largest first.
+	in := map[string]bool{}
+	for i, s := range big {
+		in[s.Stream] = true
+		if i > 0 && s.Records > big[i-1].Records {
+			t.Fatalf("index not sorted: %d after %d", s.Records, big[i-1].Records)
+		}
+	}
+	smallest := big[len(big)-1].Records
+	for i := range streams {
+		if k := fmt.Sprintf("s%04d", i); !in[k] && int64(size(i)) > smallest {
+			t.Fatalf("stream %s of %d records left out, the index holds one of %d", k, size(i), smallest)
+		}
+	}
+	var got []Record
+	for _, s := range big {
+		var n int
+		if err := r.ReadStream(t.Context(), "direct_messages", s, func(rec Record) error {
+			i, _ := strconv.Atoi(s.Stream[1:])
+			if want := fmt.Sprintf("%d/%d", i, n); rec.Stream != s.Stream || rec.LegacyID != want {
+				t.Fatalf("stream %s record %d: %+v", s.Stream, n, rec)
+			}
+			n++
+			got = append(got, rec)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if int64(n) != s.Records {
+			t.Fatalf("stream %s: %d records, index says %d", s.Stream, n, s.Records)
+		}
+	}
+	if err := r.RecordsBesides(t.Context(), "direct_messages", func(rec Record) error {
+		if in[rec.Stream] {
+			t.Fatalf("RecordsBesides yielded %+v of an indexed stream", rec)
+		}
+		got = append(got, rec)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	key := func(r Record) string { return r.Stream + "|" + r.LegacyID + "|" + string(r.Payload) }
+	want := map[string]int{}
+	for _, rec := range all {
+		want[key(rec)]++
+	}
+	for _, rec := range got {
+		want[key(rec)]--
+	}
+	for k, n := range want {
+		if n != 0 {
+			t.Fatalf("record %q: %d more in Records than in the stream reads", k, n)
+		}
+	}
+	if len(got) != len(all) {
+		t.Fatalf("%d records read, %d written", len(got), len(all))
+	}
+
+	// A flipped byte inside an indexed stream fails its read.
+	path := filepath.Join(dir, "direct_messages.rec")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := big[0]
+	b[s.Offset+s.Bytes-1] ^= 0x01
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = r.ReadStream(t.Context(), "direct_messages", s, func(Record) error { return nil })
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("ReadStream of a flipped stream: %v, want ErrCorrupt", err)
+	}
+	if err := r.ReadStream(t.Context(), "direct_messages", StreamInfo{Stream: "nope"}, func(Record) error { return nil }); err == nil {
+		t.Fatal("ReadStream of a stream the index does not hold: no error")
+	}
+}
+
+// TestLargestStreamsLeaveOutReturningStreams: a stream that comes back after
+// another began must be read in file order, so the index leaves it out.
+func TestLargestStreamsLeaveOutReturningStreams(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plan")
+	w, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range []struct {
+		stream string
+		n      int
+	}{{"a", 3}, {"b", 5}, {"c", 2}, {"a", 9}, {"d", 1}} {
+		for i := range run.n {
+			if err := w.Append("group_messages", Record{Stream: run.stream, LegacyID: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Seal(meta{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range r.Largest("group_messages") {
+		got = append(got, fmt.Sprintf("%s:%d", s.Stream, s.Records))
+	}
+	if want := []string{"b:5", "c:2", "d:1"}; !slices.Equal(got, want) {
+		t.Fatalf("index %v, want %v", got, want)
+	}
+	var besides []string
+	if err := r.RecordsBesides(t.Context(), "group_messages", func(rec Record) error {
+		besides = append(besides, rec.Stream)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "aaaaaaaaaaaa"; strings.Join(besides, "") != want {
+		t.Fatalf("RecordsBesides streams %v, want %s", besides, want)
+	}
 }
