@@ -198,7 +198,7 @@ func (e *Engine) runStreams(ctx context.Context, d *phaseDef, src Source) error 
 		// own; the rest in order alongside.
 		records = ss.RecordsBesides
 		for _, ref := range ss.LargeStreams(d.phase) {
-			s.large = append(s.large, largeStream[Record]{key: ref.Key, read: func(ctx context.Context, fn func(Record) error) error {
+			s.large = append(s.large, largeStream[Record]{key: ref.Key, records: ref.Records, read: func(ctx context.Context, fn func(Record) error) error {
 				c := e.streamCursor(d.phase)
 				err := ss.ReadStream(ctx, d.phase, ref, func(r Record) error {
 					if ok, err := c.admit(ctx, r.Stream, &r.Item); !ok {

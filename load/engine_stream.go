@@ -54,8 +54,9 @@ type streamer[T any] struct {
 // largeStream is a stream its worker reads itself, cutting and sending batches
 // as it reads: it holds one batch at a time and needs no share of the budget.
 type largeStream[T any] struct {
-	key  string
-	read func(ctx context.Context, fn func(T) error) error
+	key     string
+	records int64 // in the stream: its calls wait with their remaining records as priority
+	read    func(ctx context.Context, fn func(T) error) error
 }
 
 // run reads the source through produce and returns when every item was sent, or
@@ -182,29 +183,36 @@ func (s *streamer[T]) runLarge(ctx context.Context, ls largeStream[T]) error {
 	if s.size != nil && s.batcher != nil {
 		cut = s.batcher(ls.key)
 	}
-	var batch []T
+	var (
+		batch []T
+		sent  int64
+	)
+	send := func() error {
+		// The longest remaining stream gets the next pacer slot (pacer.wait).
+		err := s.send(withPriority(ctx, ls.records-sent), ls.key, batch)
+		sent += int64(len(batch))
+		batch = nil
+		return err
+	}
 	err := ls.read(ctx, func(it T) error {
 		size := 0
 		if s.size != nil {
 			size = s.size(it)
 		}
 		if len(batch) > 0 && !cut.fits(size) {
-			if err := s.send(ctx, ls.key, batch); err != nil {
+			if err := send(); err != nil {
 				return err
 			}
-			batch = nil
 		}
 		cut.add(size)
 		batch = append(batch, it)
 		if cut.full() {
-			err := s.send(ctx, ls.key, batch)
-			batch = nil
-			return err
+			return send()
 		}
 		return nil
 	})
 	if err == nil && len(batch) > 0 {
-		err = s.send(ctx, ls.key, batch)
+		err = send()
 	}
 	return err
 }

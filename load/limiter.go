@@ -1,6 +1,7 @@
 package load
 
 import (
+	"container/heap"
 	"context"
 	"math"
 	"sync"
@@ -86,8 +87,22 @@ const (
 // whose rate follows the windows described above. Every attempt at a call, retries
 // included, waits on it (style.md habit 7, rclone's pacer), and reports its answer
 // with answered. Safe for concurrent use.
+//
+// Waiting calls get their slots by priority, highest first, in arrival order
+// among equals. The streamer gives a large stream's calls its remaining records
+// as priority (withPriority): the longest stream bounds the run at its calls ×
+// round trip only if its calls do not queue behind the other streams' for a
+// slot — with 64 streams waiting at 190 calls/s a call would wait about 0.3 s,
+// six round trips of 50 ms.
 type pacer struct {
 	now func() time.Time
+
+	// The waiting calls, a heap by priority; dispatching is true while a
+	// goroutine hands out slots.
+	qmu         sync.Mutex
+	queue       waitHeap
+	seq         int64
+	dispatching bool
 
 	mu         sync.Mutex
 	lim        *rate.Limiter
@@ -129,15 +144,105 @@ func newPacer(configured float64, now func() time.Time) *pacer {
 }
 
 // wait blocks until the next call may start, or ctx is done. It returns the time
-// the call starts, which answered takes back.
+// the call starts, which answered takes back. ctx's priority (withPriority) orders
+// the waiting calls.
 func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 	if p.unlimited() {
 		return p.now(), ctx.Err()
 	}
-	if err := p.lim.Wait(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return time.Time{}, err
 	}
-	return p.now(), nil
+	w := &waiter{prio: priority(ctx), granted: make(chan struct{})}
+	p.qmu.Lock()
+	w.seq = p.seq
+	p.seq++
+	heap.Push(&p.queue, w)
+	if !p.dispatching {
+		p.dispatching = true
+		go p.dispatch()
+	}
+	p.qmu.Unlock()
+	select {
+	case <-w.granted:
+		return p.now(), nil
+	case <-ctx.Done():
+		p.qmu.Lock()
+		if w.index >= 0 {
+			heap.Remove(&p.queue, w.index)
+		}
+		p.qmu.Unlock()
+		return time.Time{}, ctx.Err()
+	}
+}
+
+// dispatch hands out the token bucket's slots to the waiting calls, highest
+// priority first, until none waits. A slot taken while the last waiter gave up
+// is lost, which happens only when the API falls idle.
+func (p *pacer) dispatch() {
+	for {
+		p.qmu.Lock()
+		if len(p.queue) == 0 {
+			p.dispatching = false
+			p.qmu.Unlock()
+			return
+		}
+		p.qmu.Unlock()
+		_ = p.lim.Wait(context.Background()) // never fails: burst 1, no deadline
+		p.qmu.Lock()
+		if len(p.queue) > 0 {
+			w := heap.Pop(&p.queue).(*waiter)
+			close(w.granted)
+		}
+		p.qmu.Unlock()
+	}
+}
+
+// waiter is a call waiting for a slot.
+type waiter struct {
+	prio, seq int64
+	index     int // in the heap; -1 once popped or removed
+	granted   chan struct{}
+}
+
+type waitHeap []*waiter
+
+func (h waitHeap) Len() int { return len(h) }
+func (h waitHeap) Less(i, j int) bool {
+	if h[i].prio != h[j].prio {
+		return h[i].prio > h[j].prio
+	}
+	return h[i].seq < h[j].seq
+}
+func (h waitHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *waitHeap) Push(x any) {
+	w := x.(*waiter)
+	w.index = len(*h)
+	*h = append(*h, w)
+}
+func (h *waitHeap) Pop() any {
+	old := *h
+	w := old[len(old)-1]
+	old[len(old)-1] = nil
+	w.index = -1
+	*h = old[:len(old)-1]
+	return w
+}
+
+type priorityKey struct{}
+
+// withPriority returns ctx whose calls wait for their pacer slot with priority
+// prio (higher first; 0 without).
+func withPriority(ctx context.Context, prio int64) context.Context {
+	return context.WithValue(ctx, priorityKey{}, prio)
+}
+
+func priority(ctx context.Context) int64 {
+	p, _ := ctx.Value(priorityKey{}).(int64)
+	return p
 }
 
 func (p *pacer) unlimited() bool { return math.IsInf(p.configured, 1) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,5 +226,52 @@ func TestPacerFindsALowerLimit(t *testing.T) {
 				t.Errorf("sporadic %.2f, seed %d: %.1f attempts/s, %.1f accepted/s against a 100/s limit", sporadic, seed, attempts, accepted)
 			}
 		}
+	}
+}
+
+// TestPacerServesHigherPriorityFirst: calls waiting for a slot get it highest
+// priority first, in arrival order among equals; a waiter that gives up leaves.
+func TestPacerServesHigherPriorityFirst(t *testing.T) {
+	p := newPacer(4, nil) // a slot every 250 ms
+	if _, err := p.wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		order []int64
+		wg    sync.WaitGroup
+	)
+	gone, cancel := context.WithCancel(t.Context())
+	start := func(ctx context.Context, prio int64) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := p.wait(withPriority(ctx, prio)); err != nil {
+				return
+			}
+			mu.Lock()
+			order = append(order, prio)
+			mu.Unlock()
+		}()
+	}
+	for _, prio := range []int64{1, 5, 3, 0, 5} {
+		start(t.Context(), prio)
+	}
+	start(gone, 9)
+	// Let every waiter queue (well inside the 250 ms until the next slot), then
+	// drop the priority-9 one.
+	for {
+		p.qmu.Lock()
+		n := len(p.queue)
+		p.qmu.Unlock()
+		if n == 6 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	if want := []int64{5, 5, 3, 1, 0}; !slices.Equal(order, want) {
+		t.Fatalf("slots went to priorities %v, want %v", order, want)
 	}
 }
