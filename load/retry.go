@@ -244,8 +244,14 @@ func (r *retrier) do(ctx context.Context, api tencentim.Command, p *pacer, obs o
 	)
 	for n := 1; ; n++ {
 		if n > 1 && !resend {
-			if err := r.sleep(ctx, r.backoff.delay(n-1)); err != nil {
-				return err
+			// A rate-limit answer is retried without a backoff: the pacer is its
+			// backoff (it lowers the rate when such answers are not sporadic), and
+			// a sleep would add ~100 ms to the stream of every sporadic 60007 —
+			// 15 % on the longest stream at 50 ms round trips with 5 % of them.
+			if !tencentim.IsRateLimit(last) {
+				if err := r.sleep(ctx, r.backoff.delay(n-1)); err != nil {
+					return err
+				}
 			}
 			if beforeRetry != nil {
 				if err := beforeRetry(ctx, last); err != nil {
