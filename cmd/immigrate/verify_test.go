@@ -128,6 +128,20 @@ func TestVerifyCleanRun(t *testing.T) {
 	if !strings.Contains(output, "comparing with the plan") {
 		t.Errorf("verify did not say it compares with the run's plan:\n%s", output)
 	}
+
+	// Without the run's plan, verify validates the source again, with the
+	// migration's clock from the checkpoint, to the same result; it leaves no
+	// plan behind.
+	if err := os.RemoveAll(filepath.Join(out, migration.PlanDir)); err != nil {
+		t.Fatal(err)
+	}
+	code, again, output := verifyCLI(t, mapping, out)
+	if code != exitOK || !slices.Equal(again.Result.Entities, doc.Result.Entities) || !strings.Contains(output, "validating the source") {
+		t.Errorf("verify without a plan: exit %d, %+v, want %+v\n%s", code, again.Result.Entities, doc.Result.Entities, output)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, "*plan*")); len(left) != 0 {
+		t.Errorf("verify left %v behind", left)
+	}
 }
 
 // tampered is what tamper did to the sandbox, as the findings must name it.
