@@ -110,6 +110,7 @@ func (c *converter) target(r *rawTarget, f *File) {
 	t.Admin = DefaultAdmin
 	t.Timeout = DefaultTimeout
 	t.Edition = EditionPro
+	t.RoamingDays = DefaultRoamingDays
 	if r == nil {
 		return
 	}
@@ -144,6 +145,7 @@ func (c *converter) target(r *rawTarget, f *File) {
 		t.AccountLimit = FreeAccountLimit
 	}
 	t.Timeout = c.duration(r.Timeout, "target.timeout", DefaultTimeout)
+	t.RoamingDays = c.intValue(r.RoamingDays, "target.roaming_days", DefaultRoamingDays)
 }
 
 func (c *converter) entities(r *rawEntities, f *File) {

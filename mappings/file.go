@@ -94,6 +94,10 @@ type Target struct {
 	// AccountLimit is the plan's account cap; 0 means none.
 	AccountLimit int
 	Timeout      time.Duration
+	// RoamingDays is the application's C2C roaming retention (spec §7.2, §11 item
+	// 10): admin_getroammsg and clients read back only that many days of one-to-one
+	// history. 0 means unlimited. It only tunes warnings and verify, never the import.
+	RoamingDays int
 }
 
 // Element is a TIM message element a legacy kind maps to.
@@ -247,10 +251,12 @@ func (s Sync) For(sentAt time.Time) int {
 
 // Load defaults.
 const (
-	DefaultRateFraction  = 0.95 // of each API's documented rate (spec §1.10)
-	DefaultConcurrency   = 64
-	DefaultRetries       = 8
-	DefaultTimeout       = 10 * time.Second
+	DefaultRateFraction = 0.95 // of each API's documented rate (spec §1.10)
+	DefaultConcurrency  = 64
+	DefaultRetries      = 8
+	DefaultTimeout      = 10 * time.Second
+	// DefaultRoamingDays is the vendor's default C2C roaming retention (spec §7.2).
+	DefaultRoamingDays   = 7
 	DefaultGroupMsgBatch = vocab.MaxGroupMsgBatch
 )
 

@@ -114,7 +114,7 @@ func TestHashStable(t *testing.T) {
 				"load: {rates: {importmsg: 100, import_group_msg: 50}, concurrency: 8, retries: 3, group_msg_batch: 5}")
 		}, nil},
 		{"timeout, admin and edition", func(t *testing.T) string {
-			return edit(t, hashBase, "  admin: administrator", "  admin: ops_admin\n  timeout: 30s\n  edition: ultimate")
+			return edit(t, hashBase, "  admin: administrator", "  admin: ops_admin\n  timeout: 30s\n  edition: ultimate\n  roaming_days: 0")
 		}, nil},
 		{"sort memory and sorted flag", func(t *testing.T) string {
 			d := edit(t, hashBase, `delimiter: ","`, "delimiter: \",\"\n    sort_memory: 8MiB\n    temp_dir: /tmp")

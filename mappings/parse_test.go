@@ -429,6 +429,7 @@ func TestDefaults(t *testing.T) {
 		{"edition", f.Target.Edition, EditionPro},
 		{"account limit", f.Target.AccountLimit, 0},
 		{"timeout", f.Target.Timeout, 10 * time.Second},
+		{"roaming retention", f.Target.RoamingDays, DefaultRoamingDays},
 		{"secret optional for the sandbox", f.Target.SecretKey.IsZero(), true},
 		{"entity time", f.Entities[extract.Users].Time, extract.TimeTimestamptz},
 		{"group types are TIM's own names", f.GroupTypes["Public"], "Public"},
@@ -907,6 +908,37 @@ func TestAccountLimits(t *testing.T) {
 			}
 			if f.Target.Edition != tt.edition || f.Target.AccountLimit != tt.limit {
 				t.Errorf("edition, limit = %q, %d; want %q, %d", f.Target.Edition, f.Target.AccountLimit, tt.edition, tt.limit)
+			}
+		})
+	}
+}
+
+func TestRoamingDays(t *testing.T) {
+	tests := []struct {
+		target string
+		want   int
+		err    string
+	}{
+		{"", DefaultRoamingDays, ""},
+		{"  roaming_days: 30\n", 30, ""},
+		{"  roaming_days: 0\n", 0, ""},
+		{"  roaming_days: -1\n", 0, "target.roaming_days: must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSpace(tt.target), func(t *testing.T) {
+			doc := strings.Replace(minimal, "  sandbox: embedded\n", "  sandbox: embedded\n"+tt.target, 1)
+			f, err := Parse([]byte(doc), "m.yaml", nil)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Target.RoamingDays != tt.want {
+				t.Errorf("roaming days = %d, want %d", f.Target.RoamingDays, tt.want)
 			}
 		})
 	}

@@ -49,6 +49,7 @@ type rawTarget struct {
 	Edition      scalar `yaml:"edition"`
 	AccountLimit scalar `yaml:"account_limit"`
 	Timeout      scalar `yaml:"timeout"`
+	RoamingDays  scalar `yaml:"roaming_days"`
 }
 
 // rawEntities has one field per extract.Entity, so a misspelt entity is an

@@ -126,6 +126,9 @@ func (f *File) validateTarget(l *errorList) {
 	if t.AccountLimit < 0 {
 		l.add("target.account_limit", "must not be negative (0 means no limit)")
 	}
+	if t.RoamingDays < 0 {
+		l.add("target.roaming_days", "must not be negative (0 means unlimited)")
+	}
 	// The backend gives up after 3 s, so a shorter client timeout would abandon
 	// calls the target may still complete (spec §1.5).
 	if t.Timeout <= 3e9 || t.Timeout > 600e9 {

@@ -119,6 +119,7 @@ func ValidateOptions(f *mappings.File, now time.Time) plan.ValidateOptions {
 		RecentContactFlag: RecentContactFlag,
 		AccountLimit:      f.Target.AccountLimit,
 		Now:               now,
+		RoamingDays:       f.Target.RoamingDays,
 	}
 }
 

@@ -88,4 +88,8 @@ type ValidateOptions struct {
 	AccountLimit int
 	// Now is the transformer's clock, for the retention warning; zero = no warning.
 	Now time.Time
+	// RoamingDays is the app's C2C roaming retention (spec §7.2): one-to-one
+	// history older than that cannot be read back, which the pass warns about.
+	// 0 means unlimited (no warning).
+	RoamingDays int
 }

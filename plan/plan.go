@@ -298,8 +298,6 @@ func phaseSeconds(phases []PhasePlan, name string) float64 {
 const (
 	freeAccountLimit = 100
 	freeGroupLimit   = 100
-	// roamingDays is the default C2C history retention (spec §11 item 10).
-	roamingDays = 7
 )
 
 func (v *validator) warnings(res *ValidateResult) []string {
@@ -321,9 +319,9 @@ func (v *validator) warnings(res *ValidateResult) []string {
 	if n := len(res.Rewrites); n > 0 {
 		w = append(w, fmt.Sprintf("%d ids are rewritten (ids.invalid: rewrite); the id map is in report.json under rewrites.", n))
 	}
-	if tr := rangeOf(res, extract.DirectMessages); tr != nil && !v.opt.Now.IsZero() && tr.First.Before(v.opt.Now.AddDate(0, 0, -roamingDays)) {
-		w = append(w, fmt.Sprintf("one-to-one history reaches back to %s; by default clients and admin_getroammsg read only the last %d days "+
-			"(spec §11 item 10): extend the app's roaming retention before migrating.", tr.First.Format(time.DateOnly), roamingDays))
+	if tr, days := rangeOf(res, extract.DirectMessages), v.opt.RoamingDays; tr != nil && days > 0 && !v.opt.Now.IsZero() && tr.First.Before(v.opt.Now.AddDate(0, 0, -days)) {
+		w = append(w, fmt.Sprintf("one-to-one history reaches back to %s; clients and admin_getroammsg read only the last %d days (target.roaming_days; "+
+			"spec §11 item 10): extend the app's roaming retention before migrating, or verify cannot read the older messages back.", tr.First.Format(time.DateOnly), days))
 	}
 	if f := res.Counts(extract.Friends); f.Read > 0 {
 		w = append(w, fmt.Sprintf("%d friendships were read; the migration has no friends phase, so they are skipped.", f.Read))

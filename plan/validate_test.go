@@ -328,7 +328,7 @@ func TestValidatePlan(t *testing.T) {
 }
 
 func TestValidateLargestAndRanges(t *testing.T) {
-	res, err := runValidate(t, testDataset(), newTestTransformer(t, nil), ValidateOptions{Top: 1, Now: testNow})
+	res, err := runValidate(t, testDataset(), newTestTransformer(t, nil), ValidateOptions{Top: 1, Now: testNow, RoamingDays: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,5 +468,28 @@ func TestClassify(t *testing.T) {
 				t.Errorf("classify = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestValidateRetentionFollowsRoamingDays: the retention warning names the
+// configured retention, and an unlimited one (0) gives none.
+func TestValidateRetentionFollowsRoamingDays(t *testing.T) {
+	for _, tt := range []struct {
+		days int
+		want string
+	}{{7, "last 7 days"}, {90, ""}, {0, ""}} {
+		res, err := runValidate(t, testDataset(), newTestTransformer(t, nil), ValidateOptions{Now: at(10 * 24 * 60), RoamingDays: tt.days})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, w := range res.Warnings {
+			if strings.Contains(w, "roaming retention") {
+				got = w
+			}
+		}
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("roaming_days %d: retention warning %q, want one containing %q", tt.days, got, tt.want)
+		}
 	}
 }

@@ -55,6 +55,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			generateCommand(),
 			runCommand(),
 			statusCommand(),
+			verifyCommand(),
 			sandboxCommand(),
 			usersigCommand(),
 		},
@@ -101,7 +102,7 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errRejected):
+	case errors.Is(err, errRejected), errors.Is(err, errDifferent):
 		fmt.Fprintln(stderr, "immigrate:", err)
 		return exitRejected
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
