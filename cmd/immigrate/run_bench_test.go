@@ -55,6 +55,9 @@ type benchData struct {
 	conversations       int
 	directMsgsPerConv   int
 	membersMin, members int
+	// groupSizes and convSizes, when set, give each group's and conversation's
+	// messages instead (skewed data).
+	groupSizes, convSizes []int
 }
 
 // writeBenchData writes the dataset into dir and returns the path of its CSV
@@ -75,7 +78,11 @@ func writeBenchData(b *testing.B, dir string, d benchData, endpoint, loadSection
 	}
 	var gm [][]string
 	for gi, g := range groups {
-		for i := range d.groupMsgsPerGroup {
+		n := d.groupMsgsPerGroup
+		if d.groupSizes != nil {
+			n = d.groupSizes[gi]
+		}
+		for i := range n {
 			gm = append(gm, row(fmt.Sprintf("g%d-%d", gi, i), g, users[rng.IntN(len(users))],
 				base+int64(i)*60_000+int64(gi), "a message to the group, about as long as a chat line"))
 		}
@@ -89,7 +96,11 @@ func writeBenchData(b *testing.B, dir string, d benchData, endpoint, loadSection
 			continue
 		}
 		pairs[[2]int{min(x, y), max(x, y)}] = true
-		for i := range d.directMsgsPerConv {
+		n := d.directMsgsPerConv
+		if d.convSizes != nil {
+			n = d.convSizes[c]
+		}
+		for i := range n {
 			from, to := users[x], users[y]
 			if i%2 == 1 {
 				from, to = to, from
@@ -161,6 +172,7 @@ type benchReport struct {
 	Phases  []struct {
 		Phase           load.Phase `json:"Phase"`
 		Calls           int64      `json:"Calls"`
+		Retries         int64      `json:"Retries"`
 		Started         time.Time  `json:"Started"`
 		ReadDone        time.Time  `json:"ReadDone"`
 		CallsAtReadDone int64      `json:"CallsAtReadDone"`
@@ -335,4 +347,118 @@ func BenchmarkRunUnthrottled(b *testing.B) {
 		fmt.Printf("\n%s: importmsg %d calls at %.0f calls/s (first to last call); load %.1f s, command %.1f s\n",
 			b.Name(), a.Calls, a.AchievedRate(), rr.Elapsed.Seconds(), wall.Seconds())
 	}
+}
+
+// zipfSizes splits total over n streams with Zipf weights k^-s (k = 1..n), each at
+// least 1, in an order shuffled by seed, so that the largest stream is not the
+// first in the source.
+func zipfSizes(n, total int, s float64, seed uint64) []int {
+	var h float64
+	for k := 1; k <= n; k++ {
+		h += math.Pow(float64(k), -s)
+	}
+	sizes := make([]int, n)
+	for k := range n {
+		sizes[k] = max(1, int(math.Round(float64(total)*math.Pow(float64(k+1), -s)/h)))
+	}
+	rng := rand.New(rand.NewPCG(seed, 3))
+	rng.Shuffle(n, func(i, j int) { sizes[i], sizes[j] = sizes[j], sizes[i] })
+	return sizes
+}
+
+// skewedData: Zipf (s = 1.1) conversation and group sizes, as real chat data has
+// (issue 11): 3,000 one-to-one messages over 500 conversations, the largest
+// holding ~500 of them, and 2,000 group messages over 50 groups.
+func skewedData() benchData {
+	return benchData{users: 400, groups: 50, membersMin: 2, members: 20,
+		groupSizes: zipfSizes(50, 2000, 1.1, 1), conversations: 500, convSizes: zipfSizes(500, 3000, 1.1, 2)}
+}
+
+// BenchmarkRunSkewed runs skewed data against a sandbox enforcing the documented
+// limits behind 50 ms and 200 ms round trips, without and with 5 % of all calls
+// answered 60007 at random (a busy application's shared quota). It reports each
+// API's attempts/s as a share of the rate the sandbox enforces while its phase had
+// work queued, and the load's wall time against the lower bound: accounts, then
+// the longer of the group chain and the one-to-one messages, each phase bounded
+// by the larger of its calls ÷ rate and its longest stream's calls × round trip.
+//
+//	go test -run '^$' -bench 'BenchmarkRunSkewed' -benchtime 1x -timeout 30m ./cmd/immigrate
+func BenchmarkRunSkewed(b *testing.B) {
+	for _, rtt := range []time.Duration{50 * time.Millisecond, 200 * time.Millisecond} {
+		for _, p := range []float64{0, 0.05} {
+			b.Run(fmt.Sprintf("rtt=%v/60007=%.0f%%", rtt, 100*p), func(b *testing.B) {
+				for range b.N {
+					_, url := e2eSandbox(b, func(c *sandbox.Config) {
+						c.RateLimits = sandbox.DocumentedRateLimits()
+						c.Latency = rtt
+						if p > 0 {
+							c.Faults = []sandbox.Fault{{Probability: p, Kind: sandbox.FaultCode, Code: 60007}}
+						}
+					})
+					d := skewedData()
+					mapping := writeBenchData(b, b.TempDir(), d, url, "")
+					rr, wall := runBench(b, mapping)
+					analyseSkewed(b, rr, wall, rtt, d)
+				}
+			})
+		}
+	}
+}
+
+// analyseSkewed reports the figures of one skewed run.
+func analyseSkewed(b *testing.B, rr *benchReport, wall, rtt time.Duration, d benchData) {
+	b.Helper()
+	rate := func(c tencentim.Command) float64 { return 0.95 * tencentim.DocumentedRate[c] }
+	planned := func(c tencentim.Command) float64 {
+		for _, p := range rr.Phases {
+			if p.Phase == apiPhase[c] {
+				return float64(p.Calls - p.Retries)
+			}
+		}
+		return 0
+	}
+	// Each phase's lower bound: its first-attempt calls at the configured rate,
+	// or its longest stream's calls one round trip each.
+	longestConv := slices.Max(d.convSizes)
+	longestGroup := (slices.Max(d.groupSizes) + tencentim.MaxGroupMsgBatch - 1) / tencentim.MaxGroupMsgBatch
+	phase := func(c tencentim.Command, longest int) float64 {
+		return math.Max(planned(c)/rate(c), float64(longest)*rtt.Seconds())
+	}
+	accounts := math.Max(phase(tencentim.CmdAccountImport, 0), phase(tencentim.CmdMultiAccountImport, 0))
+	chain := phase(tencentim.CmdImportGroup, 0) + phase(tencentim.CmdImportGroupMember, 0) +
+		phase(tencentim.CmdImportGroupMsg, longestGroup) + phase(tencentim.CmdSetUnreadMsgNum, 0)
+	direct := phase(tencentim.CmdImportMsg, longestConv)
+	bound := accounts + math.Max(chain, direct)
+	load := rr.Elapsed.Seconds()
+
+	var tb bytes.Buffer
+	tw := tabwriter.NewWriter(&tb, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "API\tattempts\tthrottled\tenforced/s\tqueued attempts/s\tenforced share\tRTT\tin flight\tmost\t")
+	for _, c := range sortedCommands() {
+		a := rr.APIs[c.String()]
+		if a == nil || a.Calls == 0 {
+			continue
+		}
+		share, queued := math.NaN(), math.NaN()
+		for _, p := range rr.Phases {
+			if p.Phase == apiPhase[c] && !p.ReadDone.IsZero() {
+				if w := p.ReadDone.Sub(a.First); w > time.Second && p.CallsAtReadDone > 10 {
+					queued = float64(p.CallsAtReadDone) / w.Seconds()
+					share = queued / tencentim.DocumentedRate[c]
+					b.ReportMetric(share, c.Name+"-enforced-share")
+				}
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.1f\t%.3f\t%v\t%.1f\t%d\t\n", c.Name, a.Calls, a.RateLimited,
+			tencentim.DocumentedRate[c], queued, share, a.RTT.Round(time.Millisecond), a.InFlight, a.MaxInFlight)
+	}
+	tw.Flush()
+	b.ReportMetric(load/bound, "wall/bound")
+	b.ReportMetric(load, "load-s")
+	b.ReportMetric(0, "ns/op")
+	fmt.Printf("\n%s: load %.1f s (command %.1f s)\n"+
+		"  lower bound %.1f s = accounts %.1f + max(group chain %.1f, one-to-one %.1f) → wall/bound %.3f\n"+
+		"  longest conversation %d messages × %v = %.1f s; longest group %d calls × %v = %.1f s\n%s\n",
+		b.Name(), load, wall.Seconds(), bound, accounts, chain, direct, load/bound,
+		longestConv, rtt, float64(longestConv)*rtt.Seconds(), longestGroup, rtt, float64(longestGroup)*rtt.Seconds(), tb.String())
 }
