@@ -172,7 +172,6 @@ type benchReport struct {
 	Phases  []struct {
 		Phase           load.Phase `json:"Phase"`
 		Calls           int64      `json:"Calls"`
-		Retries         int64      `json:"Retries"`
 		Started         time.Time  `json:"Started"`
 		ReadDone        time.Time  `json:"ReadDone"`
 		CallsAtReadDone int64      `json:"CallsAtReadDone"`
@@ -409,11 +408,9 @@ func BenchmarkRunSkewed(b *testing.B) {
 func analyseSkewed(b *testing.B, rr *benchReport, wall, rtt time.Duration, d benchData) {
 	b.Helper()
 	rate := func(c tencentim.Command) float64 { return 0.95 * tencentim.DocumentedRate[c] }
-	planned := func(c tencentim.Command) float64 {
-		for _, p := range rr.Phases {
-			if p.Phase == apiPhase[c] {
-				return float64(p.Calls - p.Retries)
-			}
+	planned := func(c tencentim.Command) float64 { // first attempts
+		if a := rr.APIs[c.String()]; a != nil {
+			return float64(a.Calls - a.Retries)
 		}
 		return 0
 	}
