@@ -417,7 +417,7 @@ func TestNewPostgresReaderErrors(t *testing.T) {
 		{"numeric time with a text format", extract.GroupMessages,
 			extract.EntitySource{Query: "SELECT id, group_id, sender_id, n AS sent_at" + from}, "unix or unix_ms", true},
 		{"json time", extract.GroupMessages,
-			extract.EntitySource{Query: "SELECT id, group_id, sender_id, j AS sent_at" + from}, "cannot hold a time", true},
+			extract.EntitySource{Query: "SELECT id, group_id, sender_id, j AS sent_at" + from}, "a time must be", true},
 		// The mapping's SQL does not compile (SQLSTATE class 42): the user must fix
 		// the mapping, so it is a configuration error like a missing column.
 		{"SQL error", extract.Users, extract.EntitySource{Query: "SELECT nope" + from}, "users: query", true},
@@ -459,3 +459,80 @@ func TestPostgresErrorsHideThePassword(t *testing.T) {
 }
 
 func pgxCopyRows(rows [][]any) pgx.CopyFromSource { return pgx.CopyFromRows(rows) }
+
+// TestPostgresColumnTypes: a column whose type does not fit its field is refused
+// from the probe's field descriptions, before any row is read, naming the entity,
+// the column, the field and the type (issue 13). PostgreSQL prints an array id as
+// {u01}, which would otherwise be imported as that text.
+func TestPostgresColumnTypes(t *testing.T) {
+	conn, schema := pgSchema(t)
+	exec(t, conn, strings.ReplaceAll(`
+CREATE TYPE S.kind AS ENUM ('text', 'card');
+CREATE TABLE S.u (id text, n bigint, nick text, b bytea, j jsonb, js json, at timestamptz, d date, uid uuid, k S.kind);
+INSERT INTO S.u VALUES ('u01', 7, 'Ann', 'x', '{"a": 1}', '"u02"', '2024-05-01 10:00:00+00', '2024-05-01',
+  '6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'card');
+CREATE TABLE S.m (id text, g text, s text, at timestamptz, k S.kind, p jsonb, sz bigint);
+INSERT INTO S.m VALUES ('m1', 'g1', 'u01', '2024-05-01 10:00:00+00', 'card', '{"lat": 1}', 12);
+`, "S.", schema+"."))
+	from := func(table string) string { return " FROM " + schema + "." + table }
+	refused := []struct {
+		name   string
+		entity extract.Entity
+		src    extract.EntitySource
+		want   []string
+	}{
+		{"array id", extract.Users, extract.EntitySource{Query: "SELECT ARRAY[id] AS id" + from("u")},
+			[]string{`users query: column "id" (field id) has type text[]; an id must be`, "col[1]"}},
+		{"composite id", extract.Users, extract.EntitySource{Query: "SELECT ROW(id, nick) AS id" + from("u")},
+			[]string{`column "id" (field id) has type record`}},
+		{"jsonb id", extract.Users, extract.EntitySource{Query: "SELECT j AS user_key" + from("u"), Columns: map[string]string{"id": "user_key"}},
+			[]string{`users query: column "user_key" (field id) has type jsonb`, "->>"}},
+		{"json text", extract.Users, extract.EntitySource{Query: "SELECT id, js AS nick" + from("u")},
+			[]string{`column "nick" (field nick) has type json; a text field`}},
+		{"bytea text", extract.Users, extract.EntitySource{Query: "SELECT id, b AS nick" + from("u")},
+			[]string{`column "nick" (field nick) has type bytea`, "convert_from"}},
+		{"jsonb time", extract.Users, extract.EntitySource{Query: "SELECT id, j AS created_at" + from("u")},
+			[]string{`column "created_at" (field created_at) has type jsonb; a time must be`}},
+		{"date time", extract.GroupMessages, extract.EntitySource{Query: "SELECT id, g AS group_id, s AS sender_id, d::date AS sent_at FROM (SELECT m.*, now()::date AS d" + from("m") + " m) x"},
+			[]string{`group_messages query: column "sent_at" (field sent_at) has type date`}},
+		{"array payload", extract.GroupMessages, extract.EntitySource{Query: "SELECT id, g AS group_id, s AS sender_id, at AS sent_at, ARRAY[p] AS payload" + from("m")},
+			[]string{`column "payload" (field payload) has type jsonb[]; a payload must be`}},
+		{"array count", extract.GroupMessages, extract.EntitySource{Query: "SELECT id, g AS group_id, s AS sender_id, at AS sent_at, ARRAY[sz] AS size" + from("m")},
+			[]string{`column "size" (field size) has type bigint[]`}},
+		{"two bad columns", extract.Users, extract.EntitySource{Query: "SELECT ARRAY[id] AS id, b AS nick" + from("u")},
+			[]string{`"id" (field id) has type text[]`, `"nick" (field nick) has type bytea`}},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
+				URL: pgtest.URL(t), Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src},
+			}, extract.Options{})
+			if !errors.Is(err, extract.ErrConfig) {
+				t.Fatalf("err = %v, want an ErrConfig", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v\nwant it to mention %q", err, w)
+				}
+			}
+		})
+	}
+
+	// Scalars that print as one value are read as before.
+	cfg := extract.PostgresConfig{URL: pgtest.URL(t), Entities: map[extract.Entity]extract.EntitySource{
+		extract.Users: {Query: "SELECT n AS id, k AS nick, uid::uuid AS face_url, at AS created_at" + from("u")},
+		extract.GroupMessages: {Query: "SELECT id, g AS group_id, s AS sender_id, at AS sent_at, k AS kind, p AS payload, sz::numeric AS size" +
+			from("m")},
+		extract.Friends: {Query: "SELECT uid AS user_id, id AS friend_id, js #>> '{}' AS remark, at AS added_at" + from("u")},
+	}}
+	for e, want := range map[extract.Entity]string{
+		extract.Users:         "{ID:7 Nick:card FaceURL:6ba7b810-9dad-11d1-80b4-00c04fd430c8 CreatedAt:2024-05-01 10:00:00 +0000 UTC",
+		extract.GroupMessages: `Kind:card Text: Payload:{"lat": 1} URL: FileName: Size:12`,
+		extract.Friends:       "{UserID:6ba7b810-9dad-11d1-80b4-00c04fd430c8 FriendID:u01 Remark:u02 ",
+	} {
+		recs, bad := readAll(t, cfg, e)
+		if len(recs) != 1 || len(bad) != 0 || !strings.Contains(recs[0], want) {
+			t.Errorf("%s: records %q, bad rows %q; want one containing %q", e, recs, bad, want)
+		}
+	}
+}

@@ -526,3 +526,38 @@ func TestDryRunIsValidate(t *testing.T) {
 		t.Errorf("rejects.jsonl differ (or are empty): %d and %d bytes", len(rejects[0]), len(rejects[1]))
 	}
 }
+
+// TestValidateRefusesNonScalarColumns: a users query returning ARRAY[id] as the id
+// is a configuration error (exit 2) naming the entity, column and type, and
+// validate reads no record (issue 13).
+func TestValidateRefusesNonScalarColumns(t *testing.T) {
+	url, schema := pgtest.Schema(t)
+	ctx := context.Background()
+	if _, err := synth.LoadPostgres(ctx, demoConfig, synth.PostgresOptions{URL: url, Schema: schema}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMMIGRATE_SOURCE_PG_URL", url)
+	dir := t.TempDir()
+	mapping := filepath.Join(dir, "m.yaml")
+	if err := os.WriteFile(mapping, []byte(`version: 1
+source:
+  postgres:
+    url: "${IMMIGRATE_SOURCE_PG_URL}"
+target:
+  sandbox: embedded
+  sdkappid: 1400000000
+  admin: administrator
+entities:
+  users:
+    query: SELECT ARRAY[id] AS id, nickname AS nick, created_at FROM users
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, ctx, "validate", "-c", mapping, "--out", filepath.Join(dir, "out"))
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	if want := `users query: column "id" (field id) has type text[]`; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q\nwant it to contain %q", stderr, want)
+	}
+}
