@@ -91,7 +91,10 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src EntitySource) (*pgPlan, error) {
-	query := strings.TrimRight(strings.TrimSpace(src.Query), ";")
+	query, err := userQuery(src.Query)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s query %w", ErrConfig, e, err)
+	}
 	rows, err := c.Query(ctx, "SELECT * FROM ("+query+"\n) AS q LIMIT 0")
 	if err != nil {
 		return nil, queryError(e, err)

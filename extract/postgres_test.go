@@ -536,3 +536,77 @@ INSERT INTO S.m VALUES ('m1', 'g1', 'u01', '2024-05-01 10:00:00+00', 'card', '{"
 		}
 	}
 }
+
+// TestPostgresQueryTopLevel: the reader wraps the query as a subquery and pages it
+// with its own ORDER BY and LIMIT, so a final semicolon (with comments after it) is
+// dropped, and an ORDER BY, LIMIT, OFFSET or FETCH at the query's top level, or a
+// second statement, is refused naming the entity (issue 13); the same words inside
+// parentheses, strings, quoted identifiers or comments are the user's business.
+func TestPostgresQueryTopLevel(t *testing.T) {
+	conn, schema := pgSchema(t)
+	exec(t, conn, strings.ReplaceAll(`
+CREATE TABLE S.u (id text, nick text, created_at timestamptz);
+INSERT INTO S.u VALUES ('u2', 'Bo', '2024-05-01 10:00:00+00'), ('u1', 'Ann', '2024-05-02 10:00:00+00');
+`, "S.", schema+"."))
+	u := schema + ".u"
+	accepted := []struct {
+		name, query string
+		columns     map[string]string
+		want        string // the records' ids and nicks
+	}{
+		{"semicolon", "SELECT id, nick FROM " + u + ";", nil, "u1 Ann, u2 Bo"},
+		{"semicolon, spaces and a comment", "SELECT id, nick FROM " + u + " ;  -- the end\n\t", nil, "u1 Ann, u2 Bo"},
+		{"semicolons and a block comment", "SELECT id, nick FROM " + u + "; /* done; ORDER BY */ ;\n", nil, "u1 Ann, u2 Bo"},
+		{"a line comment last", "SELECT id, nick FROM " + u + " -- ORDER BY id;", nil, "u1 Ann, u2 Bo"},
+		{"ORDER BY in a window", "SELECT id, row_number() OVER (ORDER BY created_at)::text AS nick FROM " + u, nil, "u1 2, u2 1"},
+		{"ORDER BY and LIMIT in a subquery", "SELECT * FROM (SELECT id, nick FROM " + u + " ORDER BY created_at LIMIT 1) AS t", nil, "u2 Bo"},
+		{"ORDER BY in a CTE", "WITH x AS (SELECT * FROM " + u + " ORDER BY id) SELECT id, nick FROM x;", nil, "u1 Ann, u2 Bo"},
+		{"in a string", "SELECT id, 'x; ORDER BY y LIMIT 1' AS nick FROM " + u, nil, "u1 x; ORDER BY y LIMIT 1, u2 x; ORDER BY y LIMIT 1"},
+		{"in an escape string", `SELECT id, E'it\'s; ORDER BY' AS nick FROM ` + u, nil, "u1 it's; ORDER BY, u2 it's; ORDER BY"},
+		{"in a dollar-quoted string", "SELECT id, $q$; ORDER BY $q$ AS nick FROM " + u, nil, "u1 ; ORDER BY , u2 ; ORDER BY "},
+		{"quoted identifier", `SELECT id, nick AS "order by" FROM ` + u, map[string]string{"nick": "order by"}, "u1 Ann, u2 Bo"},
+		{"keyword as a column label", "SELECT id, nick AS limit FROM " + u, map[string]string{"nick": "limit"}, "u1 Ann, u2 Bo"},
+	}
+	for _, tc := range accepted {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := extract.PostgresConfig{URL: pgtest.URL(t), Entities: map[extract.Entity]extract.EntitySource{
+				extract.Users: {Query: tc.query, Columns: tc.columns}}}
+			r, err := extract.NewPostgresReader(context.Background(), cfg, extract.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var got []string
+			err = r.Users(context.Background(), func(u extract.User) error { got = append(got, u.ID+" "+u.Nick); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(got, ", "); s != tc.want {
+				t.Errorf("read %q, want %q", s, tc.want)
+			}
+		})
+	}
+
+	refused := []struct{ name, query, want string }{
+		{"ORDER BY and a semicolon", "SELECT id FROM " + u + " ORDER BY created_at;", "users query has an ORDER BY at its top level: the reader orders the rows by the entity's stream order"},
+		{"ORDER BY", "SELECT id FROM " + u + "\norder  by created_at DESC -- newest first", "ORDER BY at its top level"},
+		{"ORDER BY after a UNION", "SELECT id FROM " + u + " UNION ALL (SELECT id FROM " + u + ") ORDER BY 1", "ORDER BY at its top level"},
+		{"LIMIT", "SELECT id FROM " + u + " LIMIT 10;", "users query has a LIMIT at its top level: the reader pages the rows itself"},
+		{"OFFSET", "SELECT id FROM " + u + " OFFSET 1", "OFFSET at its top level"},
+		{"FETCH", "SELECT id FROM " + u + " FETCH FIRST 1 ROWS ONLY", "FETCH at its top level"},
+		{"two statements", "SELECT id FROM " + u + "; DROP TABLE " + u, "users query holds more than one statement"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{URL: pgtest.URL(t),
+				Entities: map[extract.Entity]extract.EntitySource{extract.Users: {Query: tc.query}}}, extract.Options{})
+			if !errors.Is(err, extract.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant an ErrConfig containing %q", err, tc.want)
+			}
+		})
+	}
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+u).Scan(&n); err != nil || n != 2 {
+		t.Errorf("the table after the test: %d rows, %v", n, err)
+	}
+}
