@@ -54,8 +54,9 @@ type EntitySource struct {
 	// File is the CSV file (relative paths are relative to CSVConfig.Dir).
 	File string
 	// Query is the PostgreSQL SQL returning the entity's columns. The reader wraps it
-	// as a subquery and pages through it, so it must not end with ORDER BY/LIMIT that
-	// would change its rows, nor a semicolon.
+	// as a subquery and pages through it, so it is one statement (a final semicolon
+	// is dropped) without ORDER BY, LIMIT, OFFSET or FETCH at its top level; the
+	// reader refuses those as ErrConfig.
 	Query string
 	// Columns maps a canonical field (see Fields) to the source column holding it.
 	// A field not mapped here is read from the column of its canonical name when the

@@ -38,8 +38,13 @@ import (
 //
 // and for group messages the same over group_id, then the last three.
 //
-// Columns may be of any type; values are read as PostgreSQL prints them (the
-// session runs with TimeZone UTC and DateStyle ISO). Time columns: timestamptz and
+// Values are read as PostgreSQL prints them (the session runs with TimeZone UTC and
+// DateStyle ISO), so a column's type must print as one value of its field: ids are
+// text, varchar, char, an integer, numeric or uuid; counts and sizes a number or
+// text; text fields any scalar (enums included) but not json or bytea; payloads any
+// scalar or json. Arrays and composite values fit no field. A column of another
+// type is refused when the reader is made, from the probe's column types. Time
+// columns: timestamptz and
 // timestamp columns are used as they are whatever the TimeFormat says; integer,
 // numeric and floating columns need TimeFormat unix or unix_ms; text columns take any
 // format, but the time of members and messages orders them, so in text it must be

@@ -91,7 +91,10 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src EntitySource) (*pgPlan, error) {
-	query := strings.TrimRight(strings.TrimSpace(src.Query), ";")
+	query, err := userQuery(src.Query)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s query %w", ErrConfig, e, err)
+	}
 	rows, err := c.Query(ctx, "SELECT * FROM ("+query+"\n) AS q LIMIT 0")
 	if err != nil {
 		return nil, queryError(e, err)
@@ -133,6 +136,10 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 		if p.columns[fieldIndex(e, req)] == "" {
 			return nil, fmt.Errorf("%w: %s: the query returns no column for required field %q", ErrConfig, e, req)
 		}
+	}
+
+	if err := checkTypes(ctx, c, e, p.columns, oids); err != nil {
+		return nil, err
 	}
 
 	// The time field: native columns are printed in the timestamptz form.
@@ -256,6 +263,7 @@ func isNumericOID(oid uint32) bool {
 }
 
 // pgTimeKey returns the order key of a time column, and the LATERAL clause it needs.
+// The column's type has passed checkTypes.
 func pgTimeKey(col string, oid uint32, tf TimeFormat) (pgKey, string, error) {
 	switch {
 	case oid == oidTimestamptz:
@@ -266,9 +274,8 @@ func pgTimeKey(col string, oid uint32, tf TimeFormat) (pgKey, string, error) {
 		return pgKey{"COALESCE(" + col + "::int8, '-9223372036854775808'::int8)", "(%s::text)::int8"}, "", nil
 	case isNumericOID(oid):
 		return pgKey{"COALESCE(" + col + "::numeric, -1e30::numeric)", "(%s::text)::numeric"}, "", nil
-	case !isTextOID(oid):
-		return pgKey{}, "", fmt.Errorf("type oid %d cannot hold a time: use timestamptz, timestamp, a number or text", oid)
 	}
+	// Any other type is text: checkTypes refused the rest.
 	switch tf {
 	case TimeUnix, TimeUnixMS:
 		return pgKey{"CASE WHEN " + col + " ~ " + quoteLiteral(textUnixRE) + " THEN " + col + "::numeric ELSE -1e30::numeric END",

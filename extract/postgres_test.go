@@ -417,7 +417,7 @@ func TestNewPostgresReaderErrors(t *testing.T) {
 		{"numeric time with a text format", extract.GroupMessages,
 			extract.EntitySource{Query: "SELECT id, group_id, sender_id, n AS sent_at" + from}, "unix or unix_ms", true},
 		{"json time", extract.GroupMessages,
-			extract.EntitySource{Query: "SELECT id, group_id, sender_id, j AS sent_at" + from}, "cannot hold a time", true},
+			extract.EntitySource{Query: "SELECT id, group_id, sender_id, j AS sent_at" + from}, "a time must be", true},
 		// The mapping's SQL does not compile (SQLSTATE class 42): the user must fix
 		// the mapping, so it is a configuration error like a missing column.
 		{"SQL error", extract.Users, extract.EntitySource{Query: "SELECT nope" + from}, "users: query", true},
@@ -459,3 +459,154 @@ func TestPostgresErrorsHideThePassword(t *testing.T) {
 }
 
 func pgxCopyRows(rows [][]any) pgx.CopyFromSource { return pgx.CopyFromRows(rows) }
+
+// TestPostgresColumnTypes: a column whose type does not fit its field is refused
+// from the probe's field descriptions, before any row is read, naming the entity,
+// the column, the field and the type (issue 13). PostgreSQL prints an array id as
+// {u01}, which would otherwise be imported as that text.
+func TestPostgresColumnTypes(t *testing.T) {
+	conn, schema := pgSchema(t)
+	exec(t, conn, strings.ReplaceAll(`
+CREATE TYPE S.kind AS ENUM ('text', 'card');
+CREATE TABLE S.u (id text, n bigint, nick text, b bytea, j jsonb, js json, at timestamptz, d date, uid uuid, k S.kind);
+INSERT INTO S.u VALUES ('u01', 7, 'Ann', 'x', '{"a": 1}', '"u02"', '2024-05-01 10:00:00+00', '2024-05-01',
+  '6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'card');
+CREATE TABLE S.m (id text, g text, s text, at timestamptz, k S.kind, p jsonb, sz bigint);
+INSERT INTO S.m VALUES ('m1', 'g1', 'u01', '2024-05-01 10:00:00+00', 'card', '{"lat": 1}', 12);
+`, "S.", schema+"."))
+	from := func(table string) string { return " FROM " + schema + "." + table }
+	refused := []struct {
+		name   string
+		entity extract.Entity
+		src    extract.EntitySource
+		want   []string
+	}{
+		{"array id", extract.Users, extract.EntitySource{Query: "SELECT ARRAY[id] AS id" + from("u")},
+			[]string{`users query: column "id" (field id) has type text[]; an id must be`, "col[1]"}},
+		{"composite id", extract.Users, extract.EntitySource{Query: "SELECT ROW(id, nick) AS id" + from("u")},
+			[]string{`column "id" (field id) has type record`}},
+		{"jsonb id", extract.Users, extract.EntitySource{Query: "SELECT j AS user_key" + from("u"), Columns: map[string]string{"id": "user_key"}},
+			[]string{`users query: column "user_key" (field id) has type jsonb`, "->>"}},
+		{"json text", extract.Users, extract.EntitySource{Query: "SELECT id, js AS nick" + from("u")},
+			[]string{`column "nick" (field nick) has type json; a text field`}},
+		{"bytea text", extract.Users, extract.EntitySource{Query: "SELECT id, b AS nick" + from("u")},
+			[]string{`column "nick" (field nick) has type bytea`, "convert_from"}},
+		{"jsonb time", extract.Users, extract.EntitySource{Query: "SELECT id, j AS created_at" + from("u")},
+			[]string{`column "created_at" (field created_at) has type jsonb; a time must be`}},
+		{"date time", extract.GroupMessages, extract.EntitySource{Query: "SELECT id, g AS group_id, s AS sender_id, d::date AS sent_at FROM (SELECT m.*, now()::date AS d" + from("m") + " m) x"},
+			[]string{`group_messages query: column "sent_at" (field sent_at) has type date`}},
+		{"array payload", extract.GroupMessages, extract.EntitySource{Query: "SELECT id, g AS group_id, s AS sender_id, at AS sent_at, ARRAY[p] AS payload" + from("m")},
+			[]string{`column "payload" (field payload) has type jsonb[]; a payload must be`}},
+		{"array count", extract.GroupMessages, extract.EntitySource{Query: "SELECT id, g AS group_id, s AS sender_id, at AS sent_at, ARRAY[sz] AS size" + from("m")},
+			[]string{`column "size" (field size) has type bigint[]`}},
+		{"two bad columns", extract.Users, extract.EntitySource{Query: "SELECT ARRAY[id] AS id, b AS nick" + from("u")},
+			[]string{`"id" (field id) has type text[]`, `"nick" (field nick) has type bytea`}},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{
+				URL: pgtest.URL(t), Entities: map[extract.Entity]extract.EntitySource{tc.entity: tc.src},
+			}, extract.Options{})
+			if !errors.Is(err, extract.ErrConfig) {
+				t.Fatalf("err = %v, want an ErrConfig", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v\nwant it to mention %q", err, w)
+				}
+			}
+		})
+	}
+
+	// Scalars that print as one value are read as before.
+	cfg := extract.PostgresConfig{URL: pgtest.URL(t), Entities: map[extract.Entity]extract.EntitySource{
+		extract.Users: {Query: "SELECT n AS id, k AS nick, uid::uuid AS face_url, at AS created_at" + from("u")},
+		extract.GroupMessages: {Query: "SELECT id, g AS group_id, s AS sender_id, at AS sent_at, k AS kind, p AS payload, sz::numeric AS size" +
+			from("m")},
+		extract.Friends: {Query: "SELECT uid AS user_id, id AS friend_id, js #>> '{}' AS remark, at AS added_at" + from("u")},
+	}}
+	for e, want := range map[extract.Entity]string{
+		extract.Users:         "{ID:7 Nick:card FaceURL:6ba7b810-9dad-11d1-80b4-00c04fd430c8 CreatedAt:2024-05-01 10:00:00 +0000 UTC",
+		extract.GroupMessages: `Kind:card Text: Payload:{"lat": 1} URL: FileName: Size:12`,
+		extract.Friends:       "{UserID:6ba7b810-9dad-11d1-80b4-00c04fd430c8 FriendID:u01 Remark:u02 ",
+	} {
+		recs, bad := readAll(t, cfg, e)
+		if len(recs) != 1 || len(bad) != 0 || !strings.Contains(recs[0], want) {
+			t.Errorf("%s: records %q, bad rows %q; want one containing %q", e, recs, bad, want)
+		}
+	}
+}
+
+// TestPostgresQueryTopLevel: the reader wraps the query as a subquery and pages it
+// with its own ORDER BY and LIMIT, so a final semicolon (with comments after it) is
+// dropped, and an ORDER BY, LIMIT, OFFSET or FETCH at the query's top level, or a
+// second statement, is refused naming the entity (issue 13); the same words inside
+// parentheses, strings, quoted identifiers or comments are the user's business.
+func TestPostgresQueryTopLevel(t *testing.T) {
+	conn, schema := pgSchema(t)
+	exec(t, conn, strings.ReplaceAll(`
+CREATE TABLE S.u (id text, nick text, created_at timestamptz);
+INSERT INTO S.u VALUES ('u2', 'Bo', '2024-05-01 10:00:00+00'), ('u1', 'Ann', '2024-05-02 10:00:00+00');
+`, "S.", schema+"."))
+	u := schema + ".u"
+	accepted := []struct {
+		name, query string
+		columns     map[string]string
+		want        string // the records' ids and nicks
+	}{
+		{"semicolon", "SELECT id, nick FROM " + u + ";", nil, "u1 Ann, u2 Bo"},
+		{"semicolon, spaces and a comment", "SELECT id, nick FROM " + u + " ;  -- the end\n\t", nil, "u1 Ann, u2 Bo"},
+		{"semicolons and a block comment", "SELECT id, nick FROM " + u + "; /* done; ORDER BY */ ;\n", nil, "u1 Ann, u2 Bo"},
+		{"a line comment last", "SELECT id, nick FROM " + u + " -- ORDER BY id;", nil, "u1 Ann, u2 Bo"},
+		{"ORDER BY in a window", "SELECT id, row_number() OVER (ORDER BY created_at)::text AS nick FROM " + u, nil, "u1 2, u2 1"},
+		{"ORDER BY and LIMIT in a subquery", "SELECT * FROM (SELECT id, nick FROM " + u + " ORDER BY created_at LIMIT 1) AS t", nil, "u2 Bo"},
+		{"ORDER BY in a CTE", "WITH x AS (SELECT * FROM " + u + " ORDER BY id) SELECT id, nick FROM x;", nil, "u1 Ann, u2 Bo"},
+		{"in a string", "SELECT id, 'x; ORDER BY y LIMIT 1' AS nick FROM " + u, nil, "u1 x; ORDER BY y LIMIT 1, u2 x; ORDER BY y LIMIT 1"},
+		{"in an escape string", `SELECT id, E'it\'s; ORDER BY' AS nick FROM ` + u, nil, "u1 it's; ORDER BY, u2 it's; ORDER BY"},
+		{"in a dollar-quoted string", "SELECT id, $q$; ORDER BY $q$ AS nick FROM " + u, nil, "u1 ; ORDER BY , u2 ; ORDER BY "},
+		{"quoted identifier", `SELECT id, nick AS "order by" FROM ` + u, map[string]string{"nick": "order by"}, "u1 Ann, u2 Bo"},
+		{"keyword as a column label", "SELECT id, nick AS limit FROM " + u, map[string]string{"nick": "limit"}, "u1 Ann, u2 Bo"},
+	}
+	for _, tc := range accepted {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := extract.PostgresConfig{URL: pgtest.URL(t), Entities: map[extract.Entity]extract.EntitySource{
+				extract.Users: {Query: tc.query, Columns: tc.columns}}}
+			r, err := extract.NewPostgresReader(context.Background(), cfg, extract.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var got []string
+			err = r.Users(context.Background(), func(u extract.User) error { got = append(got, u.ID+" "+u.Nick); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(got, ", "); s != tc.want {
+				t.Errorf("read %q, want %q", s, tc.want)
+			}
+		})
+	}
+
+	refused := []struct{ name, query, want string }{
+		{"ORDER BY and a semicolon", "SELECT id FROM " + u + " ORDER BY created_at;", "users query has an ORDER BY at its top level: the reader orders the rows by the entity's stream order"},
+		{"ORDER BY", "SELECT id FROM " + u + "\norder  by created_at DESC -- newest first", "ORDER BY at its top level"},
+		{"ORDER BY after a UNION", "SELECT id FROM " + u + " UNION ALL (SELECT id FROM " + u + ") ORDER BY 1", "ORDER BY at its top level"},
+		{"LIMIT", "SELECT id FROM " + u + " LIMIT 10;", "users query has a LIMIT at its top level: the reader pages the rows itself"},
+		{"OFFSET", "SELECT id FROM " + u + " OFFSET 1", "OFFSET at its top level"},
+		{"FETCH", "SELECT id FROM " + u + " FETCH FIRST 1 ROWS ONLY", "FETCH at its top level"},
+		{"two statements", "SELECT id FROM " + u + "; DROP TABLE " + u, "users query holds more than one statement"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := extract.NewPostgresReader(context.Background(), extract.PostgresConfig{URL: pgtest.URL(t),
+				Entities: map[extract.Entity]extract.EntitySource{extract.Users: {Query: tc.query}}}, extract.Options{})
+			if !errors.Is(err, extract.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant an ErrConfig containing %q", err, tc.want)
+			}
+		})
+	}
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+u).Scan(&n); err != nil || n != 2 {
+		t.Errorf("the table after the test: %d rows, %v", n, err)
+	}
+}

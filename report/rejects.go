@@ -6,28 +6,33 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
+	"github.com/immigrate/immigrate/internal/atomicfile"
 	"github.com/immigrate/immigrate/load"
 )
 
 // RejectsFile writes rejects.jsonl: one JSON object per rejected record, with the
-// fields entity, origin, legacy_id, rule and message (load.Reject). Writes are
-// buffered; Close flushes them. It implements load.RejectSink and is safe for
-// concurrent use.
+// fields entity, origin, legacy_id, rule and message (load.Reject). It implements
+// load.RejectSink and is safe for concurrent use.
+//
+// The lines go to a temporary file next to the path (atomicfile), buffered; Close
+// puts it in place whole, and until then a reader sees the previous rejects.jsonl,
+// if any. Abort, or a failed write, drops it and leaves the previous one. Every
+// command writes the file from the start: a resumed run writes the validate
+// rejects again, then those of earlier runs from the checkpoint, then its own.
 type RejectsFile struct {
 	mu  sync.Mutex
-	f   *os.File
+	f   *atomicfile.File
 	w   *bufio.Writer
 	enc *json.Encoder
 	n   int64
 	err error
 }
 
-// CreateRejects creates (or truncates) the rejects file at path.
+// CreateRejects starts the rejects file that will replace the one at path.
 func CreateRejects(path string) (*RejectsFile, error) {
-	f, err := os.Create(path)
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("rejects: %w", err)
 	}
@@ -56,6 +61,7 @@ func (r *RejectsFile) Reject(rj load.Reject) error {
 	}
 	if err := r.enc.Encode(rj); err != nil {
 		r.err = fmt.Errorf("rejects: %w", err)
+		r.f.Abort()
 		return r.err
 	}
 	r.n++
@@ -69,22 +75,43 @@ func (r *RejectsFile) Count() int64 {
 	return r.n
 }
 
-// Close flushes and closes the file. It may be called more than once.
+// Close flushes the lines and puts the file in place. After a write error it
+// returns that error and the previous file stays. It may be called more than
+// once.
 func (r *RejectsFile) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.f == nil {
+	if r.enc == nil {
+		return r.err
+	}
+	r.enc = nil
+	if r.err != nil {
 		return r.err
 	}
 	err := r.w.Flush()
-	if cerr := r.f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = r.f.Commit()
 	}
-	r.f, r.enc = nil, nil
-	if err != nil && r.err == nil {
+	if err != nil {
+		r.f.Abort()
 		r.err = fmt.Errorf("rejects: %w", err)
 	}
 	return r.err
+}
+
+// Abort drops the lines written; the previous file at the path, if any, stays. It
+// is a no-op after Close, so that error paths may defer it.
+func (r *RejectsFile) Abort() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.enc == nil {
+		return
+	}
+	r.enc = nil
+	r.f.Abort()
+	if r.err == nil {
+		r.err = errors.New("rejects: aborted")
+	}
 }
 
 // ReadRejects reads a rejects.jsonl stream.

@@ -233,3 +233,56 @@ func TestRejectsFile(t *testing.T) {
 		t.Errorf("read back %d lines (count %d), last %+v", len(got), rf.Count(), got[len(got)-1])
 	}
 }
+
+// TestRejectsFileReplacesWhole: until Close the previous rejects.jsonl stays as it
+// was, Abort keeps it, and neither leaves a temporary file (issue 13).
+func TestRejectsFileReplacesWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, RejectsFileName)
+	old := `{"entity":"users","origin":"users.csv:2","legacy_id":"u1","rule":"old","message":"m"}` + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when, want string) {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != want {
+			t.Errorf("%s: the file holds %q, want %q", when, b, want)
+		}
+	}
+	rj := load.Reject{Entity: "users", Origin: "users.csv:3", LegacyID: "u2", Rule: "new", Message: "m"}
+	for _, commit := range []bool{false, true} {
+		rf, err := CreateRejects(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2000 { // more than the buffer holds
+			if err := rf.Reject(rj); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("before Close", old)
+		if commit {
+			if err := rf.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rf.Abort() // a no-op after Close
+			b, _ := os.ReadFile(path)
+			if got, err := ReadRejects(bytes.NewReader(b)); err != nil || len(got) != 2000 || got[0] != rj {
+				t.Errorf("after Close: %d lines, %v", len(got), err)
+			}
+		} else {
+			rf.Abort()
+			if err := rf.Close(); err == nil {
+				t.Error("Close after Abort succeeded")
+			}
+			check("after Abort", old)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Errorf("the directory holds %d files, want only %s", len(ents), RejectsFileName)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -53,31 +52,15 @@ func WriteRunSummary(w io.Writer, res *plan.ValidateResult, sum *load.Summary) {
 	fmt.Fprintf(w, "elapsed %s\n", sum.Elapsed.Round(time.Millisecond))
 }
 
-// WriteRunFiles writes run-report.md, run-report.json and run-report.html into dir.
+// WriteRunFiles writes run-report.md, run-report.json and run-report.html into
+// dir, each atomically: a failure leaves the previous ones as they were.
 func WriteRunFiles(dir string, res *plan.ValidateResult, sum *load.Summary, started time.Time) error {
 	rr := NewRunReport(res, sum, started)
-	for name, write := range map[string]func(io.Writer) error{
-		"run-report.md":   rr.WriteMarkdown,
-		"run-report.json": rr.WriteJSON,
-		"run-report.html": rr.WriteHTML,
-	} {
-		if err := writeFile(filepath.Join(dir, name), write); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
+	return writeFiles(dir, []namedWriter{
+		{"run-report.md", rr.WriteMarkdown},
+		{"run-report.json", rr.WriteJSON},
+		{"run-report.html", rr.WriteHTML},
+	})
 }
 
 // RejectTally passes rejects on to a sink (rejects.jsonl) and counts them by

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/immigrate/immigrate/internal/atomicfile"
 	"github.com/immigrate/immigrate/plan"
 )
 
@@ -321,8 +321,10 @@ func writeWarnings(b *bytes.Buffer, res *plan.ValidateResult) error {
 	return nil
 }
 
-// WriteValidateFiles writes report.md and report.json into dir.
+// WriteValidateFiles writes report.md and report.json into dir, each atomically
+// (atomicfile): a failure leaves the previous reports as they were.
 func WriteValidateFiles(dir string, res *plan.ValidateResult, meta ValidateMeta) error {
+	var files []namedWriter
 	for _, f := range []struct {
 		name  string
 		write func(io.Writer, *plan.ValidateResult, ValidateMeta) error
@@ -330,11 +332,44 @@ func WriteValidateFiles(dir string, res *plan.ValidateResult, meta ValidateMeta)
 		{ValidateMarkdownFile, WriteValidateMarkdown},
 		{ValidateJSONFile, WriteValidateJSON},
 	} {
-		var b bytes.Buffer
-		if err := f.write(&b, res, meta); err != nil {
-			return fmt.Errorf("report: %s: %w", f.name, err)
+		files = append(files, namedWriter{f.name, func(w io.Writer) error { return f.write(w, res, meta) }})
+	}
+	return writeFiles(dir, files)
+}
+
+// namedWriter is one report file: its name and what writes its content.
+type namedWriter struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeFiles writes the files into dir, each atomically. Every file is rendered
+// and written to its temporary file before any is put in place, so a failure
+// (a full disk) leaves all of them as they were, and a reader never sees half a
+// report (issue 13).
+func writeFiles(dir string, files []namedWriter) error {
+	staged := make([]*atomicfile.File, 0, len(files))
+	defer func() {
+		for _, f := range staged {
+			f.Abort() // a no-op once committed
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), b.Bytes(), 0o644); err != nil {
+	}()
+	for _, nf := range files {
+		var b bytes.Buffer
+		if err := nf.write(&b); err != nil {
+			return fmt.Errorf("report: %s: %w", nf.name, err)
+		}
+		f, err := atomicfile.Create(filepath.Join(dir, nf.name), 0o644)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		staged = append(staged, f)
+		if _, err := f.Write(b.Bytes()); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	for _, f := range staged {
+		if err := f.Commit(); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}

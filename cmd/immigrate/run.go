@@ -65,7 +65,9 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer rejectsFile.Close()
+	// rejects.jsonl is put in place once the engine has run (below); a run that
+	// stops before that leaves the previous one.
+	defer rejectsFile.Abort()
 	rejects := report.NewRejectTally(rejectsFile)
 
 	// 1. The plan: the validate pass writes it, or an earlier run of this
@@ -124,6 +126,11 @@ func runRun(c *cli.Context) error {
 	sum, runErr := engine.Run(ctx, pl.Spool.Source())
 	view.Stop()
 	runErr = cp.Finish(runErr)
+	// Whatever stopped the engine, the file now lists every reject the migration
+	// met so far, whole; the next run writes it again from the start.
+	if err := rejectsFile.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
 	if sum != nil {
 		report.WriteRunSummary(c.App.Writer, res, sum)
 		if err := report.WriteRunFiles(out, res, sum, pl.Started); err != nil && runErr == nil {
@@ -144,11 +151,8 @@ func runRun(c *cli.Context) error {
 	return finish(rejectsFile)
 }
 
-// finish closes the rejects file and turns rejects into exit code 3.
+// finish turns rejects into exit code 3.
 func finish(rejects *report.RejectsFile) error {
-	if err := rejects.Close(); err != nil {
-		return err
-	}
 	if rejects.Count() > 0 {
 		return fmt.Errorf("%w: %d records (see rejects.jsonl)", errRejected, rejects.Count())
 	}

@@ -62,15 +62,21 @@ func dryRun(c *cli.Context, path, nowFlag string) error {
 		return fmt.Errorf("validate: %w", err)
 	}
 
-	res, err := validateMapping(c, f, now, out)
+	res, rejects, err := validateMapping(c, f, now, out)
 	if err != nil {
 		return err
 	}
+	// rejects.jsonl is put in place after the reports it goes with: a failure
+	// (a full disk) leaves the previous three as they were.
+	defer rejects.Abort()
 	meta := migration.ValidateMeta(path, f, now, time.Time{})
 	if !fixed {
 		meta.GeneratedAt = time.Now()
 	}
 	if err := report.WriteValidateFiles(out, res, meta); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	if err := rejects.Close(); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
 	w := c.App.Writer
@@ -85,34 +91,36 @@ func dryRun(c *cli.Context, path, nowFlag string) error {
 	return nil
 }
 
-// validateMapping runs the dry run of f, writing rejects.jsonl into out.
-func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string) (res *plan.ValidateResult, err error) {
+// validateMapping runs the dry run of f, writing the rejects into a rejects.jsonl
+// in out that the caller puts in place (Close) or drops (Abort).
+func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string) (res *plan.ValidateResult, rejects *report.RejectsFile, err error) {
 	tr, err := migration.NewTransformer(f, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bad := &plan.BadRows{}
 	r, err := migration.OpenReader(c.Context, f, extract.Options{OnBadRow: bad.Report, OnRead: sourceReadHook(c)})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() {
 		if cerr := r.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("validate: close source: %w", cerr)
 		}
+		if err != nil && rejects != nil {
+			rejects.Abort()
+			res, rejects = nil, nil
+		}
 	}()
-	rejects, err := report.CreateRejects(filepath.Join(out, report.RejectsFileName))
+	rejects, err = report.CreateRejects(filepath.Join(out, report.RejectsFileName))
 	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
+		return nil, nil, fmt.Errorf("validate: %w", err)
 	}
 	opt := migration.ValidateOptions(f, now)
 	opt.Rejects, opt.BadRows = rejects, bad
 	res, err = plan.Validate(c.Context, r, tr, opt)
-	if cerr := rejects.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
 	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
+		return nil, rejects, fmt.Errorf("validate: %w", err)
 	}
-	return res, nil
+	return res, rejects, nil
 }

@@ -526,3 +526,48 @@ func TestDryRunIsValidate(t *testing.T) {
 		t.Errorf("rejects.jsonl differ (or are empty): %d and %d bytes", len(rejects[0]), len(rejects[1]))
 	}
 }
+
+// TestValidateRefusesBadQueries: a query the reader cannot read as the mapping
+// says is a configuration error (exit 2) naming the entity and the reason, found
+// before any record is read (issue 13): a users query returning ARRAY[id] as the id,
+// and one ending in ORDER BY …;.
+func TestValidateRefusesBadQueries(t *testing.T) {
+	url, schema := pgtest.Schema(t)
+	ctx := context.Background()
+	if _, err := synth.LoadPostgres(ctx, demoConfig, synth.PostgresOptions{URL: url, Schema: schema}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMMIGRATE_SOURCE_PG_URL", url)
+	for _, tc := range []struct{ name, query, want string }{
+		{"array id", "SELECT ARRAY[id] AS id, nickname AS nick, created_at FROM users",
+			`users query: column "id" (field id) has type text[]; an id must be text`},
+		{"ORDER BY", "SELECT id, nickname AS nick, created_at FROM users ORDER BY created_at;",
+			"users query has an ORDER BY at its top level: the reader orders the rows by the entity's stream order"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mapping := filepath.Join(dir, "m.yaml")
+			if err := os.WriteFile(mapping, []byte(`version: 1
+source:
+  postgres:
+    url: "${IMMIGRATE_SOURCE_PG_URL}"
+target:
+  sandbox: embedded
+  sdkappid: 1400000000
+  admin: administrator
+entities:
+  users:
+    query: `+tc.query+`
+`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := runCLI(t, ctx, "validate", "-c", mapping, "--out", filepath.Join(dir, "out"))
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q\nwant it to contain %q", stderr, tc.want)
+			}
+		})
+	}
+}

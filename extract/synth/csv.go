@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/internal/atomicfile"
 )
 
 // The CSV export's files and headers, as a legacy exporter would name them; the
@@ -61,11 +62,13 @@ func WriteCSV(ctx context.Context, cfg Config, dir string) (Summary, error) {
 		return Summary{}, fmt.Errorf("synth: %w", err)
 	}
 	sum := Summary{Rows: map[extract.Entity]int{}}
-	planted, err := os.Create(filepath.Join(dir, plantedFile))
+	// Every file is written atomically (atomicfile): a failed generate leaves the
+	// files of an earlier one whole.
+	planted, err := atomicfile.Create(filepath.Join(dir, plantedFile), 0o644)
 	if err != nil {
 		return sum, fmt.Errorf("synth: %w", err)
 	}
-	defer planted.Close()
+	defer planted.Abort() // a no-op once committed
 	pw := bufio.NewWriter(planted)
 	enc := json.NewEncoder(pw)
 	onPlant := func(p Planted) error {
@@ -108,7 +111,7 @@ func WriteCSV(ctx context.Context, cfg Config, dir string) (Summary, error) {
 	if err := pw.Flush(); err != nil {
 		return sum, fmt.Errorf("synth: %w", err)
 	}
-	if err := planted.Close(); err != nil {
+	if err := planted.Commit(); err != nil {
 		return sum, fmt.Errorf("synth: %w", err)
 	}
 	for name, data := range map[string][]byte{
@@ -116,7 +119,8 @@ func WriteCSV(ctx context.Context, cfg Config, dir string) (Summary, error) {
 		"csv.yaml":      g.csvMapping(),
 		"postgres.yaml": g.postgresMapping(),
 	} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		err := atomicfile.WriteFile(filepath.Join(dir, name), 0o644, func(w io.Writer) error { _, err := w.Write(data); return err })
+		if err != nil {
 			return sum, fmt.Errorf("synth: %w", err)
 		}
 	}
@@ -222,11 +226,11 @@ func friendRecord(f *friendRow, rec *csvRecord) {
 // writeFile writes one CSV file, calling onRow with each record's 1-based physical
 // start line (a quoted field with newlines spans several lines).
 func writeFile(ctx context.Context, path string, header []string, rows func(func(*csvRecord) bool), onRow func(*csvRecord, int64) error) (int, error) {
-	f, err := os.Create(path)
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		return 0, fmt.Errorf("synth: %w", err)
 	}
-	defer f.Close()
+	defer f.Abort() // a no-op once committed
 	bw := bufio.NewWriterSize(f, 1<<16)
 	w := csv.NewWriter(bw)
 	if err := w.Write(header); err != nil {
@@ -265,7 +269,7 @@ func writeFile(ctx context.Context, path string, header []string, rows func(func
 	if err := bw.Flush(); err != nil {
 		return n, fmt.Errorf("synth: %s: %w", path, err)
 	}
-	return n, f.Close()
+	return n, f.Commit()
 }
 
 // WritePlanted writes planted records as JSON lines.
