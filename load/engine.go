@@ -19,13 +19,15 @@ type Config struct {
 	// against an unthrottled sandbox). Other values must be positive.
 	Rates map[tencentim.Command]float64
 	// Streams is how many group or conversation streams each message phase keeps
-	// in flight. Default: enough to reach the phase's rate at a 200 ms round trip
-	// with 50 % headroom, and at least 64.
+	// in flight, and Workers how many calls each batch phase (accounts, groups,
+	// members, unread) does. Zero sizes them when the phase starts by Little's
+	// law: the phase's rate × the round trip measured so far (assumedRTT before
+	// any answer) × 1.5 headroom, plus a few, at most MaxInFlight (inflightFor).
 	Streams int
-	// Workers is how many calls each batch phase (accounts, groups, members,
-	// unread) keeps in flight. Default: enough to reach the API's rate at a 200 ms
-	// round trip with 50 % headroom, and at least 32.
 	Workers int
+	// MaxInFlight bounds the automatic Streams and Workers (load.concurrency);
+	// default DefaultMaxInFlight.
+	MaxInFlight int
 	// UseMultiAccount imports accounts with multiaccount_import in 100s; accounts
 	// with a Nick or FaceUrl still go through account_import one by one, since
 	// multiaccount_import cannot set them (spec §3.5). When false, every account
@@ -189,13 +191,67 @@ func NewEngine(client Client, cfg Config) *Engine {
 	return e
 }
 
-// workersFor is the concurrency that reaches rate calls/s at a 200 ms round trip
-// with 50 % headroom (design §8: stay at the ceiling at realistic RTTs).
-func workersFor(rate float64, floor int) int {
+// In-flight sizing (Little's law: calls in flight = rate × round trip).
+const (
+	// DefaultMaxInFlight bounds the automatic in-flight level: 2,000 calls/s at
+	// a 300 ms round trip with the headroom.
+	DefaultMaxInFlight = 1024
+	// assumedRTT is the round trip assumed before any call was answered: a far
+	// region's, so that the first phase is not starved (extra calls in flight
+	// only wait for the pacer).
+	assumedRTT = 200 * time.Millisecond
+	// inflightHeadroom covers the round trip's spread and a stream's time between
+	// an answer and its next call.
+	inflightHeadroom = 1.5
+	// inflightMin calls in flight at least: a phase with few calls per second
+	// still overlaps its calls.
+	inflightMin = 8
+)
+
+// inflightFor is the in-flight level that reaches rate calls/s at round trip rtt
+// with the headroom, within [inflightMin, most]; most for an unlimited rate.
+func inflightFor(rate float64, rtt time.Duration, most int) int {
 	if math.IsInf(rate, 1) {
-		return floor
+		return most
 	}
-	return max(floor, int(math.Ceil(rate*0.2*1.5)))
+	n := int(math.Ceil(rate*rtt.Seconds()*inflightHeadroom)) + 4
+	return min(most, max(inflightMin, n))
+}
+
+// phaseInflight is the in-flight level of phase d as it starts: Streams or
+// Workers when set, else sized from its APIs' rates and the round trip measured
+// so far.
+func (e *Engine) phaseInflight(d *phaseDef) int {
+	fixed := e.cfg.Workers
+	if d.streams {
+		fixed = e.cfg.Streams
+	}
+	if fixed > 0 {
+		return fixed
+	}
+	rtt := e.measuredRTT()
+	if rtt <= 0 {
+		rtt = assumedRTT
+	}
+	n := 0
+	for _, cmd := range d.apis {
+		n = max(n, inflightFor(e.cfg.Rates[cmd], rtt, e.cfg.MaxInFlight))
+	}
+	return n
+}
+
+// measuredRTT is the mean round trip of every answered attempt so far; 0 before
+// the first answer.
+func (e *Engine) measuredRTT() time.Duration {
+	var n, sum int64
+	for _, a := range e.apis {
+		n += a.answered.Load()
+		sum += a.rttSum.Load()
+	}
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(sum / n)
 }
 
 func withDefaults(cfg Config) (Config, error) {
@@ -212,16 +268,10 @@ func withDefaults(cfg Config) (Config, error) {
 		rates[cmd] = r
 	}
 	cfg.Rates = rates
-	if cfg.Streams <= 0 {
-		cfg.Streams = max(workersFor(rates[tencentim.CmdImportMsg], 64), workersFor(rates[tencentim.CmdImportGroupMsg], 64))
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = 32
-		for _, cmd := range []tencentim.Command{tencentim.CmdAccountImport, tencentim.CmdImportGroup,
-			tencentim.CmdImportGroupMember, tencentim.CmdSetUnreadMsgNum} {
-			cfg.Workers = max(cfg.Workers, workersFor(rates[cmd], 32))
-		}
-	}
+	cfg.Streams, cfg.Workers = max(cfg.Streams, 0), max(cfg.Workers, 0)
 	if cfg.GroupMsgBatch <= 0 {
 		cfg.GroupMsgBatch = tencentim.MaxGroupMsgBatch
 	}

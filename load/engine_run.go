@@ -96,7 +96,9 @@ func (e *Engine) phase(ctx context.Context, d *phaseDef, src Source) error {
 // batches (by the phase's key, never across streams) and a pool of workers sends
 // them concurrently.
 func (e *Engine) runBatches(ctx context.Context, d *phaseDef, src Source) error {
-	p := pool[Record]{workers: e.cfg.Workers, send: func(ctx context.Context, b []Record) error {
+	workers := e.phaseInflight(d)
+	e.progress.counters(d.phase).inflight.Store(int64(workers))
+	p := pool[Record]{workers: workers, send: func(ctx context.Context, b []Record) error {
 		return d.send(e, ctx, b[0].Stream, b)
 	}}
 	return p.run(ctx, func(ctx context.Context, emit func([]Record) error) error {
@@ -173,8 +175,10 @@ func (e *Engine) runBatches(ctx context.Context, d *phaseDef, src Source) error 
 // runStreams runs a message phase through the streamer: one call in flight per
 // stream, the stream's batches cut by the phase's batcher.
 func (e *Engine) runStreams(ctx context.Context, d *phaseDef, src Source) error {
+	streams := e.phaseInflight(d)
+	e.progress.counters(d.phase).inflight.Store(int64(streams))
 	s := streamer[Record]{
-		streams: e.cfg.Streams,
+		streams: streams,
 		key:     func(r Record) string { return r.Stream },
 		send:    func(ctx context.Context, key string, b []Record) error { return d.send(e, ctx, key, b) },
 	}
@@ -184,7 +188,10 @@ func (e *Engine) runStreams(ctx context.Context, d *phaseDef, src Source) error 
 		return err
 	}
 	s.batch = probe.max
-	s.budget = e.cfg.Streams * max(64, 2*probe.max)
+	// The buffer feeds the streams the sequential reader starts: two batches
+	// each, and at least 4,096 records so that short streams queue up while
+	// long ones send; bounded by the in-flight level, never by the data.
+	s.budget = max(4096, streams*2*probe.max)
 	if d.size != nil {
 		s.size = d.size
 		s.batcher = func(key string) batcher {

@@ -506,17 +506,14 @@ func TestEngineCancel(t *testing.T) {
 
 func TestEngineConfig(t *testing.T) {
 	tests := []struct {
-		name        string
-		cfg         Config
-		wantErr     bool
-		wantStreams int
-		wantWorkers int
-		wantRate    float64 // importmsg
+		name     string
+		cfg      Config
+		wantErr  bool
+		wantRate float64 // importmsg
 	}{
-		{"defaults", Config{}, false, 64, 57, 190},
-		{"explicit", Config{Streams: 10, Workers: 3, Rates: map[tencentim.Command]float64{tencentim.CmdImportMsg: 1000}}, false, 10, 3, 1000},
-		{"higher rate, more streams", Config{Rates: map[tencentim.Command]float64{tencentim.CmdImportMsg: 1000}}, false, 300, 57, 1000},
-		{"zero rate is an error", Config{Rates: map[tencentim.Command]float64{tencentim.CmdImportMsg: 0}}, true, 0, 0, 0},
+		{"defaults", Config{}, false, 190},
+		{"explicit", Config{Streams: 10, Workers: 3, Rates: map[tencentim.Command]float64{tencentim.CmdImportMsg: 1000}}, false, 1000},
+		{"zero rate is an error", Config{Rates: map[tencentim.Command]float64{tencentim.CmdImportMsg: 0}}, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -531,11 +528,50 @@ func TestEngineConfig(t *testing.T) {
 				}
 				return
 			}
-			if cfg.Streams != tt.wantStreams || cfg.Workers != tt.wantWorkers || cfg.Rates[tencentim.CmdImportMsg] != tt.wantRate {
-				t.Fatalf("streams %d workers %d rate %v; want %d %d %v", cfg.Streams, cfg.Workers, cfg.Rates[tencentim.CmdImportMsg], tt.wantStreams, tt.wantWorkers, tt.wantRate)
+			if cfg.Streams != tt.cfg.Streams || cfg.Workers != tt.cfg.Workers || cfg.Rates[tencentim.CmdImportMsg] != tt.wantRate {
+				t.Fatalf("streams %d workers %d rate %v; want %d %d %v", cfg.Streams, cfg.Workers, cfg.Rates[tencentim.CmdImportMsg], tt.cfg.Streams, tt.cfg.Workers, tt.wantRate)
 			}
-			if cfg.GroupMsgBatch != 7 || cfg.MaxAttempts != 8 || cfg.Rates[tencentim.CmdMultiAccountImport] != 95 {
+			if cfg.GroupMsgBatch != 7 || cfg.MaxAttempts != 8 || cfg.Rates[tencentim.CmdMultiAccountImport] != 95 || cfg.MaxInFlight != DefaultMaxInFlight {
 				t.Fatalf("defaults: %+v", cfg)
+			}
+		})
+	}
+}
+
+// TestPhaseInflight: a phase's calls in flight follow Little's law from its rate
+// and the round trip measured so far (assumedRTT before any answer), within
+// [inflightMin, MaxInFlight]; a fixed Streams or Workers wins.
+func TestPhaseInflight(t *testing.T) {
+	rates := func(r float64) map[tencentim.Command]float64 {
+		return map[tencentim.Command]float64{tencentim.CmdImportMsg: r, tencentim.CmdAccountImport: r, tencentim.CmdMultiAccountImport: r}
+	}
+	tests := []struct {
+		name   string
+		cfg    Config
+		rtt    time.Duration // measured; 0 = none yet
+		ph     Phase
+		wantIn int
+	}{
+		{"190/s before any answer: 200 ms assumed", Config{}, 0, PhaseDirectMessages, 61}, // ceil(190×0.2×1.5)+4
+		{"190/s at 20 ms", Config{}, 20 * time.Millisecond, PhaseDirectMessages, 10},      // ceil(5.7)+4
+		{"2,000/s at 50 ms", Config{Rates: rates(2000)}, 50 * time.Millisecond, PhaseDirectMessages, 154},
+		{"2,000/s at 200 ms", Config{Rates: rates(2000)}, 200 * time.Millisecond, PhaseDirectMessages, 604},
+		{"capped by MaxInFlight", Config{Rates: rates(2000), MaxInFlight: 100}, 200 * time.Millisecond, PhaseDirectMessages, 100},
+		{"a slow API gets the minimum", Config{Rates: rates(1)}, 50 * time.Millisecond, PhaseDirectMessages, inflightMin},
+		{"fixed Streams", Config{Streams: 7}, 200 * time.Millisecond, PhaseDirectMessages, 7},
+		{"fixed Workers apply to batch phases", Config{Streams: 7, Workers: 3}, 0, PhaseAccounts, 3},
+		{"the busier API of a phase", Config{Rates: map[tencentim.Command]float64{tencentim.CmdAccountImport: 10, tencentim.CmdMultiAccountImport: 1000}}, 100 * time.Millisecond, PhaseAccounts, 154},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewEngine(nil, tt.cfg)
+			if tt.rtt > 0 {
+				a := e.apis[tencentim.CmdImportGroup]
+				a.answered.Store(4)
+				a.rttSum.Store(4 * int64(tt.rtt))
+			}
+			if got := e.phaseInflight(def(tt.ph)); got != tt.wantIn {
+				t.Fatalf("in flight %d, want %d", got, tt.wantIn)
 			}
 		})
 	}

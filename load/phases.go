@@ -26,6 +26,9 @@ type phaseDef struct {
 	entity, noun string
 	// after is the phase that must finish before this one starts; "" for the first.
 	after Phase
+	// apis are the APIs the phase calls: its in-flight level is sized from their
+	// rates (Engine.phaseInflight).
+	apis []tencentim.Command
 	// streams: a message phase. Each stream's records go in order, one call in
 	// flight per stream, many streams in parallel; the checkpoint keeps a mark per
 	// stream. Otherwise a batch phase: batches go out in parallel, one mark for the
@@ -53,16 +56,19 @@ func phases() []phaseDef {
 	return []phaseDef{
 		{
 			phase: PhaseAccounts, entity: "users", noun: "accounts",
+			apis: []tencentim.Command{tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport},
 			cut:  cutAccounts,
 			send: (*Engine).sendAccounts,
 		},
 		{
 			phase: PhaseGroups, entity: "groups", noun: "groups", after: PhaseAccounts,
+			apis: []tencentim.Command{tencentim.CmdImportGroup},
 			cut:  one,
 			send: func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.importGroup(ctx, b[0]) },
 		},
 		{
 			phase: PhaseMembers, entity: "group_members", noun: "members", after: PhaseGroups,
+			apis: []tencentim.Command{tencentim.CmdImportGroupMember},
 			groupScoped: true,
 			cut: func(_ *Config, r Record) (string, batcher, error) {
 				return r.Stream, counted(tencentim.MaxGroupMemberBatch), nil // spec §8.8
@@ -71,6 +77,7 @@ func phases() []phaseDef {
 		},
 		{
 			phase: PhaseGroupMessages, entity: "group_messages", noun: "messages", after: PhaseMembers,
+			apis: []tencentim.Command{tencentim.CmdImportGroupMsg},
 			streams: true, groupScoped: true,
 			cut: func(cfg *Config, r Record) (string, batcher, error) {
 				return r.Stream, GroupMsgBatcher(r.Stream, cfg.GroupMsgBatch, cfg.RecentContactFlag), nil
@@ -80,6 +87,7 @@ func phases() []phaseDef {
 		},
 		{
 			phase: PhaseUnread, entity: "group_members", noun: "unread counts", after: PhaseGroupMessages,
+			apis: []tencentim.Command{tencentim.CmdSetUnreadMsgNum},
 			groupScoped: true,
 			cut:         one,
 			send:        func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.setUnread(ctx, b[0]) },
@@ -88,6 +96,7 @@ func phases() []phaseDef {
 			// One-to-one messages need only the accounts and are most of the calls:
 			// they never wait for the group phases (design §3).
 			phase: PhaseDirectMessages, entity: "direct_messages", noun: "messages", after: PhaseAccounts,
+			apis: []tencentim.Command{tencentim.CmdImportMsg},
 			streams: true,
 			cut:     one,
 			send: func(e *Engine, ctx context.Context, key string, b []Record) error {

@@ -68,6 +68,7 @@ type phaseCounters struct {
 	total                               atomic.Int64
 	read, imported, present, rejected   atomic.Int64
 	calls, retries, rateLimited, failed atomic.Int64
+	inflight                             atomic.Int64 // the phase's in-flight level, once started
 	started, finished                   atomic.Int64 // unix nanoseconds; 0 = not yet
 	readDone, callsAtReadDone           atomic.Int64
 }
@@ -113,6 +114,9 @@ type PhaseStats struct {
 	// work queued (design §8).
 	ReadDone        time.Time
 	CallsAtReadDone int64
+	// InFlight is the calls the phase kept in flight at most (streams or
+	// workers), as sized when it started.
+	InFlight int64
 }
 
 // Done is the number of records whose outcome is known.
@@ -136,6 +140,7 @@ func (p *Progress) Snapshot() []PhaseStats {
 			Calls:       c.calls.Load(),
 			Retries:     c.retries.Load(),
 			RateLimited: c.rateLimited.Load(),
+			InFlight:    c.inflight.Load(),
 			Failed:      c.failed.Load(),
 			Total:       c.total.Load(),
 			Started:     unixTime(c.started.Load()),
@@ -184,7 +189,7 @@ func (p *Progress) reset() {
 		c := &p.phases[i]
 		for _, a := range []*atomic.Int64{&c.read, &c.imported, &c.present, &c.rejected,
 			&c.calls, &c.retries, &c.rateLimited, &c.failed, &c.started, &c.finished,
-			&c.readDone, &c.callsAtReadDone} {
+			&c.readDone, &c.callsAtReadDone, &c.inflight} {
 			a.Store(0)
 		}
 		c.state.Store(int32(PhasePending))

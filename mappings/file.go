@@ -252,7 +252,7 @@ func (s Sync) For(sentAt time.Time) int {
 // Load defaults.
 const (
 	DefaultRateFraction = 0.95 // of each API's documented rate (spec §1.10)
-	DefaultConcurrency  = 64
+	DefaultConcurrency  = 1024 // an upper bound: the engine sizes each phase by rate × round trip
 	DefaultRetries      = 8
 	DefaultTimeout      = 10 * time.Second
 	// DefaultRoamingDays is the vendor's default C2C roaming retention (spec §7.2).
@@ -265,7 +265,7 @@ type LoadSettings struct {
 	// Rates holds every known command's rate in calls/s: the configured value, or
 	// DefaultRateFraction of the documented rate.
 	Rates         map[vocab.Command]float64
-	Concurrency   int // streams in flight
+	Concurrency   int // calls in flight per phase at most
 	GroupMsgBatch int // messages per import_group_msg call, ≤ 7 (design §7 A1)
 	Retries       int // attempts after the first for a retryable failure
 }

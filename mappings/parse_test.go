@@ -450,7 +450,7 @@ func TestDefaults(t *testing.T) {
 		{"realtime after", f.Sync.RealtimeAfter.IsZero(), true},
 		{"importmsg rate 95 % of 200", f.Load.Rates[vocab.CmdImportMsg], 190.0},
 		{"multiaccount rate 95 % of 100", f.Load.Rate(vocab.CmdMultiAccountImport), 95.0},
-		{"concurrency", f.Load.Concurrency, 64},
+		{"concurrency", f.Load.Concurrency, 1024},
 		{"batch", f.Load.GroupMsgBatch, 7},
 		{"retries", f.Load.Retries, 8},
 		{"output", f.Output, filepath.Join("conf", "immigrate-out")},

@@ -132,9 +132,10 @@ func (rr *RunReport) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n", a.Entity, a.Read, a.Imported, a.Present, a.Rejected, a.Skipped, holds)
 	}
 	b.WriteString("\n")
-	b.WriteString("## Phases\n\n| phase | offered | imported | already present | rejected | calls | retries | throttled |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("## Phases\n\nIn flight is the calls the phase kept in flight at most, sized when it started from its rate × the measured round trip.\n\n" +
+		"| phase | offered | imported | already present | rejected | calls | retries | throttled | in flight |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, p := range rr.Phases {
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d |\n", p.Phase, p.Read, p.Imported, p.Present, p.Rejected, p.Calls, p.Retries, p.RateLimited)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d |\n", p.Phase, p.Read, p.Imported, p.Present, p.Rejected, p.Calls, p.Retries, p.RateLimited, p.InFlight)
 	}
 	b.WriteString("\n## APIs\n\nThrottled attempts were answered over-rate (60007) and paced, not failed; the pacer's rate cuts are counted. " +
 		"Round trip is the mean of the answered attempts; in flight is the mean and the most attempts under way at once.\n\n" +

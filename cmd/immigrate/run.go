@@ -105,13 +105,12 @@ func runRun(c *cli.Context) error {
 		progress.SetTotal(load.Phase(ph), n)
 	}
 	engine := load.NewEngine(tg.Client, load.Config{
-		Rates:   f.Load.Rates,
-		Streams: f.Load.Concurrency,
-		// The batch phases get the same concurrency. The engine's own default
-		// scales with the rates, which for a rehearsal against an unthrottled
-		// sandbox (rates of 100,000/s) would start tens of thousands of idle
-		// workers per phase.
-		Workers:           f.Load.Concurrency,
+		Rates: f.Load.Rates,
+		// Each phase sizes its calls in flight from its rate and the measured
+		// round trip (Little's law), at most load.concurrency: a rehearsal
+		// against an unthrottled sandbox (rates of 100,000/s) must not start
+		// tens of thousands of idle workers.
+		MaxInFlight:       f.Load.Concurrency,
 		UseMultiAccount:   true,
 		GroupMsgBatch:     f.Load.GroupMsgBatch,
 		MaxAttempts:       f.Load.Retries + 1,

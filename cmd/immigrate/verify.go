@@ -89,11 +89,14 @@ func runVerify(c *cli.Context) error {
 			progress.SetTotal(e, pl.Spool.Records(ph))
 		}
 	}
+	const verifyWorkers = 64
 	caller := load.NewCaller(tg.Client, f.Load.Rates, f.Load.Retries+1)
 	fmt.Fprintf(stderr, "reading back %s ...\n", targetName(f))
 	stop := drawVerifyProgress(stderr, progress)
 	res, err := verify.Run(ctx, caller, pl.Spool.Source(), verify.Config{
-		Sample: sample, Workers: f.Load.Concurrency, RoamingDays: f.Target.RoamingDays, Progress: progress,
+		// Each worker holds one stream's read-back: a bounded number, whatever
+		// load.concurrency allows the import.
+		Sample: sample, Workers: min(f.Load.Concurrency, verifyWorkers), RoamingDays: f.Target.RoamingDays, Progress: progress,
 	})
 	stop()
 	if err != nil {
