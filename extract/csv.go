@@ -262,15 +262,20 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error)
 			s.dec.bad(nil, o, RuleRaggedRow, "record has %d fields, the header has %d", len(rec), s.src.width)
 			continue
 		}
-		invalid := -1 // the first field that is not UTF-8 and cannot be dropped
+		invalid := -1   // the first field that is not UTF-8 and cannot be dropped
+		var drop uint32 // the fields that are not UTF-8 and can be dropped
 		for i, p := range s.src.index {
 			if p < 0 {
 				s.vals[i] = ""
 				continue
 			}
 			s.vals[i] = rec[p]
-			if invalid < 0 && !utf8.ValidString(rec[p]) && !s.dec.droppable[i] {
-				invalid = i
+			if !utf8.ValidString(rec[p]) {
+				if s.dec.droppable[i] {
+					drop |= 1 << i
+				} else if invalid < 0 {
+					invalid = i
+				}
 			}
 		}
 		vals = s.vals[:len(s.src.index)]
@@ -278,8 +283,8 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error)
 			s.dec.bad(vals, o, RuleInvalidUTF8, "field %s is not valid UTF-8", s.dec.describe(invalid))
 			continue
 		}
-		for i, v := range vals {
-			if s.dec.droppable[i] && !utf8.ValidString(v) {
+		for i := range vals {
+			if drop&(1<<i) != 0 {
 				s.dec.drop(vals, i, RuleInvalidUTF8, "field %s is not valid UTF-8", s.dec.describe(i))
 			}
 		}
