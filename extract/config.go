@@ -121,10 +121,15 @@ const (
 
 // BadRow is a source record that was skipped. Reading goes on after it.
 type BadRow struct {
-	Entity  Entity
-	Origin  Origin
-	Rule    string
-	Message string
+	Entity Entity
+	Origin Origin
+	// LegacyID is the record's legacy id as transform spells it (the id; for
+	// members "group_id/user_id", for friends "user_id/friend_id") when the
+	// fields holding it could be read, else empty. It is empty for a CSV line
+	// that does not parse or has the wrong number of fields.
+	LegacyID string
+	Rule     string
+	Message  string
 }
 
 func (b BadRow) String() string {
@@ -136,6 +141,11 @@ type Options struct {
 	// OnBadRow is called synchronously, from the goroutine calling the Reader method,
 	// for each skipped record. Nil ignores them.
 	OnBadRow func(BadRow)
+	// RejectUnreadable skips a record as a BadRow when one of its optional fields
+	// (see Optional) cannot be read. By default such a field is dropped instead:
+	// the record is read without it, and the field is listed in the record's
+	// Dropped. Required and other fields always skip the record.
+	RejectUnreadable bool
 	// OnRead is called once each time a Reader method starts reading an entity
 	// from the source — just before a CSV reader opens the entity's file, or a
 	// PostgreSQL reader sends the first page query of the read — synchronously,

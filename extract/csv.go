@@ -42,7 +42,8 @@ const csvBufferSize = 256 << 10
 //
 // A record that cannot be read — a parse error, a field count different from the
 // header's, invalid UTF-8 in a column the entity uses, or a bad field — is reported
-// by line and skipped. Only an I/O error, or a file that cannot be read past a parse
+// by line and skipped, except that an optional field that cannot be read is only
+// dropped from its record (see Options.RejectUnreadable). Only an I/O error, or a file that cannot be read past a parse
 // error, stops the read, with an error naming file:line.
 type CSVReader struct {
 	cfg     CSVConfig
@@ -220,7 +221,7 @@ func (r *CSVReader) scan(ctx context.Context, e Entity) (*csvScan, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: header: %w", src.name, err)
 	}
-	return &csvScan{src: src, f: f, cr: cr, dec: newDecoder(e, src.columns, src.time, r.opt.OnBadRow), line: 1}, nil
+	return &csvScan{src: src, f: f, cr: cr, dec: newDecoder(e, src.columns, src.time, r.opt), line: 1}, nil
 }
 
 func (s *csvScan) close() {
@@ -237,6 +238,7 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error)
 		if err := stopped(ctx); err != nil {
 			return nil, Origin{}, err
 		}
+		s.dec.reset()
 		rec, err := s.cr.Read()
 		if err != nil {
 			if err == io.EOF {
@@ -247,7 +249,7 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error)
 				// encoding/csv discards the rest of the broken line, so reading
 				// resumes on the next one.
 				s.line = int64(pe.StartLine)
-				s.dec.bad(Origin{Source: s.src.name, Line: int64(pe.StartLine)}, RuleParse,
+				s.dec.bad(nil, Origin{Source: s.src.name, Line: int64(pe.StartLine)}, RuleParse,
 					"line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
 				continue
 			}
@@ -257,27 +259,36 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error)
 		s.line = int64(line)
 		o = Origin{Source: s.src.name, Line: s.line}
 		if len(rec) != s.src.width {
-			s.dec.bad(o, RuleRaggedRow, "record has %d fields, the header has %d", len(rec), s.src.width)
+			s.dec.bad(nil, o, RuleRaggedRow, "record has %d fields, the header has %d", len(rec), s.src.width)
 			continue
 		}
-		valid := true
+		invalid := -1   // the first field that is not UTF-8 and cannot be dropped
+		var drop uint32 // the fields that are not UTF-8 and can be dropped
 		for i, p := range s.src.index {
 			if p < 0 {
 				s.vals[i] = ""
 				continue
 			}
-			v := rec[p]
-			if !utf8.ValidString(v) {
-				s.dec.bad(o, RuleInvalidUTF8, "field %s is not valid UTF-8", s.dec.describe(i))
-				valid = false
-				break
+			s.vals[i] = rec[p]
+			if !utf8.ValidString(rec[p]) {
+				if s.dec.droppable[i] {
+					drop |= 1 << i
+				} else if invalid < 0 {
+					invalid = i
+				}
 			}
-			s.vals[i] = v
 		}
-		if !valid {
+		vals = s.vals[:len(s.src.index)]
+		if invalid >= 0 {
+			s.dec.bad(vals, o, RuleInvalidUTF8, "field %s is not valid UTF-8", s.dec.describe(invalid))
 			continue
 		}
-		return s.vals[:len(s.src.index)], o, nil
+		for i := range vals {
+			if drop&(1<<i) != 0 {
+				s.dec.drop(vals, i, RuleInvalidUTF8, "field %s is not valid UTF-8", s.dec.describe(i))
+			}
+		}
+		return vals, o, nil
 	}
 }
 

@@ -86,20 +86,35 @@ func TestCSVBadLines(t *testing.T) {
 	cases := []struct {
 		name    string
 		content string
-		want    []string // user ids read
-		wantBad []string // origin and rule
+		strict  bool     // Options.RejectUnreadable
+		want    []string // user ids read, each with " -field" per dropped field
+		wantBad []string // origin, rule and legacy id
 	}{
 		{
 			name:    "ragged rows",
 			content: "id,nick\nu1,a\nu2\nu3,c,extra\nu4,d\n",
 			want:    []string{"u1", "u4"},
-			wantBad: []string{"users.csv:3 csv.ragged_row", "users.csv:4 csv.ragged_row"},
+			// The fields of a ragged row do not line up with the header, so its id
+			// is not trusted.
+			wantBad: []string{"users.csv:3 csv.ragged_row id=", "users.csv:4 csv.ragged_row id="},
 		},
 		{
-			name:    "invalid UTF-8 in a used column",
+			name:    "invalid UTF-8 in an optional column is dropped",
+			content: "id,nick,face_url\nu1,a,\nu2,b\xff\xfe,https://x/\xff\nu3,c,\n",
+			want:    []string{"u1", "u2 -nick -face_url", "u3"},
+		},
+		{
+			name:    "invalid UTF-8 in an optional column under RejectUnreadable",
 			content: "id,nick\nu1,a\nu2,b\xff\xfe\nu3,c\n",
+			strict:  true,
 			want:    []string{"u1", "u3"},
-			wantBad: []string{"users.csv:3 csv.invalid_utf8"},
+			wantBad: []string{"users.csv:3 csv.invalid_utf8 id=u2"},
+		},
+		{
+			name:    "invalid UTF-8 in the id",
+			content: "id,nick\nu1,a\nu\xff2,b\xff\nu3,c\n",
+			want:    []string{"u1", "u3"},
+			wantBad: []string{"users.csv:3 csv.invalid_utf8 id="},
 		},
 		{
 			// Only columns the entity reads are checked.
@@ -108,22 +123,34 @@ func TestCSVBadLines(t *testing.T) {
 			want:    []string{"u1"},
 		},
 		{
+			name:    "bad optional time is dropped, with the id",
+			content: "id,created_at\nu1,2023-01-01T00:00:00Z\nu2,yesterday\n",
+			want:    []string{"u1", "u2 -created_at"},
+		},
+		{
+			name:    "bad optional time under RejectUnreadable names the id",
+			content: "id,created_at\nu1,2023-01-01T00:00:00Z\nu2,yesterday\n",
+			strict:  true,
+			want:    []string{"u1"},
+			wantBad: []string{"users.csv:3 field.timestamp id=u2"},
+		},
+		{
 			name:    "bare quote, then reading goes on",
 			content: "id,nick\nu1,a\"b\nu2,b\n",
 			want:    []string{"u2"},
-			wantBad: []string{"users.csv:2 csv.parse"},
+			wantBad: []string{"users.csv:2 csv.parse id="},
 		},
 		{
 			name:    "text after a closing quote",
 			content: "id,nick\nu1,\"a\"b\nu2,\"multi\nline\"\nu3,c\n",
 			want:    []string{"u2", "u3"},
-			wantBad: []string{"users.csv:2 csv.parse"},
+			wantBad: []string{"users.csv:2 csv.parse id="},
 		},
 		{
 			name:    "unterminated quote at the end",
 			content: "id,nick\nu1,a\nu2,\"never closed\n",
 			want:    []string{"u1"},
-			wantBad: []string{"users.csv:3 csv.parse"},
+			wantBad: []string{"users.csv:3 csv.parse id="},
 		},
 		{
 			name:    "blank lines are skipped and counted",
@@ -134,7 +161,7 @@ func TestCSVBadLines(t *testing.T) {
 			name:    "CRLF line ends",
 			content: "id,nick\r\nu1,a\r\n,b\r\nu2,c\r\n",
 			want:    []string{"u1", "u2"},
-			wantBad: []string{"users.csv:3 field.missing"},
+			wantBad: []string{"users.csv:3 field.missing id="},
 		},
 	}
 	for _, tc := range cases {
@@ -144,13 +171,25 @@ func TestCSVBadLines(t *testing.T) {
 			var bad []string
 			r, err := extract.NewCSVReader(extract.CSVConfig{Dir: dir, Entities: map[extract.Entity]extract.EntitySource{
 				extract.Users: {File: "users.csv"},
-			}}, extract.Options{OnBadRow: func(b extract.BadRow) { bad = append(bad, b.Origin.String()+" "+b.Rule) }})
+			}}, extract.Options{RejectUnreadable: tc.strict, OnBadRow: func(b extract.BadRow) {
+				bad = append(bad, b.Origin.String()+" "+b.Rule+" id="+b.LegacyID)
+			}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
 			var got []string
-			if err := r.Users(context.Background(), func(u extract.User) error { got = append(got, u.ID); return nil }); err != nil {
+			if err := r.Users(context.Background(), func(u extract.User) error {
+				s := u.ID
+				for _, d := range u.Dropped {
+					s += " -" + d.Field
+					if d.Field == "nick" && u.Nick != "" || d.Field == "face_url" && u.FaceURL != "" {
+						t.Errorf("user %s: dropped %s still set", u.ID, d.Field)
+					}
+				}
+				got = append(got, s)
+				return nil
+			}); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(got, tc.want) {

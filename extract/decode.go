@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Canonical field positions, matching entityFields. Decoders index a row of values in
@@ -42,12 +43,19 @@ type decoder struct {
 	fields   []string // canonical names
 	columns  []string // source column of each field, "" if absent
 	required []int
-	time     timeParser
-	onBad    func(BadRow)
+	// droppable marks, per canonical field, an optional field that is dropped
+	// rather than skipping the record when it cannot be read; all false under
+	// Options.RejectUnreadable.
+	droppable [maxFields]bool
+	// dropped collects the current row's dropped fields; reset starts a row and
+	// takeDropped hands them to its record.
+	dropped []DroppedField
+	time    timeParser
+	onBad   func(BadRow)
 }
 
-func newDecoder(e Entity, columns []string, tf TimeFormat, onBad func(BadRow)) *decoder {
-	d := &decoder{entity: e, fields: entityFields[e], columns: columns, time: newTimeParser(tf), onBad: onBad}
+func newDecoder(e Entity, columns []string, tf TimeFormat, opt Options) *decoder {
+	d := &decoder{entity: e, fields: entityFields[e], columns: columns, time: newTimeParser(tf), onBad: opt.OnBadRow}
 	for _, name := range entityRequired[e] {
 		for i, f := range d.fields {
 			if f == name {
@@ -55,14 +63,62 @@ func newDecoder(e Entity, columns []string, tf TimeFormat, onBad func(BadRow)) *
 			}
 		}
 	}
+	if !opt.RejectUnreadable {
+		for _, name := range entityOptional[e] {
+			for i, f := range d.fields {
+				if f == name {
+					d.droppable[i] = true
+				}
+			}
+		}
+	}
 	return d
 }
 
-// bad reports a skipped row. It is off the hot path, so it may allocate.
-func (d *decoder) bad(o Origin, rule, format string, args ...any) {
+// reset starts a row: the dropped fields of the previous one are forgotten.
+func (d *decoder) reset() { d.dropped = nil }
+
+// drop leaves optional field i out of the current row's record.
+func (d *decoder) drop(v []string, i int, rule, format string, args ...any) {
+	v[i] = ""
+	d.dropped = append(d.dropped, DroppedField{Field: d.fields[i], Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+// takeDropped returns the current row's dropped fields for its record.
+func (d *decoder) takeDropped() []DroppedField {
+	out := d.dropped
+	d.dropped = nil
+	return out
+}
+
+// bad reports a skipped row; v is its values in canonical order, nil when the row
+// could not be split into fields. It is off the hot path, so it may allocate.
+func (d *decoder) bad(v []string, o Origin, rule, format string, args ...any) {
+	d.dropped = nil
 	if d.onBad != nil {
-		d.onBad(BadRow{Entity: d.entity, Origin: o, Rule: rule, Message: fmt.Sprintf(format, args...)})
+		d.onBad(BadRow{Entity: d.entity, Origin: o, LegacyID: d.legacyID(v), Rule: rule, Message: fmt.Sprintf(format, args...)})
 	}
+}
+
+// legacyID is the legacy id of a row as transform spells it, or "" when a part of
+// it is empty or not valid UTF-8.
+func (d *decoder) legacyID(v []string) string {
+	if v == nil {
+		return ""
+	}
+	parts := 1
+	if d.entity == Members || d.entity == Friends {
+		parts = 2 // group_id/user_id, user_id/friend_id: the first two fields
+	}
+	for _, p := range v[:parts] {
+		if p == "" || !utf8.ValidString(p) {
+			return ""
+		}
+	}
+	if parts == 2 {
+		return v[0] + "/" + v[1]
+	}
+	return v[0]
 }
 
 // describe names field i and, when it differs, the source column it came from.
@@ -76,7 +132,7 @@ func (d *decoder) describe(i int) string {
 func (d *decoder) checkRequired(v []string, o Origin) bool {
 	for _, i := range d.required {
 		if v[i] == "" {
-			d.bad(o, RuleMissing, "required field %s is empty", d.describe(i))
+			d.bad(v, o, RuleMissing, "required field %s is empty", d.describe(i))
 			return false
 		}
 	}
@@ -89,7 +145,11 @@ func (d *decoder) timeAt(v []string, i int, o Origin) (time.Time, bool) {
 	}
 	t, err := d.time.parse(v[i])
 	if err != nil {
-		d.bad(o, RuleTimestamp, "field %s: %v", d.describe(i), err)
+		if d.droppable[i] {
+			d.drop(v, i, RuleTimestamp, "field %s: %v", d.describe(i), err)
+			return time.Time{}, true
+		}
+		d.bad(v, o, RuleTimestamp, "field %s: %v", d.describe(i), err)
 		return time.Time{}, false
 	}
 	return t, true
@@ -106,7 +166,11 @@ func (d *decoder) int64At(v []string, i int, o Origin) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(v[i], 10, 64)
 	if err != nil {
-		d.bad(o, RuleNumber, "field %s: %q is not an integer", d.describe(i), v[i])
+		if d.droppable[i] {
+			d.drop(v, i, RuleNumber, "field %s: %q is not an integer", d.describe(i), v[i])
+			return 0, true
+		}
+		d.bad(v, o, RuleNumber, "field %s: %q is not an integer", d.describe(i), v[i])
 		return 0, false
 	}
 	return n, true
@@ -120,7 +184,8 @@ func (d *decoder) user(v []string, o Origin) (User, bool) {
 	if !ok {
 		return User{}, false
 	}
-	return User{ID: v[fUserID], Nick: v[fUserNick], FaceURL: v[fUserFaceURL], CreatedAt: t, Origin: o}, true
+	return User{ID: v[fUserID], Nick: v[fUserNick], FaceURL: v[fUserFaceURL], CreatedAt: t, Origin: o,
+		Dropped: d.takeDropped()}, true
 }
 
 func (d *decoder) group(v []string, o Origin) (Group, bool) {
@@ -138,7 +203,7 @@ func (d *decoder) group(v []string, o Origin) (Group, bool) {
 	return Group{
 		ID: v[fGroupID], OwnerID: v[fGroupOwnerID], Type: v[fGroupType], Name: v[fGroupName],
 		Introduction: v[fGroupIntroduction], Notification: v[fGroupNotification], FaceURL: v[fGroupFaceURL],
-		MaxMembers: maxMembers, CreatedAt: t, Origin: o,
+		MaxMembers: maxMembers, CreatedAt: t, Origin: o, Dropped: d.takeDropped(),
 	}, true
 }
 
@@ -156,7 +221,7 @@ func (d *decoder) member(v []string, o Origin) (Member, bool) {
 	}
 	return Member{
 		GroupID: v[fMemberGroupID], UserID: v[fMemberUserID], Role: v[fMemberRole], JoinedAt: t,
-		Unread: unread, HasUnread: v[fMemberUnread] != "", Origin: o,
+		Unread: unread, HasUnread: v[fMemberUnread] != "", Origin: o, Dropped: d.takeDropped(),
 	}, true
 }
 
@@ -200,7 +265,8 @@ func (d *decoder) friend(v []string, o Origin) (Friend, bool) {
 	if !ok {
 		return Friend{}, false
 	}
-	return Friend{UserID: v[fFriendUserID], FriendID: v[fFriendFriendID], Remark: v[fFriendRemark], AddedAt: t, Origin: o}, true
+	return Friend{UserID: v[fFriendUserID], FriendID: v[fFriendFriendID], Remark: v[fFriendRemark], AddedAt: t, Origin: o,
+		Dropped: d.takeDropped()}, true
 }
 
 // compareIDs orders legacy message ids shortlex: by length, then bytewise, which is

@@ -50,7 +50,8 @@ import (
 // format, but the time of members and messages orders them, so in text it must be
 // unix, unix_ms, timestamptz or rfc3339 (a Go layout cannot be ordered in SQL: convert
 // it in the query). A text time column that does not parse sorts first and is
-// reported as a BadRow.
+// reported as a BadRow, or dropped from its record when it is optional (see
+// Options.RejectUnreadable).
 //
 // Each page is read whole (at most PageSize+1 rows), then its records are handed to
 // fn, so no statement stays open while fn works.

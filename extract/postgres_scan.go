@@ -108,7 +108,7 @@ func pgRead[T any](ctx context.Context, r *PostgresReader, e Entity, decode func
 	if r.opt.OnRead != nil {
 		r.opt.OnRead(e)
 	}
-	dec := newDecoder(e, p.columns, p.time, r.opt.OnBadRow)
+	dec := newDecoder(e, p.columns, p.time, r.opt)
 	sc := &pgScan{p: p, conn: c, rows: make([]pgRow, 0, min(r.pageSize+1, 4097)),
 		keyName: make([]string, len(p.keyFields)), keyProj: make([]int, len(p.keyFields))}
 	for i, f := range p.keyFields {
@@ -121,6 +121,7 @@ func pgRead[T any](ctx context.Context, r *PostgresReader, e Entity, decode func
 			if err := stopped(ctx); err != nil {
 				return err
 			}
+			dec.reset()
 			rec, ok := decode(dec, rows[i].vals[:nv], rows[i].origin)
 			if !ok {
 				continue

@@ -52,6 +52,22 @@ var entityRequired = map[Entity][]string{
 	Friends:        {"user_id", "friend_id"},
 }
 
+// entityOptional holds the fields a record can lose: when one of them cannot be
+// read (invalid UTF-8, a bad number or timestamp), the record is read without it
+// unless Options.RejectUnreadable. They are the fields that neither identify,
+// order nor link a record and that the target can do without: profile and group
+// attributes (which can also be set after the import), a member's role and unread
+// count, a friend's remark and time. A member's join time orders its stream, so it
+// is not one of them. Messages have none: an imported
+// message cannot be changed, and one without its text, kind or media metadata is
+// a different message, so a message field that cannot be read skips the message.
+var entityOptional = map[Entity][]string{
+	Users:   {"nick", "face_url", "created_at"},
+	Groups:  {"introduction", "notification", "face_url", "max_members", "created_at"},
+	Members: {"role", "unread"},
+	Friends: {"remark", "added_at"},
+}
+
 // Fields returns the canonical field names of e (nil for an unknown entity). The
 // caller must not modify the slice.
 func Fields(e Entity) []string { return entityFields[e] }
@@ -59,6 +75,26 @@ func Fields(e Entity) []string { return entityFields[e] }
 // Required returns the canonical fields of e that must be non-empty (nil for an
 // unknown entity). The caller must not modify the slice.
 func Required(e Entity) []string { return entityRequired[e] }
+
+// Optional returns the canonical fields of e that a record can lose when they
+// cannot be read (nil for an entity without such fields). The caller must not
+// modify the slice.
+func Optional(e Entity) []string { return entityOptional[e] }
+
+// DroppedField is an optional field that could not be read and was left out of
+// its record (see Optional and Options.RejectUnreadable).
+type DroppedField struct {
+	// Field is the canonical field name.
+	Field string
+	// Rule is why it could not be read: RuleInvalidUTF8, RuleNumber or
+	// RuleTimestamp.
+	Rule string
+	// Message names the field, its source column and the problem, like a
+	// BadRow's.
+	Message string
+}
+
+func (d DroppedField) String() string { return d.Field + ": " + d.Rule + ": " + d.Message }
 
 // Origin says where a record came from, for reports and rejects.
 //
@@ -90,6 +126,9 @@ type User struct {
 	FaceURL   string
 	CreatedAt time.Time
 	Origin    Origin
+	// Dropped lists the optional fields that could not be read; nil for most
+	// records.
+	Dropped []DroppedField
 }
 
 // Group is a legacy group.
@@ -104,6 +143,7 @@ type Group struct {
 	MaxMembers   int
 	CreatedAt    time.Time
 	Origin       Origin
+	Dropped      []DroppedField // see User.Dropped
 }
 
 // Member is one user's membership of one group.
@@ -117,6 +157,7 @@ type Member struct {
 	Unread    int
 	HasUnread bool
 	Origin    Origin
+	Dropped   []DroppedField // see User.Dropped
 }
 
 // Message is a legacy message. GroupID is set for group messages, RecipientID for
@@ -147,6 +188,7 @@ type Friend struct {
 	Remark   string
 	AddedAt  time.Time
 	Origin   Origin
+	Dropped  []DroppedField // see User.Dropped
 }
 
 // ConversationKey returns the ordered pair identifying the one-to-one conversation

@@ -170,7 +170,8 @@ func encodeMember(b []byte, m *Member) []byte {
 		b = append(b, 0)
 	}
 	b = appendStr(b, m.Origin.Source)
-	return binary.AppendVarint(b, m.Origin.Line)
+	b = binary.AppendVarint(b, m.Origin.Line)
+	return appendDropped(b, m.Dropped)
 }
 
 func decodeMember(d *spillDecoder, m *Member) {
@@ -178,6 +179,35 @@ func decodeMember(d *spillDecoder, m *Member) {
 	m.HasUnread = d.uvarint() == 1
 	m.Origin.Source = d.str()
 	m.Origin.Line = d.varint()
+	m.Dropped = d.dropped()
+}
+
+// appendDropped stores a record's dropped fields: their count (almost always 0),
+// then each one's field, rule and message.
+func appendDropped(b []byte, dropped []DroppedField) []byte {
+	b = binary.AppendUvarint(b, uint64(len(dropped)))
+	for _, f := range dropped {
+		b = appendStr(b, f.Field)
+		b = appendStr(b, f.Rule)
+		b = appendStr(b, f.Message)
+	}
+	return b
+}
+
+func (d *spillDecoder) dropped() []DroppedField {
+	n := d.uvarint()
+	if n == 0 || d.bad {
+		return nil
+	}
+	if n > uint64(len(d.s)-d.i) { // each one takes at least three bytes
+		d.bad = true
+		return nil
+	}
+	out := make([]DroppedField, 0, n)
+	for range n {
+		out = append(out, DroppedField{Field: d.str(), Rule: d.str(), Message: d.str()})
+	}
+	return out
 }
 
 var (

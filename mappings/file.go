@@ -225,12 +225,19 @@ const (
 
 	CreateTimeClamp  = "clamp" // move CreateTime before the first join and message
 	CreateTimeReject = "reject"
+
+	// OptionalFieldsRepair reads a record without an optional field that cannot
+	// be read (extract.Optional), reported as a repair.
+	OptionalFieldsRepair = "repair"
+	// OptionalFieldsReject skips the record, and what references it fails.
+	OptionalFieldsReject = "reject"
 )
 
-// Policies are the repairs transform may make.
+// Policies are the repairs extract and transform may make.
 type Policies struct {
 	LongNames       string // LongNamesTruncate | LongNamesReject
 	GroupCreateTime string // CreateTimeClamp | CreateTimeReject
+	OptionalFields  string // OptionalFieldsRepair | OptionalFieldsReject
 }
 
 // Sync chooses importmsg's SyncFromOldSystem (spec §7.1).

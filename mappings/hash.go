@@ -10,7 +10,7 @@ import (
 
 // hashFormat versions the canonical form: changing what the hash covers must
 // change this string, so old checkpoints are refused rather than misread.
-const hashFormat = "immigrate-mapping-hash/2"
+const hashFormat = "immigrate-mapping-hash/3"
 
 // Hash returns the SHA-256 (hex) of the effective mapping's canonical form: the
 // parts that decide what is imported and where. A resume under a different hash is
@@ -79,6 +79,7 @@ type hashView struct {
 	Policies struct {
 		LongNames       string `json:"long_names"`
 		GroupCreateTime string `json:"group_create_time"`
+		OptionalFields  string `json:"optional_fields"`
 	} `json:"policies"`
 	Sync struct {
 		Default       int    `json:"default"`
@@ -146,6 +147,7 @@ func (f *File) hashInput() []byte {
 	v.IDs.GroupIDPrefix = f.IDs.GroupIDPrefix
 	v.Policies.LongNames = f.Policies.LongNames
 	v.Policies.GroupCreateTime = f.Policies.GroupCreateTime
+	v.Policies.OptionalFields = f.Policies.OptionalFields
 	v.Sync.Default = f.Sync.Default
 	if !f.Sync.RealtimeAfter.IsZero() {
 		v.Sync.RealtimeAfter = f.Sync.RealtimeAfter.UTC().Format(time.RFC3339Nano)

@@ -96,6 +96,7 @@ func TestHashStable(t *testing.T) {
 			d := edit(t, hashBase, "  groups: {file: groups.csv}", "  groups: {file: groups.csv, time: timestamptz}")
 			d = edit(t, d, "roles: {owner: Owner, member: Member}", "roles: {owner: Owner, member: Member}\ndefault_role: Member")
 			d = edit(t, d, "invalid: rewrite,", "invalid: rewrite, unknown_users: reject,")
+			d = edit(t, d, "group_create_time: clamp}", "group_create_time: clamp, optional_fields: repair}")
 			return edit(t, d, "  group_rich_media: custom", "  group_rich_media: custom\n  default_kind: text")
 		}, nil},
 		{"identity column mapping", func(t *testing.T) string {
@@ -168,6 +169,7 @@ func TestHashChangesWithTheMapping(t *testing.T) {
 		{"group id prefix", `group_id_prefix: "g_"`, `group_id_prefix: "h_"`},
 		{"long names", "long_names: truncate", "long_names: reject"},
 		{"create time", "group_create_time: clamp", "group_create_time: reject"},
+		{"optional fields", "group_create_time: clamp}", "group_create_time: clamp, optional_fields: reject}"},
 		{"sync default", "sync: {default: 2,", "sync: {default: 5,"},
 		{"realtime after", "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"},
 		{"realtime after removed", `, realtime_after: "2026-11-01T00:00:00Z"`, ""},

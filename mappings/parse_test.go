@@ -290,6 +290,11 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 			line: 9, path: "policies.long_names", msg: `"cut" is not one of truncate, reject`,
 		},
 		{
+			name: "unknown optional fields policy",
+			doc:  minimal + "policies:\n  optional_fields: drop\n",
+			line: 9, path: "policies.optional_fields", msg: `"drop" is not one of repair, reject`,
+		},
+		{
 			name: "sync value",
 			doc:  minimal + "sync:\n  default: 3\n",
 			line: 9, path: "sync.default", msg: "2 (historical) or 5 (real-time)",
@@ -446,6 +451,7 @@ func TestDefaults(t *testing.T) {
 		{"unknown users", f.IDs.UnknownUsers, UnknownUsersReject},
 		{"long names", f.Policies.LongNames, LongNamesTruncate},
 		{"create time", f.Policies.GroupCreateTime, CreateTimeClamp},
+		{"optional fields", f.Policies.OptionalFields, OptionalFieldsRepair},
 		{"sync", f.Sync.Default, 2},
 		{"realtime after", f.Sync.RealtimeAfter.IsZero(), true},
 		{"importmsg rate 95 % of 200", f.Load.Rates[vocab.CmdImportMsg], 190.0},

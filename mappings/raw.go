@@ -103,6 +103,7 @@ type rawIDs struct {
 type rawPolicies struct {
 	LongNames       scalar `yaml:"long_names"`
 	GroupCreateTime scalar `yaml:"group_create_time"`
+	OptionalFields  scalar `yaml:"optional_fields"`
 }
 
 type rawSync struct {

@@ -368,6 +368,9 @@ func (f *File) validatePolicies(l *errorList) {
 	if msg := checkEnum(f.Policies.GroupCreateTime, CreateTimeClamp, CreateTimeReject); msg != "" {
 		l.add("policies.group_create_time", msg)
 	}
+	if msg := checkEnum(f.Policies.OptionalFields, OptionalFieldsRepair, OptionalFieldsReject); msg != "" {
+		l.add("policies.optional_fields", msg)
+	}
 	if d := f.Sync.Default; d != vocab.SyncHistorical && d != vocab.SyncRealtime {
 		l.add("sync.default", fmt.Sprintf("%d is not a SyncFromOldSystem value: 2 (historical) or 5 (real-time) (spec §7.1)", d))
 	}

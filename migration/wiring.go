@@ -32,9 +32,11 @@ func SourceKind(f *mappings.File) string {
 }
 
 // OpenReader opens the extract reader of the mapping's source, reporting skipped
-// rows to opt.OnBadRow (nil ignores them). A configuration problem — a missing file or
+// rows to opt.OnBadRow (nil ignores them) and applying policies.optional_fields
+// (opt.RejectUnreadable). A configuration problem — a missing file or
 // column, a bad query — is a usage error (exit 2); an unreachable database is not.
 func OpenReader(ctx context.Context, f *mappings.File, opt extract.Options) (extract.Reader, error) {
+	opt.RejectUnreadable = f.Policies.OptionalFields == mappings.OptionalFieldsReject
 	var (
 		r   extract.Reader
 		err error

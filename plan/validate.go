@@ -291,9 +291,9 @@ func (v *validator) badRow(b extract.BadRow) {
 	}
 	c.Read++
 	c.Rejected++
-	v.issue(e, b.Rule, transform.Reject.String(), b.Origin.String(), "", b.Message)
+	v.issue(e, b.Rule, transform.Reject.String(), b.Origin.String(), b.LegacyID, b.Message)
 	if v.opt.Rejects != nil && v.sinkErr == nil {
-		if err := v.opt.Rejects.Reject(load.Reject{Entity: string(e), Origin: b.Origin.String(), Rule: b.Rule,
+		if err := v.opt.Rejects.Reject(load.Reject{Entity: string(e), Origin: b.Origin.String(), LegacyID: b.LegacyID, Rule: b.Rule,
 			Severity: transform.Reject.String(), Message: b.Message}); err != nil {
 			// The reader's hook cannot fail: the next record's callback returns it.
 			v.sinkErr = fmt.Errorf("validate: write reject: %w", err)
@@ -523,11 +523,14 @@ func (v *validator) directMessage(m extract.Message) error {
 }
 
 // friend counts a friendship: read, and skipped, since the migration has no
-// friends phase (design §3).
+// friends phase (design §3). Its dropped fields are still reported.
 func (v *validator) friend(f extract.Friend) error {
 	c := v.counts[extract.Friends]
 	c.Read++
 	c.Skipped++
+	for _, is := range transform.Dropped(extract.Friends, f.Origin, f.UserID+"/"+f.FriendID, f.Dropped) {
+		v.issue(is.Entity, is.Rule, is.Severity.String(), is.Origin.String(), is.LegacyID, is.Message)
+	}
 	v.seen(extract.Friends, f.AddedAt)
 	return nil
 }

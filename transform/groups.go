@@ -33,6 +33,7 @@ type GroupFinal struct {
 // after pass 4 (see Groups).
 func (t *Transformer) Group(g extract.Group) GroupResult {
 	is := newIssues(extract.Groups, g.Origin, g.ID, "")
+	is.dropped(g.Dropped)
 	if _, dup := t.groupIndex[g.ID]; dup {
 		is.add(RuleGroupIDDuplicate, "group id %s appears more than once; only its first record can be imported", shown(g.ID))
 		return GroupResult{Issues: is.list}

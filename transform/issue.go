@@ -164,6 +164,10 @@ const (
 	RuleMessageSoundMissing = "message.sound.missing"
 	RuleMessageVideoMissing = "message.video.missing"
 	RuleMessageBodyTooLarge = "message.body.too_large"
+
+	// RuleFieldDropped is raised for each optional field the reader could not read
+	// and left out (extract.Record Dropped, policies.optional_fields: repair).
+	RuleFieldDropped = "field.dropped"
 )
 
 // catalog is the source of Rules(); ruleSeverity indexes it.
@@ -250,6 +254,8 @@ var catalog = []RuleInfo{
 	{RuleMessageSoundMissing, Reject, "sound without URL", "§6.2"},
 	{RuleMessageVideoMissing, Reject, "video without URL, thumbnail URL or thumbnail size", "§6.2"},
 	{RuleMessageBodyTooLarge, Reject, "serialized MsgBody larger than 12,000 bytes", "§6.3, design §7 A5"},
+
+	{RuleFieldDropped, Repair, "optional field that could not be read (not UTF-8, not a number or time) left out (policies.optional_fields: repair)", "design §6"},
 }
 
 // Rules returns the catalog of every rule the package can emit, sorted by code.

@@ -45,3 +45,22 @@ func (l *issueList) add(rule, format string, args ...any) {
 		l.rejected = true
 	}
 }
+
+// dropped raises RuleFieldDropped for each optional field the reader left out.
+func (l *issueList) dropped(fields []extract.DroppedField) {
+	for _, f := range fields {
+		l.add(RuleFieldDropped, "%s; imported without it (policies.optional_fields: repair)", f.Message)
+	}
+}
+
+// Dropped returns the issues of the optional fields a reader left out of a record
+// that the Transformer does not see (friends, which the migration skips); User,
+// Group and Member raise them themselves. legacyID is the record's legacy id.
+func Dropped(e extract.Entity, origin extract.Origin, legacyID string, fields []extract.DroppedField) []Issue {
+	if len(fields) == 0 {
+		return nil
+	}
+	is := newIssues(e, origin, legacyID, "")
+	is.dropped(fields)
+	return is.list
+}

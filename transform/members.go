@@ -18,6 +18,7 @@ type MemberResult struct {
 // Member checks one member row (pass 3, in (group_id, joined_at, user_id) order).
 func (t *Transformer) Member(m extract.Member) MemberResult {
 	is := newIssues(extract.Members, m.Origin, m.GroupID, m.UserID)
+	is.dropped(m.Dropped)
 	gs := t.group(m.GroupID)
 	if t.groupRefIssue(&is, gs, m.GroupID, RuleMemberGroupUnknown, RuleMemberGroupRejected, "spec §8.8") {
 		return MemberResult{Issues: is.list}

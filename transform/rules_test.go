@@ -75,6 +75,19 @@ func ruleCases() []ruleCase {
 		{name: "implied account", rule: RuleAccountImplied, mod: importUnknown,
 			recs: base(mark(dmsg("d1", "u1", "ghost", later))), ok: true},
 
+		{name: "unreadable nick dropped", rule: RuleFieldDropped,
+			recs: base(mark(with(user("u9"), func(u *extract.User) {
+				u.Dropped = []extract.DroppedField{{Field: "nick", Rule: extract.RuleInvalidUTF8, Message: `field "nick" is not valid UTF-8`}}
+			}))), ok: true},
+		{name: "unreadable max_members dropped", rule: RuleFieldDropped,
+			recs: base(mark(with(grp("g2", "u1"), func(g *extract.Group) {
+				g.Dropped = []extract.DroppedField{{Field: "max_members", Rule: extract.RuleNumber, Message: `field "max_members": "lots" is not an integer`}}
+			}))), ok: true},
+		{name: "unreadable unread count dropped", rule: RuleFieldDropped,
+			recs: base(mark(with(member("g1", "u2", later), func(m *extract.Member) {
+				m.Dropped = []extract.DroppedField{{Field: "unread", Rule: extract.RuleNumber, Message: `field "unread": "x" is not an integer`}}
+			}))), ok: true},
+
 		// Groups.
 		{name: "group id over 48 bytes", rule: RuleGroupIDInvalid, recs: base(mark(grp(long(49), "u1")))},
 		{name: "group id with a reserved prefix", rule: RuleGroupIDInvalid, recs: base(mark(grp("@TGS#abc", "u1")))},

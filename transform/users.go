@@ -20,6 +20,7 @@ type UserResult struct {
 // User checks one legacy user (pass 1) and returns its account payload.
 func (t *Transformer) User(u extract.User) UserResult {
 	is := newIssues(extract.Users, u.Origin, u.ID, "")
+	is.dropped(u.Dropped)
 	target := u.ID
 	idOK := true
 	if problem := userIDProblem(u.ID); problem != "" {

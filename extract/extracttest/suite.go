@@ -75,7 +75,7 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 	if users[0].Origin.Line > 0 {
 		form = csvForm
 	}
-	exp := expectations(ds, form)
+	exp := expectations(ds, form, false)
 
 	for _, c := range exp {
 		t.Run(string(c.entity), func(t *testing.T) {
@@ -95,6 +95,24 @@ func Run(t *testing.T, open func(t *testing.T, ds Dataset) extract.Reader) {
 			takeBad()
 		})
 	}
+
+	t.Run("RejectUnreadable skips records with an unreadable optional field", func(t *testing.T) {
+		strict := ds
+		strict.Options.RejectUnreadable = true
+		r2 := open(t, strict)
+		defer r2.Close()
+		takeBad()
+		for _, c := range expectations(ds, form, true) {
+			got := mustRead(t, c, r2)
+			if !slices.Equal(got, c.records) {
+				t.Errorf("%s records:\n%s", c.entity, diff(got, c.records))
+			}
+			if gotBad := renderBad(t, c.entity, takeBad()); !slices.Equal(gotBad, c.bad) {
+				t.Errorf("%s bad rows:\n%s", c.entity, diff(gotBad, c.bad))
+			}
+		}
+		takeReads()
+	})
 
 	t.Run("OnRead counts reads of the source", func(t *testing.T) {
 		takeReads()
@@ -347,8 +365,36 @@ func render[T any](recs []T) []string {
 func reader[T any](method func(extract.Reader) func(context.Context, func(T) error) error) func(extract.Reader) ([]string, error) {
 	return func(r extract.Reader) ([]string, error) {
 		recs, err := collectErr(method(r))
+		for i := range recs {
+			if err := blankDropped(&recs[i]); err != nil {
+				return nil, err
+			}
+		}
 		return render(recs), err
 	}
+}
+
+// blankDropped checks that every dropped field of a record has a message and
+// blanks it, so that expectations name only the field and the rule.
+func blankDropped(rec any) error {
+	var dropped []extract.DroppedField
+	switch r := rec.(type) {
+	case *extract.User:
+		dropped = r.Dropped
+	case *extract.Group:
+		dropped = r.Dropped
+	case *extract.Member:
+		dropped = r.Dropped
+	case *extract.Friend:
+		dropped = r.Dropped
+	}
+	for i := range dropped {
+		if dropped[i].Message == "" {
+			return fmt.Errorf("%+v: dropped field %s has no message", rec, dropped[i].Field)
+		}
+		dropped[i].Message = ""
+	}
+	return nil
 }
 
 func renderBad(t *testing.T, e extract.Entity, bad []extract.BadRow) []string {
@@ -361,7 +407,7 @@ func renderBad(t *testing.T, e extract.Entity, bad []extract.BadRow) []string {
 		if b.Message == "" {
 			t.Errorf("bad row %v has no message", b)
 		}
-		out[i] = b.Origin.String() + " " + b.Rule
+		out[i] = b.Origin.String() + " " + b.Rule + " id=" + b.LegacyID
 	}
 	slices.Sort(out)
 	return out
@@ -452,17 +498,52 @@ func (o origins) of(e extract.Entity, row int) extract.Origin {
 }
 
 func (o origins) bad(e extract.Entity, rows map[int]string) []string {
+	tab := o.ds.Tables[e]
+	cell := func(row int, col string) string { return tab.Rows[row][slices.Index(tab.Columns, col)] }
 	var out []string
 	for row, rule := range rows {
-		out = append(out, o.of(e, row).String()+" "+rule)
+		// The legacy id, when every part of it is there.
+		var id string
+		switch e {
+		case extract.Members:
+			if g, u := cell(row, "group_id"), cell(row, "user_id"); g != "" && u != "" {
+				id = g + "/" + u
+			}
+		case extract.Friends:
+			if u, f := cell(row, "user_id"), cell(row, "friend_id"); u != "" && f != "" {
+				id = u + "/" + f
+			}
+		default:
+			id = cell(row, "id")
+		}
+		out = append(out, o.of(e, row).String()+" "+rule+" id="+id)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// expectations lists, per entity, the exact records of Legacy() in Reader order.
-func expectations(ds Dataset, form originForm) []entityCase {
+// expectations lists, per entity, the exact records of Legacy() in Reader order,
+// read with Options.RejectUnreadable set to strict.
+func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 	o := origins{ds, form}
+	// Under strict, a record with an unreadable optional field is a BadRow of the
+	// field's rule; otherwise it is read without the field, which its Dropped
+	// names.
+	dropped := func(field, rule string) []extract.DroppedField {
+		return []extract.DroppedField{{Field: field, Rule: rule}}
+	}
+	readable := func(recs []string, at int, rec string) []string {
+		if strict {
+			return recs
+		}
+		return slices.Insert(recs, at, rec)
+	}
+	badIfStrict := func(m map[int]string, row int, rule string) map[int]string {
+		if strict {
+			m[row] = rule
+		}
+		return m
+	}
 	u := func(row int, rec extract.User) extract.User { rec.Origin = o.of(extract.Users, row); return rec }
 	g := func(row int, rec extract.Group) extract.Group { rec.Origin = o.of(extract.Groups, row); return rec }
 	mb := func(row int, rec extract.Member) extract.Member { rec.Origin = o.of(extract.Members, row); return rec }
@@ -480,31 +561,36 @@ func expectations(ds Dataset, form originForm) []entityCase {
 		{
 			entity: extract.Users,
 			read:   reader(func(r extract.Reader) func(context.Context, func(extract.User) error) error { return r.Users }),
-			records: render([]extract.User{
+			records: readable(render([]extract.User{
 				u(1, extract.User{ID: "10", Nick: "Ten", CreatedAt: ts("2023-01-01T00:00:10Z")}),
 				u(2, extract.User{ID: "9", Nick: "Nine", FaceURL: "https://cdn.example/9.png", CreatedAt: ts("2023-01-01T00:00:09Z")}),
 				u(3, extract.User{ID: "u1", Nick: `Alice "Al", Jr.`, CreatedAt: ts("2023-01-02T03:04:05.123456Z")}),
 				u(4, extract.User{ID: "u2", Nick: "Zoë 李雷\nsecond line", CreatedAt: zero}),
 				u(6, extract.User{ID: "u4", Nick: "😀 emoji; semicolon", CreatedAt: ts("2023-01-02T05:34:05.5Z")}),
-			}),
-			bad: o.bad(extract.Users, map[int]string{0: extract.RuleMissing, 5: extract.RuleTimestamp}),
+			}), 4, render([]extract.User{
+				u(5, extract.User{ID: "u3", Nick: "Bad Time", Dropped: dropped("created_at", extract.RuleTimestamp)}),
+			})[0]),
+			bad: o.bad(extract.Users, badIfStrict(map[int]string{0: extract.RuleMissing}, 5, extract.RuleTimestamp)),
 		},
 		{
 			entity: extract.Groups,
 			read:   reader(func(r extract.Reader) func(context.Context, func(extract.Group) error) error { return r.Groups }),
-			records: render([]extract.Group{
+			records: readable(render([]extract.Group{
 				g(0, extract.Group{ID: "g1", OwnerID: "u1", Type: "Public", Name: `Group, "one"`,
 					Introduction: "intro\nwith newline", MaxMembers: 200, CreatedAt: ts("2023-01-01T00:00:00Z")}),
 				g(1, extract.Group{ID: "g10", OwnerID: "u2", Type: "Private", Name: "十", Notification: "notice",
 					FaceURL: "https://cdn.example/g10.png", CreatedAt: ts("2022-12-31T15:00:00Z")}),
 				g(3, extract.Group{ID: "g9", Type: "ChatRoom"}),
-			}),
-			bad: o.bad(extract.Groups, map[int]string{2: extract.RuleNumber}),
+			}), 2, render([]extract.Group{
+				g(2, extract.Group{ID: "g2", OwnerID: "u1", Type: "Public", Name: "bad max", CreatedAt: ts("2023-01-01T00:00:00Z"),
+					Dropped: dropped("max_members", extract.RuleNumber)}),
+			})[0]),
+			bad: o.bad(extract.Groups, badIfStrict(map[int]string{}, 2, extract.RuleNumber)),
 		},
 		{
 			entity: extract.Members,
 			read:   reader(func(r extract.Reader) func(context.Context, func(extract.Member) error) error { return r.Members }),
-			records: render([]extract.Member{
+			records: readable(render([]extract.Member{
 				mb(5, extract.Member{GroupID: "g1", UserID: "u4"}),
 				mb(2, extract.Member{GroupID: "g1", UserID: "u1", Role: "Owner", JoinedAt: ts("2023-01-01T00:00:00Z"), HasUnread: true}),
 				mb(10, extract.Member{GroupID: "g1", UserID: "10", Role: "Member", JoinedAt: ts("2023-01-02T00:00:00Z")}),
@@ -514,8 +600,11 @@ func expectations(ds Dataset, form originForm) []entityCase {
 				mb(9, extract.Member{GroupID: "g10", UserID: "u3", Role: "Member", JoinedAt: ts("2022-12-31T16:59:59.999999Z")}),
 				mb(7, extract.Member{GroupID: "g10", UserID: "u2", Role: "Member", JoinedAt: ts("2022-12-31T17:00:00Z"), Unread: 1, HasUnread: true}),
 				mb(0, extract.Member{GroupID: "g2", UserID: "u1", Role: "Member", JoinedAt: ts("2023-01-03T00:00:00Z")}),
-			}),
-			bad: o.bad(extract.Members, map[int]string{4: extract.RuleMissing, 6: extract.RuleNumber}),
+			}), 6, render([]extract.Member{
+				mb(6, extract.Member{GroupID: "g10", UserID: "u1", Role: "Member", JoinedAt: ts("2022-12-31T16:00:00Z"),
+					Dropped: dropped("unread", extract.RuleNumber)}),
+			})[0]),
+			bad: o.bad(extract.Members, badIfStrict(map[int]string{4: extract.RuleMissing}, 6, extract.RuleNumber)),
 		},
 		{
 			entity: extract.GroupMessages,
@@ -567,12 +656,14 @@ func expectations(ds Dataset, form originForm) []entityCase {
 		{
 			entity: extract.Friends,
 			read:   reader(func(r extract.Reader) func(context.Context, func(extract.Friend) error) error { return r.Friends }),
-			records: render([]extract.Friend{
+			records: readable(render([]extract.Friend{
 				f(0, extract.Friend{UserID: "u1", FriendID: "u2", Remark: "best friend", AddedAt: ts("2023-01-01T00:00:00Z")}),
 				f(1, extract.Friend{UserID: "u1", FriendID: "u3"}),
 				f(3, extract.Friend{UserID: "u2", FriendID: "u1", Remark: "remark, with comma", AddedAt: ts("2023-01-01T00:00:00Z")}),
-			}),
-			bad: o.bad(extract.Friends, map[int]string{2: extract.RuleMissing, 4: extract.RuleTimestamp}),
+			}), 3, render([]extract.Friend{
+				f(4, extract.Friend{UserID: "u3", FriendID: "u1", Dropped: dropped("added_at", extract.RuleTimestamp)}),
+			})[0]),
+			bad: o.bad(extract.Friends, badIfStrict(map[int]string{2: extract.RuleMissing}, 4, extract.RuleTimestamp)),
 		},
 	}
 }
