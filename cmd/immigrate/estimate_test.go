@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/report"
@@ -47,7 +48,7 @@ func skewedConversations(t *testing.T, big, small int) (string, int) {
 		}
 		conv(a, b, small)
 	}
-	mapping := "version: 1\nsource: {csv: {dir: .}}\ntarget: {sandbox: embedded}\n" +
+	mapping := "version: 1\nsource: {csv: {dir: .}}\n\ntarget:\n  sandbox: embedded\n\n" +
 		"entities:\n  users: {file: users.csv}\n" +
 		"  direct_messages: {file: direct_messages.csv, time: rfc3339}\n" +
 		"messages: {default_kind: text, kinds: {text: {element: text}}}\n"
@@ -122,6 +123,59 @@ func TestValidateNamesTheStreamThatBoundsTheRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunEstimatesAtItsRTT: a run that reuses its plan estimates it again at
+// its own --rtt, in report.json and in the run report, which sets the wall time
+// beside the estimate.
+func TestRunEstimatesAtItsRTT(t *testing.T) {
+	t.Parallel()
+	const big, small = 300, 5
+	mapping, _ := skewedConversations(t, big, small)
+	_, url := e2eSandbox(t, nil)
+	mapping = pointAt(t, mapping, url, nil)
+	out := t.TempDir()
+	for _, tt := range []struct {
+		rtt   string
+		reuse bool
+		bound string
+	}{
+		{"0s", false, plan.BoundRate},
+		{"200ms", true, plan.BoundStream},
+	} {
+		code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out, "--rtt", tt.rtt)
+		if code != exitOK {
+			t.Fatalf("run --rtt %s: exit %d\nstdout:\n%s\nstderr:\n%s", tt.rtt, code, stdout, stderr)
+		}
+		if reused := strings.Contains(stderr, "not read again"); reused != tt.reuse {
+			t.Fatalf("run --rtt %s: plan reused %v, want %v:\n%s", tt.rtt, reused, tt.reuse, stderr)
+		}
+		var validated struct{ Result plan.ValidateResult }
+		var run struct {
+			Estimate   plan.CriticalPath `json:"estimate"`
+			RTTSeconds float64           `json:"rtt_seconds"`
+		}
+		for name, doc := range map[string]any{report.ValidateJSONFile: &validated, "run-report.json": &run} {
+			data, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(data, doc); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		pl := validated.Result.Plan
+		want, _ := time.ParseDuration(tt.rtt)
+		if pl.RTTSeconds != want.Seconds() || pl.Critical.Bound != tt.bound {
+			t.Errorf("run --rtt %s: report.json's plan at %v s bound by %q, want %v s by %q", tt.rtt, pl.RTTSeconds, pl.Critical.Bound, want.Seconds(), tt.bound)
+		}
+		if run.RTTSeconds != pl.RTTSeconds || !near(run.Estimate.Seconds, pl.Critical.Seconds) || run.Estimate.PredictedSeconds < run.Estimate.Seconds {
+			t.Errorf("run --rtt %s: run report's estimate %+v at %v s, want the plan's %+v", tt.rtt, run.Estimate, run.RTTSeconds, pl.Critical)
+		}
+		if !strings.Contains(stdout, "(the plan: at least ") {
+			t.Errorf("run --rtt %s: the summary does not set the estimate beside the elapsed time:\n%s", tt.rtt, stdout)
+		}
 	}
 }
 
