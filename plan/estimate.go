@@ -20,7 +20,8 @@ import (
 // the group chain (groups → members → group messages → unread) alongside the
 // one-to-one messages.
 
-// DefaultRTT is the round trip the estimate assumes when the user gives none: a
+// DefaultRTT is the round trip of validate's and run's --rtt when the user gives
+// none (a zero ValidateOptions.RTT counts no round trip at all): a
 // request to the TIM region of the same continent (spec §1.2 lists one per
 // continent) crosses a few hundred to a couple of thousand kilometres, 10-40 ms of
 // network round trip, and the import APIs add their own processing, a few tens of
