@@ -208,6 +208,10 @@ const (
 	inflightMin = 8
 )
 
+// InflightFor is the in-flight level a phase at rate calls/s gets at round trip
+// rtt, at most most (load.concurrency): the plan's estimate uses it.
+func InflightFor(rate float64, rtt time.Duration, most int) int { return inflightFor(rate, rtt, most) }
+
 // inflightFor is the in-flight level that reaches rate calls/s at round trip rtt
 // with the headroom, within [inflightMin, most]; most for an unlimited rate.
 func inflightFor(rate float64, rtt time.Duration, most int) int {

@@ -38,6 +38,9 @@ type PlanOptions struct {
 	// OnRead, when set, is called each time an entity of the source is read
 	// (extract.Options.OnRead): tests count the reads with it.
 	OnRead func(extract.Entity)
+	// RTT is the round trip the plan's time estimate assumes
+	// (plan.ValidateOptions.RTT).
+	RTT time.Duration
 }
 
 // PreparePlan returns the plan of the run: the one an earlier run of this
@@ -66,6 +69,9 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 				return nil, err
 			}
 			meta := sp.Meta()
+			// The plan may have been estimated at another round trip; the calls
+			// and streams are the same. The run reads this Result too.
+			meta.Result.Plan = meta.Result.Plan.At(o.RTT)
 			if err := report.WriteValidateFiles(out, meta.Result, ValidateMeta(mapping, f, meta.Now, meta.Created)); err != nil {
 				return nil, err
 			}
@@ -94,6 +100,7 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 		return nil, err
 	}
 	vopt := ValidateOptions(f, clock)
+	vopt.RTT = o.RTT
 	vopt.Rejects, vopt.BadRows = rejects, bad
 	res, err := plan.Build(ctx, r, t, vopt, dir, plan.Meta{MappingHash: f.Hash(), Source: fp, Now: clock})
 	if err != nil {

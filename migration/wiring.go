@@ -113,10 +113,15 @@ func NewTransformer(f *mappings.File, now time.Time) (*transform.Transformer, er
 // ValidateOptions carries the mapping's load settings into the dry run's plan. The
 // accounts are planned as the engine sends them with UseMultiAccount (see
 // load.Config): multiaccount_import for bare accounts, account_import for those
-// with a profile.
+// with a profile; the time estimate with the calls in flight the run allows
+// (load.concurrency for both the streams and the workers) and round trips of
+// plan.DefaultRTT, which the caller may change.
 func ValidateOptions(f *mappings.File, now time.Time) plan.ValidateOptions {
 	return plan.ValidateOptions{
 		Rates:             f.Load.Rates,
+		RTT:               plan.DefaultRTT,
+		Streams:           f.Load.Concurrency,
+		Workers:           f.Load.Concurrency,
 		GroupMsgBatch:     f.Load.GroupMsgBatch,
 		RecentContactFlag: RecentContactFlag,
 		AccountLimit:      f.Target.AccountLimit,

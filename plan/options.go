@@ -83,6 +83,14 @@ type ValidateOptions struct {
 	// import_group_msg batches by request size as the engine does, and the flag
 	// is part of each request.
 	RecentContactFlag bool
+	// RTT is the round trip of one call to the target, server time included, for
+	// the time estimate; 0 counts none, the calls ÷ rates alone (the CLI's
+	// default is DefaultRTT).
+	RTT time.Duration
+	// Streams and Workers are the run's load.Config.Streams and Workers: the
+	// calls the engine keeps in flight in each message phase (one per stream) and
+	// each batch phase; 0 = not bounded.
+	Streams, Workers int
 	// AccountLimit is the edition's account cap (0 = none), for the edition
 	// warning; the transformer enforces it.
 	AccountLimit int

@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
@@ -116,15 +115,19 @@ type Rewrite struct {
 	Target string         `json:"target"`
 }
 
-// Plan is the work of the import: API calls per phase and how long they take at the
-// configured rates and at the documented maxima (spec §1.10). The accounts phase
-// may have two rows, one per API, which run side by side.
+// Plan is the work of the import: API calls per phase and how long they take at
+// the configured rates and at the documented maxima (spec §1.10), at the round
+// trip RTTSeconds (see estimate.go). The accounts phase may have two rows, one per
+// API, which run side by side.
 type Plan struct {
 	Phases []PhasePlan `json:"phases"`
-	// Critical is the expected wall time: accounts, then the longer of the group
-	// chain (groups, members, group messages, unread) and the C2C messages, which run
+	// Critical is the run's duration: accounts, then the longer of the group chain
+	// (groups, members, group messages, unread) and the C2C messages, which run
 	// alongside the group phases once accounts are done (design §3).
 	Critical CriticalPath `json:"critical"`
+	// RTTSeconds is the round trip of one call the estimate assumes, in seconds
+	// (ValidateOptions.RTT).
+	RTTSeconds float64 `json:"rtt_seconds"`
 }
 
 // The plan's phase names; they equal the engine's Phase values.
@@ -137,32 +140,62 @@ const (
 	planDirectMessages = "direct_messages"
 )
 
-// PhasePlan is one phase's API calls.
+// PhasePlan is one phase's API calls and how long they take (see estimate.go).
 type PhasePlan struct {
 	Phase   string `json:"phase"`
 	Command string `json:"command"` // service/command, e.g. "openim/importmsg"
 	Items   int64  `json:"items"`   // records carried
 	Calls   int64  `json:"calls"`
 	// Rate is the configured rate and DocumentedRate the vendor's maximum, in
-	// calls/s; Seconds and DocumentedSeconds are Calls at each.
-	Rate              float64 `json:"rate"`
-	DocumentedRate    float64 `json:"documented_rate"`
-	Seconds           float64 `json:"seconds"`
-	DocumentedSeconds float64 `json:"documented_seconds"`
+	// calls/s.
+	Rate           float64 `json:"rate"`
+	DocumentedRate float64 `json:"documented_rate"`
+	// InFlight is the most calls the engine may keep in flight in the phase
+	// (load.concurrency): its streams (message phases) or workers (batch
+	// phases), which the engine sizes below it by rate × round trip
+	// (load.InflightFor); 0 = not bounded.
+	InFlight int `json:"in_flight"`
+	// LongestStream is the message phase's stream with the most calls; nil for a
+	// batch phase or a phase without calls.
+	LongestStream *Stream `json:"longest_stream,omitempty"`
+
+	// Seconds is the phase's lower bound at the configured rate: the largest of
+	// RateSeconds (Calls ÷ Rate), StreamSeconds (LongestStream's calls × the round
+	// trip) and ConcurrencySeconds (Calls × the round trip ÷ InFlight); Bound names
+	// which (BoundRate, BoundStream, BoundConcurrency). DocumentedSeconds is the
+	// same bound at DocumentedRate.
+	Seconds            float64 `json:"seconds"`
+	DocumentedSeconds  float64 `json:"documented_seconds"`
+	RateSeconds        float64 `json:"rate_seconds"`
+	StreamSeconds      float64 `json:"stream_seconds"`
+	ConcurrencySeconds float64 `json:"concurrency_seconds"`
+	Bound              string  `json:"bound"`
+	// PredictedSeconds is what the engine is expected to take: the bound and what
+	// the engine adds to it, the last answer's round trip (PhasePlan.estimate).
+	PredictedSeconds float64 `json:"predicted_seconds"`
 }
 
-// CriticalPath is the plan's expected duration.
+// CriticalPath is the plan's duration.
 type CriticalPath struct {
+	// Seconds is the lower bound of the run at the configured rates, and
+	// DocumentedSeconds at the documented maxima: no run takes less.
 	Seconds           float64 `json:"seconds"`
 	DocumentedSeconds float64 `json:"documented_seconds"`
-	// GroupChainSeconds and DirectSeconds are the two branches after accounts, at
-	// the configured rates.
+	// PredictedSeconds is what the run is expected to take without retries: the
+	// phases' PredictedSeconds along the same path.
+	PredictedSeconds float64 `json:"predicted_seconds"`
+	// GroupChainSeconds and DirectSeconds are the lower bounds of the two branches
+	// after accounts.
 	GroupChainSeconds float64 `json:"group_chain_seconds"`
 	DirectSeconds     float64 `json:"direct_seconds"`
 	// Dominant is the phase that takes longest on the critical path; Share its
-	// fraction of it.
+	// fraction of it; Bound what bounds it (PhasePlan.Bound).
 	Dominant string  `json:"dominant"`
 	Share    float64 `json:"share"`
+	Bound    string  `json:"bound"`
+	// Stream is the single stream the run waits for when Bound is BoundStream:
+	// the dominant phase's longest stream.
+	Stream *Stream `json:"stream,omitempty"`
 	// Branch says which branch after accounts is longer: "group" or "direct".
 	Branch string `json:"branch"`
 }
@@ -197,17 +230,11 @@ func (v *validator) rate(cmd tencentim.Command) float64 {
 }
 
 func (v *validator) plan(accounts int64) Plan {
-	phase := func(name string, cmd tencentim.Command, items, calls int64) PhasePlan {
-		p := PhasePlan{Phase: name, Command: cmd.String(), Items: items, Calls: calls,
-			Rate: v.rate(cmd), DocumentedRate: tencentim.DocumentedRate[cmd]}
-		if p.Rate > 0 {
-			p.Seconds = float64(calls) / p.Rate
-		}
-		if p.DocumentedRate > 0 {
-			p.DocumentedSeconds = float64(calls) / p.DocumentedRate
-		}
-		return p
+	phase := func(name string, cmd tencentim.Command, items, calls int64, inFlight int, longest *Stream) PhasePlan {
+		return PhasePlan{Phase: name, Command: cmd.String(), Items: items, Calls: calls,
+			Rate: v.rate(cmd), DocumentedRate: tencentim.DocumentedRate[cmd], InFlight: inFlight, LongestStream: longest}
 	}
+	workers, streams := v.opt.Workers, v.opt.Streams
 	// Accounts as the engine sends them: with UseAccountImport every account
 	// through account_import; otherwise accounts with a Nick or FaceUrl through
 	// account_import (multiaccount_import cannot set them, spec §3.5) and the
@@ -215,15 +242,16 @@ func (v *validator) plan(accounts int64) Plan {
 	// limiters and run side by side.
 	var acct []PhasePlan
 	if v.opt.UseAccountImport {
-		acct = []PhasePlan{phase(planAccounts, tencentim.CmdAccountImport, accounts, accounts)}
+		acct = []PhasePlan{phase(planAccounts, tencentim.CmdAccountImport, accounts, accounts, workers, nil)}
 	} else {
 		bare := max(accounts-v.profiles, 0)
 		acct = []PhasePlan{
-			phase(planAccounts, tencentim.CmdAccountImport, v.profiles, v.profiles),
-			phase(planAccounts, tencentim.CmdMultiAccountImport, bare, ceilDiv(bare, tencentim.MaxMultiAccountImport)),
+			phase(planAccounts, tencentim.CmdAccountImport, v.profiles, v.profiles, workers, nil),
+			phase(planAccounts, tencentim.CmdMultiAccountImport, bare, ceilDiv(bare, tencentim.MaxMultiAccountImport), workers, nil),
 		}
 	}
 	var groups, members, memberCalls, msgs, msgCalls, unread int64
+	var longestGroup *Stream
 	for _, f := range v.finals {
 		if !f.OK {
 			continue
@@ -234,51 +262,28 @@ func (v *validator) plan(accounts int64) Plan {
 		// Batches never span groups: members in ≤ 300s (spec §8.8); messages as
 		// the engine cuts them, by count and request size (planGroupMessage).
 		memberCalls += ceilDiv(int64(f.Members), tencentim.MaxGroupMemberBatch)
-		msgCalls += v.msgCalls[f.Group.GroupID]
+		calls := v.msgCalls[f.Group.GroupID]
+		msgCalls += calls
 		unread += v.unread[f.Group.GroupID]
-	}
-	direct := v.counts[extract.DirectMessages].Valid
-	rest := []PhasePlan{
-		phase(planGroups, tencentim.CmdImportGroup, groups, groups),
-		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls),
-		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls),
-		phase(planUnread, tencentim.CmdSetUnreadMsgNum, unread, unread),
-		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct),
-	}
-	phases := append(acct, rest...)
-
-	var acctSec, acctDoc float64
-	for _, p := range acct {
-		acctSec = math.Max(acctSec, p.Seconds)
-		acctDoc = math.Max(acctDoc, p.DocumentedSeconds)
-	}
-	var chain, chainDoc float64
-	for _, p := range rest[:4] {
-		chain += p.Seconds
-		chainDoc += p.DocumentedSeconds
-	}
-	dm := rest[4]
-	cp := CriticalPath{
-		Seconds:           acctSec + math.Max(chain, dm.Seconds),
-		DocumentedSeconds: acctDoc + math.Max(chainDoc, dm.DocumentedSeconds),
-		GroupChainSeconds: chain,
-		DirectSeconds:     dm.Seconds,
-		Branch:            "group",
-	}
-	onPath := append(slices.Clone(acct), rest[:4]...)
-	if dm.Seconds > chain {
-		cp.Branch = "direct"
-		onPath = append(slices.Clone(acct), dm)
-	}
-	for _, p := range onPath {
-		if cp.Dominant == "" || p.Seconds > phaseSeconds(phases, cp.Dominant) {
-			cp.Dominant = p.Phase
+		if s := (Stream{GroupID: f.Group.GroupID, LegacyID: f.LegacyID, Origin: f.Legacy.String(),
+			Calls: calls, Records: int64(f.Messages)}); s.longer(longestGroup) {
+			longestGroup = &s
 		}
 	}
-	if cp.Seconds > 0 {
-		cp.Share = phaseSeconds(phases, cp.Dominant) / cp.Seconds
+	direct := v.counts[extract.DirectMessages].Valid
+	var longestConv *Stream
+	if v.longestConv.Calls > 0 {
+		c := v.longestConv
+		longestConv = &c
 	}
-	return Plan{Phases: phases, Critical: cp}
+	phases := append(acct,
+		phase(planGroups, tencentim.CmdImportGroup, groups, groups, workers, nil),
+		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls, workers, nil),
+		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls, streams, longestGroup),
+		phase(planUnread, tencentim.CmdSetUnreadMsgNum, unread, unread, workers, nil),
+		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct, streams, longestConv),
+	)
+	return estimate(phases, v.opt.RTT)
 }
 
 // phaseSeconds is the duration of a phase: the longest of its rows, which run side

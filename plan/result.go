@@ -15,6 +15,10 @@ import (
 
 // endConversation offers the finished conversation to the bounded top list.
 func (v *validator) endConversation() {
+	if v.convStream.longer(&v.longestConv) {
+		v.longestConv = v.convStream
+	}
+	v.convStream = Stream{}
 	if !v.convOpen || v.conv.Messages == 0 {
 		v.convOpen = false
 		return

@@ -113,6 +113,11 @@ type validator struct {
 	conv     ConversationSize // the direct-message stream being read
 	convOpen bool
 	topConvs []ConversationSize
+	// The stream of conv as the engine sends it (target ids, calls), and the
+	// longest so far: the reader gives a conversation's messages together
+	// (extract.Reader), so the plan names the longest without a map of them all.
+	convStream  Stream
+	longestConv Stream
 }
 
 type ruleKey struct {
@@ -512,6 +517,13 @@ func (v *validator) directMessage(m extract.Message) error {
 		return err
 	}
 	v.conv.Messages++
+	if v.convStream.Calls == 0 {
+		a, b := extract.ConversationKey(res.Msg.FromAccount, res.Msg.ToAccount)
+		v.convStream = Stream{A: a, B: b, Origin: m.Origin.String()}
+	}
+	// One message is one importmsg call.
+	v.convStream.Calls++
+	v.convStream.Records++
 	v.seen(extract.DirectMessages, m.SentAt)
 	if err := v.spool(load.PhaseDirectMessages, load.ConversationStream(res.Msg.FromAccount, res.Msg.ToAccount), m.Origin.String(), m.ID, res.Msg); err != nil {
 		return err

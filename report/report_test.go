@@ -63,18 +63,17 @@ func sampleResult() *plan.ValidateResult {
 			{Entity: extract.Groups, Rule: "group.name.truncated", Severity: "repair", Count: 1, Summary: "group name truncated to 30 bytes on a UTF-8 boundary", Spec: "§8.4",
 				Examples: []plan.Example{{Origin: "groups.csv:7", LegacyID: "g3", Message: `group name "读书会 very long" is 41 bytes; truncated to 30 bytes`}}},
 		},
-		Plan: plan.Plan{
-			Phases: []plan.PhasePlan{
-				{Phase: "accounts", Command: "im_open_login_svc/multiaccount_import", Items: 1202, Calls: 13, Rate: 95, DocumentedRate: 100, Seconds: 13.0 / 95, DocumentedSeconds: 0.13},
-				{Phase: "groups", Command: "group_open_http_svc/import_group", Items: 10, Calls: 10, Rate: 190, DocumentedRate: 200, Seconds: 10.0 / 190, DocumentedSeconds: 0.05},
-				{Phase: "members", Command: "group_open_http_svc/import_group_member", Items: 288, Calls: 10, Rate: 190, DocumentedRate: 200, Seconds: 10.0 / 190, DocumentedSeconds: 0.05},
-				{Phase: "group_messages", Command: "group_open_http_svc/import_group_msg", Items: 1_234_560, Calls: 176_370, Rate: 190, DocumentedRate: 200, Seconds: 176_370.0 / 190, DocumentedSeconds: 176_370.0 / 200},
-				{Phase: "unread", Command: "group_open_http_svc/set_unread_msg_num", Items: 40, Calls: 40, Rate: 190, DocumentedRate: 200, Seconds: 40.0 / 190, DocumentedSeconds: 0.2},
-				{Phase: "direct_messages", Command: "openim/importmsg", Items: 20_000_000, Calls: 20_000_000, Rate: 190, DocumentedRate: 200, Seconds: 20_000_000.0 / 190, DocumentedSeconds: 100_000},
-			},
-			Critical: plan.CriticalPath{Seconds: 13.0/95 + 20_000_000.0/190, DocumentedSeconds: 0.13 + 100_000, GroupChainSeconds: 929,
-				DirectSeconds: 20_000_000.0 / 190, Dominant: "direct_messages", Share: 0.9999, Branch: "direct"},
-		},
+		// The plan's times are the estimate's (plan.Plan.At), from the calls and streams.
+		Plan: plan.Plan{Phases: []plan.PhasePlan{
+			{Phase: "accounts", Command: "im_open_login_svc/multiaccount_import", Items: 1202, Calls: 13, Rate: 95, DocumentedRate: 100, InFlight: 64},
+			{Phase: "groups", Command: "group_open_http_svc/import_group", Items: 10, Calls: 10, Rate: 190, DocumentedRate: 200, InFlight: 64},
+			{Phase: "members", Command: "group_open_http_svc/import_group_member", Items: 288, Calls: 10, Rate: 190, DocumentedRate: 200, InFlight: 64},
+			{Phase: "group_messages", Command: "group_open_http_svc/import_group_msg", Items: 1_234_560, Calls: 176_370, Rate: 190, DocumentedRate: 200, InFlight: 64,
+				LongestStream: &plan.Stream{GroupID: "@TGS#_g2", LegacyID: "g2", Origin: "groups.csv:3", Calls: 142_858, Records: 1_000_000}},
+			{Phase: "unread", Command: "group_open_http_svc/set_unread_msg_num", Items: 40, Calls: 40, Rate: 190, DocumentedRate: 200, InFlight: 64},
+			{Phase: "direct_messages", Command: "openim/importmsg", Items: 20_000_000, Calls: 20_000_000, Rate: 190, DocumentedRate: 200, InFlight: 64,
+				LongestStream: &plan.Stream{A: "u01", B: "u02", Origin: "direct.csv:2", Calls: 12_345, Records: 12_345}},
+		}}.At(50 * time.Millisecond),
 		TimeRanges: []plan.TimeRange{
 			{Entity: extract.Users, First: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC)},
 			{Entity: extract.DirectMessages, First: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)},
@@ -144,6 +143,41 @@ func TestValidateJSONFields(t *testing.T) {
 	}
 	if doc.Result.Plan.Critical["dominant"] != "direct_messages" {
 		t.Errorf("critical %v", doc.Result.Plan.Critical)
+	}
+}
+
+// TestValidateSummaryNamesTheBound: the summary says what bounds the run: the
+// API's rate, the single stream it waits for, or the calls in flight.
+func TestValidateSummaryNamesTheBound(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(ph []plan.PhasePlan) // of the sample's rows
+		rtt  time.Duration
+		say  string
+	}{
+		{"rate", func([]plan.PhasePlan) {}, 50 * time.Millisecond,
+			"direct_messages dominates (100%), bounded by the rate of openim/importmsg (20,000,000 calls at 190/s)"},
+		{"stream", func(ph []plan.PhasePlan) { ph[len(ph)-1].Calls = 200_000 }, 50 * time.Millisecond,
+			"group_messages dominates (100%), bounded by a single stream: group @TGS#_g2 (legacy g2), 142,858 calls one after the other × 50ms"},
+		{"calls in flight", func(ph []plan.PhasePlan) {
+			for i := range ph {
+				ph[i].InFlight = 1
+			}
+		}, time.Second, "direct_messages dominates (100%), bounded by the calls in flight: 20,000,000 calls × 1s ÷ 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := sampleResult()
+			tt.edit(res.Plan.Phases)
+			res.Plan = res.Plan.At(tt.rtt)
+			var b bytes.Buffer
+			if err := WriteValidateSummary(&b, res, meta); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tt.say) {
+				t.Errorf("summary does not say %q:\n%s", tt.say, b.String())
+			}
+		})
 	}
 }
 

@@ -25,12 +25,18 @@ type RunReport struct {
 	APIs       map[string]*load.APIStats `json:"apis"`
 	Timeline   []load.Sample             `json:"timeline"`
 	Achieved   map[string]float64        `json:"achieved_calls_per_second"`
+	// Estimate is the plan's duration, at RTTSeconds round trips: what Elapsed
+	// compares with (Estimate.Seconds the lower bound, PredictedSeconds the
+	// prediction).
+	Estimate   plan.CriticalPath `json:"estimate"`
+	RTTSeconds float64           `json:"rtt_seconds"`
 }
 
 // NewRunReport gathers a run's results.
 func NewRunReport(res *plan.ValidateResult, sum *load.Summary, started time.Time) *RunReport {
 	rr := &RunReport{Started: started, Elapsed: sum.Elapsed, Entities: res.Entities, Accounting: Accounting(res, sum),
-		APIs: sum.APIs, Timeline: sum.Timeline, Achieved: map[string]float64{}}
+		APIs: sum.APIs, Timeline: sum.Timeline, Achieved: map[string]float64{},
+		Estimate: res.Plan.Critical, RTTSeconds: res.Plan.RTTSeconds}
 	for _, ph := range load.Phases() {
 		if st, ok := sum.Phases[ph]; ok {
 			rr.Phases = append(rr.Phases, st)
@@ -121,7 +127,11 @@ func (rr *RunReport) apiNames() []string {
 // WriteMarkdown writes the report for people.
 func (rr *RunReport) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# immigrate run report\n\nStarted %s, took %s.\n\n", rr.Started.UTC().Format(time.RFC3339), rr.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "# immigrate run report\n\nStarted %s, took %s", rr.Started.UTC().Format(time.RFC3339), rr.Elapsed.Round(time.Millisecond))
+	if e := rr.Estimate; e.Dominant != "" {
+		fmt.Fprintf(&b, "; the plan said at least %s, about %s at %s round trips", dur(e.Seconds), dur(e.PredictedSeconds), rtt(rr.RTTSeconds))
+	}
+	b.WriteString(".\n\n")
 	b.WriteString("## Records\n\nread = imported + already present + rejected + skipped (design §4 rule 6).\n\n" +
 		"| entity | read | imported | already present | rejected | skipped | identity |\n|---|--:|--:|--:|--:|--:|---|\n")
 	for _, a := range rr.Accounting {

@@ -49,7 +49,12 @@ func WriteRunSummary(w io.Writer, res *plan.ValidateResult, sum *load.Summary) {
 		fmt.Fprintf(w, "! %s: read %d but imported+present+rejected+skipped = %d: %s\n",
 			a.Entity, a.Read, a.Imported+a.Present+a.Rejected+a.Skipped, a.Gap())
 	}
-	fmt.Fprintf(w, "elapsed %s\n", sum.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "elapsed %s", sum.Elapsed.Round(time.Millisecond))
+	if e := res.Plan.Critical; e.Dominant != "" {
+		fmt.Fprintf(w, " (the plan: at least %s, about %s at %s round trips; %s)", dur(e.Seconds), dur(e.PredictedSeconds),
+			rtt(res.Plan.RTTSeconds), bounding(res.Plan))
+	}
+	fmt.Fprintln(w)
 }
 
 // WriteRunFiles writes run-report.md, run-report.json and run-report.html into

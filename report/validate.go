@@ -139,8 +139,14 @@ func WriteValidateSummary(w io.Writer, res *plan.ValidateResult, meta ValidateMe
 	}
 	b.WriteString(".  \n")
 	if cp := res.Plan.Critical; cp.Dominant != "" {
-		fmt.Fprintf(&b, "Expected duration: %s at the configured rates, %s at the documented maxima; %s dominates (%s).\n\n",
-			dur(cp.Seconds), dur(cp.DocumentedSeconds), cp.Dominant, percent(cp.Seconds*cp.Share, cp.Seconds))
+		trips := "round trips not counted"
+		if res.Plan.RTTSeconds > 0 {
+			trips = rtt(res.Plan.RTTSeconds) + " round trips"
+		}
+		fmt.Fprintf(&b, "Expected duration: about %s, at least %s, at the configured rates and %s "+
+			"(at least %s at the documented maxima); %s dominates (%s), %s.\n\n",
+			dur(cp.PredictedSeconds), dur(cp.Seconds), trips, dur(cp.DocumentedSeconds),
+			cp.Dominant, percent(cp.Seconds*cp.Share, cp.Seconds), bounding(res.Plan))
 	} else {
 		b.WriteString("Expected duration: nothing to import.\n\n")
 	}
@@ -185,14 +191,44 @@ func WriteValidateMarkdown(w io.Writer, res *plan.ValidateResult, meta ValidateM
 
 func writePlan(b *bytes.Buffer, res *plan.ValidateResult) error {
 	b.WriteString("## Plan\n\n")
-	t := newTable("phase", "API", "records ", "calls ", "rate/s ", "time ", "max rate/s ", "time at max ")
-	for _, p := range res.Plan.Phases {
-		t.add(p.Phase, p.Command, num(p.Items), num(p.Calls), rate(p.Rate), dur(p.Seconds), rate(p.DocumentedRate), dur(p.DocumentedSeconds))
+	pl := res.Plan
+	t := newTable("phase", "API", "records ", "calls ", "rate/s ", "in flight ", "longest stream ", "time ", "bound", "predicted ", "max rate/s ", "time at max ")
+	for _, p := range pl.Phases {
+		inFlight, longest := "", ""
+		if p.InFlight > 0 {
+			inFlight = num(p.InFlight)
+		}
+		if p.LongestStream != nil {
+			longest = num(p.LongestStream.Calls)
+		}
+		t.add(p.Phase, p.Command, num(p.Items), num(p.Calls), rate(p.Rate), inFlight, longest, dur(p.Seconds), p.Bound,
+			dur(p.PredictedSeconds), rate(p.DocumentedRate), dur(p.DocumentedSeconds))
 	}
 	if err := t.write(b); err != nil {
 		return err
 	}
-	cp := res.Plan.Critical
+	if len(pl.Phases) == 0 {
+		return nil
+	}
+	fmt.Fprintf(b, "\nA phase takes at least the longest of: its calls at the API's rate; its longest stream's calls one\n"+
+		"after the other, one round trip each (message phases keep one call in flight per group or conversation);\n"+
+		"its calls' round trips shared by the calls in flight. Round trip: %s (--rtt). \"predicted\" adds what the\n"+
+		"engine adds to that bound: the last answer's round trip; retries are not predicted.\n", rtt(pl.RTTSeconds))
+	listed := false
+	for _, p := range pl.Phases {
+		if s := p.LongestStream; s != nil {
+			if !listed {
+				b.WriteString("\n")
+				listed = true
+			}
+			fmt.Fprintf(b, "- Longest stream of %s: %s, %s calls for %s records", p.Phase, s.Name(), num(s.Calls), num(s.Records))
+			if s.Origin != "" {
+				fmt.Fprintf(b, " (%s)", s.Origin)
+			}
+			fmt.Fprintf(b, ": %s.\n", dur(p.StreamSeconds))
+		}
+	}
+	cp := pl.Critical
 	if cp.Dominant == "" {
 		return nil
 	}
@@ -202,10 +238,37 @@ func writePlan(b *bytes.Buffer, res *plan.ValidateResult) error {
 	}
 	fmt.Fprintf(b, "\nCritical path: accounts, then the group phases (groups → members → group messages → unread)\n"+
 		"alongside the one-to-one messages (design §3): %s.\n"+
-		"Total: %s at the configured rates, %s at the documented maxima (spec §1.10).\n"+
-		"The longest phase is %s, %s of the total.\n",
-		branch, dur(cp.Seconds), dur(cp.DocumentedSeconds), cp.Dominant, percent(cp.Seconds*cp.Share, cp.Seconds))
+		"Lower bound: %s at the configured rates, %s at the documented maxima (spec §1.10); predicted: %s.\n"+
+		"The longest phase is %s, %s of the lower bound, %s.\n",
+		branch, dur(cp.Seconds), dur(cp.DocumentedSeconds), dur(cp.PredictedSeconds), cp.Dominant, percent(cp.Seconds*cp.Share, cp.Seconds), bounding(pl))
 	return nil
+}
+
+// bounding says what bounds the run ("bounded by …"): the dominant phase's API
+// rate, its longest stream, or the calls in flight.
+func bounding(pl plan.Plan) string {
+	cp := pl.Critical
+	var row *plan.PhasePlan
+	for i := range pl.Phases {
+		if p := &pl.Phases[i]; p.Phase == cp.Dominant && (row == nil || p.Seconds > row.Seconds) {
+			row = p
+		}
+	}
+	switch {
+	case row == nil:
+		return "bounded by nothing"
+	case cp.Bound == plan.BoundStream && cp.Stream != nil:
+		return fmt.Sprintf("bounded by a single stream: %s, %s calls one after the other × %s",
+			cp.Stream.Name(), num(cp.Stream.Calls), rtt(pl.RTTSeconds))
+	case cp.Bound == plan.BoundConcurrency:
+		return fmt.Sprintf("bounded by the calls in flight: %s calls × %s ÷ %s", num(row.Calls), rtt(pl.RTTSeconds), num(row.InFlight))
+	}
+	return fmt.Sprintf("bounded by the rate of %s (%s calls at %s/s)", row.Command, num(row.Calls), rate(row.Rate))
+}
+
+// rtt formats a round trip in seconds as a duration ("50ms").
+func rtt(seconds float64) string {
+	return time.Duration(seconds * float64(time.Second)).Round(time.Microsecond).String()
 }
 
 func writeIssues(b *bytes.Buffer, res *plan.ValidateResult) error {

@@ -35,6 +35,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "validate only (same as `immigrate validate`)"},
 			&cli.BoolFlag{Name: "fresh", Usage: "validate the source again and start a new checkpoint instead of resuming (the target is not touched)"},
 			&cli.BoolFlag{Name: "force", Usage: "resume even though the mapping or the target changed since the checkpoint"},
+			rttFlag(),
 		},
 		Action: runRun,
 	}
@@ -51,6 +52,10 @@ func runRun(c *cli.Context) error {
 	f, err := mappings.Load(c.String("config"))
 	if err != nil {
 		return &usageError{err}
+	}
+	rtt, err := rttOf(c)
+	if err != nil {
+		return err
 	}
 	out := c.String("out")
 	if out == "" {
@@ -74,6 +79,7 @@ func runRun(c *cli.Context) error {
 	// migration did and the source has not changed since.
 	pl, err := migration.PreparePlan(ctx, f, migration.PlanOptions{
 		Mapping: c.String("config"), Out: out, Begin: opt, Rejects: rejects, Stderr: stderr, OnRead: sourceReadHook(c),
+		RTT: rtt,
 	})
 	if err != nil {
 		return err

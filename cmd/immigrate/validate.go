@@ -27,9 +27,26 @@ func validateCommand() *cli.Command {
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "the mapping file"},
 			&cli.StringFlag{Name: "out", Usage: "directory for the reports (default: the mapping's output)"},
 			&cli.StringFlag{Name: "now", Usage: "check as of this RFC 3339 time instead of the clock; the report is then reproducible"},
+			rttFlag(),
 		},
 		Action: runValidate,
 	}
+}
+
+// rttFlag is --rtt of validate and run: the round trip the plan's time estimate
+// assumes.
+func rttFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "rtt", Value: plan.DefaultRTT,
+		Usage: "round trip of one call to the target, for the time estimate (one call in flight per group or conversation)"}
+}
+
+// rttOf returns --rtt, refusing a negative one.
+func rttOf(c *cli.Context) (time.Duration, error) {
+	d := c.Duration("rtt")
+	if d < 0 {
+		return 0, usagef("%s: --rtt %v: must not be negative", c.Command.Name, d)
+	}
+	return d, nil
 }
 
 func runValidate(c *cli.Context) error {
@@ -47,6 +64,10 @@ func dryRun(c *cli.Context, path, nowFlag string) error {
 	if err != nil {
 		return usagef("validate: %v", err)
 	}
+	rtt, err := rttOf(c)
+	if err != nil {
+		return err
+	}
 	now, fixed := time.Now(), false
 	if nowFlag != "" {
 		if now, err = time.Parse(time.RFC3339, nowFlag); err != nil {
@@ -62,7 +83,7 @@ func dryRun(c *cli.Context, path, nowFlag string) error {
 		return fmt.Errorf("validate: %w", err)
 	}
 
-	res, rejects, err := validateMapping(c, f, now, out)
+	res, rejects, err := validateMapping(c, f, now, out, rtt)
 	if err != nil {
 		return err
 	}
@@ -91,9 +112,10 @@ func dryRun(c *cli.Context, path, nowFlag string) error {
 	return nil
 }
 
-// validateMapping runs the dry run of f, writing the rejects into a rejects.jsonl
-// in out that the caller puts in place (Close) or drops (Abort).
-func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string) (res *plan.ValidateResult, rejects *report.RejectsFile, err error) {
+// validateMapping runs the dry run of f at round trip rtt, writing the rejects
+// into a rejects.jsonl in out that the caller puts in place (Close) or drops
+// (Abort).
+func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string, rtt time.Duration) (res *plan.ValidateResult, rejects *report.RejectsFile, err error) {
 	tr, err := migration.NewTransformer(f, now)
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +139,7 @@ func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string
 		return nil, nil, fmt.Errorf("validate: %w", err)
 	}
 	opt := migration.ValidateOptions(f, now)
-	opt.Rejects, opt.BadRows = rejects, bad
+	opt.Rejects, opt.BadRows, opt.RTT = rejects, bad, rtt
 	res, err = plan.Validate(c.Context, r, tr, opt)
 	if err != nil {
 		return nil, rejects, fmt.Errorf("validate: %w", err)

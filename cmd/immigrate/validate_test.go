@@ -403,6 +403,19 @@ func withoutOrigins(res *plan.ValidateResult) *plan.ValidateResult {
 			}
 		}
 	}
+	noOrigin := func(s *plan.Stream) *plan.Stream {
+		if s == nil {
+			return nil
+		}
+		c := *s
+		c.Origin = ""
+		return &c
+	}
+	c.Plan.Phases = slices.Clone(res.Plan.Phases)
+	for i := range c.Plan.Phases {
+		c.Plan.Phases[i].LongestStream = noOrigin(c.Plan.Phases[i].LongestStream)
+	}
+	c.Plan.Critical.Stream = noOrigin(c.Plan.Critical.Stream)
 	return &c
 }
 
