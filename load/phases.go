@@ -68,7 +68,7 @@ func phases() []phaseDef {
 		},
 		{
 			phase: PhaseMembers, entity: "group_members", noun: "members", after: PhaseGroups,
-			apis: []tencentim.Command{tencentim.CmdImportGroupMember},
+			apis:        []tencentim.Command{tencentim.CmdImportGroupMember},
 			groupScoped: true,
 			cut: func(_ *Config, r Record) (string, batcher, error) {
 				return r.Stream, counted(tencentim.MaxGroupMemberBatch), nil // spec §8.8
@@ -77,7 +77,7 @@ func phases() []phaseDef {
 		},
 		{
 			phase: PhaseGroupMessages, entity: "group_messages", noun: "messages", after: PhaseMembers,
-			apis: []tencentim.Command{tencentim.CmdImportGroupMsg},
+			apis:    []tencentim.Command{tencentim.CmdImportGroupMsg},
 			streams: true, groupScoped: true,
 			cut: func(cfg *Config, r Record) (string, batcher, error) {
 				return r.Stream, GroupMsgBatcher(r.Stream, cfg.GroupMsgBatch, cfg.RecentContactFlag), nil
@@ -87,7 +87,7 @@ func phases() []phaseDef {
 		},
 		{
 			phase: PhaseUnread, entity: "group_members", noun: "unread counts", after: PhaseGroupMessages,
-			apis: []tencentim.Command{tencentim.CmdSetUnreadMsgNum},
+			apis:        []tencentim.Command{tencentim.CmdSetUnreadMsgNum},
 			groupScoped: true,
 			cut:         one,
 			send:        func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.setUnread(ctx, b[0]) },
@@ -96,7 +96,7 @@ func phases() []phaseDef {
 			// One-to-one messages need only the accounts and are most of the calls:
 			// they never wait for the group phases (design §3).
 			phase: PhaseDirectMessages, entity: "direct_messages", noun: "messages", after: PhaseAccounts,
-			apis: []tencentim.Command{tencentim.CmdImportMsg},
+			apis:    []tencentim.Command{tencentim.CmdImportMsg},
 			streams: true,
 			cut:     one,
 			send: func(e *Engine, ctx context.Context, key string, b []Record) error {

@@ -68,7 +68,7 @@ type phaseCounters struct {
 	total                               atomic.Int64
 	read, imported, present, rejected   atomic.Int64
 	calls, retries, rateLimited, failed atomic.Int64
-	inflight                             atomic.Int64 // the phase's in-flight level, once started
+	inflight                            atomic.Int64 // the phase's in-flight level, once started
 	started, finished                   atomic.Int64 // unix nanoseconds; 0 = not yet
 	readDone, callsAtReadDone           atomic.Int64
 }
