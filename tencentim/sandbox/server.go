@@ -61,8 +61,8 @@ type Config struct {
 	// unlimited, so that a rehearsal can verify every conversation.
 	MaxRecentContacts int
 
-	// StateFile, when it exists, is loaded by New (see Server.Load). The CLI saves
-	// the state there on a clean shutdown.
+	// StateFile, when it exists, is loaded by New (see Server.Load); Snapshot
+	// writes the state there.
 	StateFile string
 	// Durable makes StateFile survive a crash: every call of a state-changing
 	// command is written to a journal next to it (StateFile.journal.N) and synced

@@ -276,6 +276,12 @@ func (s *Server) Restore(st State) error {
 		}
 	}
 	s.mu.Lock()
+	if s.journal != nil {
+		if err := s.journal.failed(); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("sandbox: restore: %w", err)
+		}
+	}
 	if err := s.restoreLocked(st); err != nil {
 		s.mu.Unlock()
 		return err
