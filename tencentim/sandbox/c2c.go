@@ -260,7 +260,7 @@ func handleImportMsg(s *Server, c *call) (any, *apiError) {
 		return nil, aerr
 	}
 	if !c.has("MsgSeq") {
-		seq = s.randUint32()
+		seq = uint32(c.draw(s.randUint64))
 	}
 	elems, aerr := c.array("MsgBody", true, codeC2CBodyArray, codeC2CBodyArray)
 	if aerr != nil {

@@ -290,13 +290,37 @@ func readBody(cmd tencentim.Command, body io.Reader) ([]byte, fields, *apiError)
 	return raw, f, nil
 }
 
-// dispatch runs the command's handler under the state lock.
+// dispatch runs the command's handler under the state lock. On a durable Server
+// a state-changing call is journaled under the lock, so records are in the order
+// of application, and is on disk before dispatch returns, so before anyone can
+// be answered — the dropped answer of the "drop" fault included. Failed calls are
+// journaled too: replay does not have to know what a handler changes before it
+// fails.
 func (s *Server) dispatch(cmd tencentim.Command, raw []byte, f fields) (any, *apiError) {
 	h := s.routes[cmd]
 	c := &call{cmd: cmd, raw: raw, fields: f, now: s.now()}
+	journaled := s.journal != nil && !readOnlyCommands[cmd]
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return h(s, c)
+	if journaled {
+		if err := s.journal.failed(); err != nil {
+			s.mu.Unlock()
+			return nil, errf(codeInternalServer, "sandbox: "+err.Error())
+		}
+	}
+	resp, aerr := h(s, c)
+	var seq uint64
+	var err error
+	if journaled {
+		seq, err = s.journalCall(c)
+	}
+	s.mu.Unlock()
+	if err == nil {
+		err = s.durable(seq)
+	}
+	if err != nil {
+		return nil, errf(codeInternalServer, "sandbox: "+err.Error())
+	}
+	return resp, aerr
 }
 
 // sleepLatency waits the configured latency plus jitter, outside the state lock,

@@ -211,7 +211,7 @@ func handleImportGroup(s *Server, c *call) (any, *apiError) {
 			return nil, errf(codeGroupIDTaken, "group ID "+gr.id+" is already in use")
 		}
 	} else {
-		gr.id = s.newGroupID(typ)
+		gr.id = s.newGroupID(c, typ)
 	}
 	s.groups.add(gr)
 	return &tencentim.ImportGroupResponse{GroupID: gr.id}, nil
@@ -277,7 +277,7 @@ func handleCreateGroup(s *Server, c *call) (any, *apiError) {
 			return nil, errf(codeGroupIDTaken, "group ID "+gr.id+" is already in use")
 		}
 	} else {
-		gr.id = s.newGroupID(typ)
+		gr.id = s.newGroupID(c, typ)
 	}
 	s.groups.add(gr)
 	for _, m := range members {

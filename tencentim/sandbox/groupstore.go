@@ -22,7 +22,7 @@ type groupStore struct {
 	byUser map[string]map[string]struct{}
 	// rng draws assigned group and topic IDs. It is seeded from Config.Seed on
 	// first use (see Server.groupRNG), so the same calls yield the same IDs.
-	rng *rand.Rand
+	rng *rand.PCG
 }
 
 // group is one group. A destroyed group keeps only its ID, type and order.
@@ -150,14 +150,15 @@ func (g *groupStore) init() {
 	g.rng = nil
 }
 
-// groupRNG returns the generator of assigned IDs, seeded from Config.Seed so that
-// a rehearsal is reproducible; it is separate from the gateway's generator, whose
-// draws (faults, jitter) happen outside the state lock in no fixed order.
-func (s *Server) groupRNG() *rand.Rand {
+// groupRNG returns the generator of assigned IDs for call c, seeded from
+// Config.Seed so that a rehearsal is reproducible; it is separate from the
+// gateway's generator, whose draws (faults, jitter) happen outside the state lock
+// in no fixed order. Its draws go through c, for the journal.
+func (s *Server) groupRNG(c *call) *rand.Rand {
 	if s.groups.rng == nil {
-		s.groups.rng = rand.New(rand.NewPCG(uint64(s.cfg.Seed), 0x67726f757073))
+		s.groups.rng = rand.NewPCG(uint64(s.cfg.Seed), 0x67726f757073)
 	}
-	return s.groups.rng
+	return rand.New(callSource{c: c, src: s.groups.rng.Uint64})
 }
 
 // live returns the group with this ID, or the API's error: 10015 for a malformed
@@ -236,8 +237,8 @@ func randomGroupIDPart(r *rand.Rand, n int) string {
 
 // newGroupID assigns an unused ID in the vendor's shapes (spec §8.3, §14 items
 // 39-40): @TGS#XXXXXXXXXX, and @TGS#_@TGS#cXXXXXXXXXXXX for communities.
-func (s *Server) newGroupID(typ string) string {
-	r := s.groupRNG()
+func (s *Server) newGroupID(c *call, typ string) string {
+	r := s.groupRNG(c)
 	for {
 		var id string
 		if typ == tencentim.GroupCommunity {
@@ -252,8 +253,8 @@ func (s *Server) newGroupID(typ string) string {
 }
 
 // newTopicID assigns {GroupId}@TOPIC#_@TOPIC#cXXXXXXXXXXXX (spec §8.3, item 86).
-func (s *Server) newTopicID(gr *group) string {
-	r := s.groupRNG()
+func (s *Server) newTopicID(c *call, gr *group) string {
+	r := s.groupRNG(c)
 	for {
 		id := gr.id + topicIDInfix + "@TOPIC#c" + randomGroupIDPart(r, 12)
 		if _, used := gr.topics[id]; !used {

@@ -19,7 +19,37 @@ type call struct {
 	raw    []byte    // the request body as sent
 	fields           // the body's top-level members
 	now    time.Time // the server clock at arrival
+
+	// draws are the random numbers the handler drew (see draw): recorded when
+	// the call is served, given back when the journal replays it.
+	draws     []uint64
+	replaying bool
+	drawn     int
 }
+
+// draw returns a random number for the handler from src, recording it for the
+// journal; a replayed call gets the numbers it drew when it was served, in order,
+// so that it assigns the same IDs.
+func (c *call) draw(src func() uint64) uint64 {
+	if !c.replaying {
+		v := src()
+		c.draws = append(c.draws, v)
+		return v
+	}
+	c.drawn++
+	if c.drawn > len(c.draws) {
+		return src() // replay notices the count differs and fails
+	}
+	return c.draws[c.drawn-1]
+}
+
+// callSource is a rand.Source that draws through a call.
+type callSource struct {
+	c   *call
+	src func() uint64
+}
+
+func (cs callSource) Uint64() uint64 { return cs.c.draw(cs.src) }
 
 // handler serves one command while holding the Server's state lock (s.mu). It
 // returns the response value to encode (a tencentim *Response type whose Envelope

@@ -61,9 +61,16 @@ type Config struct {
 	// unlimited, so that a rehearsal can verify every conversation.
 	MaxRecentContacts int
 
-	// StateFile, when it exists, is loaded by New (see Server.Load). The CLI saves
-	// the state there on a clean shutdown.
+	// StateFile, when it exists, is loaded by New (see Server.Load); Snapshot
+	// writes the state there.
 	StateFile string
+	// Durable makes StateFile survive a crash: every call of a state-changing
+	// command is written to a journal next to it (StateFile.journal.N) and synced
+	// before it is answered, New replays that journal over the last snapshot, and
+	// Snapshot and Close fold it into StateFile (journal.go). Requires StateFile.
+	// Restart with the same Config: replay runs the recorded calls through the
+	// same handlers.
+	Durable bool
 }
 
 // Server is the emulator. It is an http.Handler (gateway.go); all state sits
@@ -81,10 +88,14 @@ type Server struct {
 	mu     sync.Mutex
 	users  userStore  // accounts, profiles, friends, C2C messages, conversations
 	groups groupStore // groups, members, group messages, topics
+
+	journal *journal   // nil unless cfg.Durable; appended to under mu
+	snapMu  sync.Mutex // one Snapshot or Close at a time
 }
 
 // New validates cfg and returns an empty Server, or one loaded from cfg.StateFile
-// when that file exists.
+// when that file exists; a durable one also replays its journal, then writes a
+// snapshot. The caller of a durable Server calls Close when done with it.
 func New(cfg Config) (*Server, error) {
 	if cfg.SDKAppID <= 0 {
 		return nil, errors.New("sandbox: sdkappid must be positive")
@@ -124,6 +135,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.routes = s.routeTable()
 	s.resetState()
+	if cfg.Durable {
+		if cfg.StateFile == "" {
+			return nil, errors.New("sandbox: a durable sandbox needs a state file")
+		}
+		if err := s.openJournal(); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	if cfg.StateFile != "" {
 		if _, err := os.Stat(cfg.StateFile); err == nil {
 			if err := s.Load(cfg.StateFile); err != nil {
@@ -173,6 +193,12 @@ func (s *Server) randUint32() uint32 {
 	s.rngMu.Lock()
 	defer s.rngMu.Unlock()
 	return s.rng.Uint32()
+}
+
+func (s *Server) randUint64() uint64 {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Uint64()
 }
 
 func (s *Server) randFloat64() float64 {

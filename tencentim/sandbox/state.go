@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/immigrate/immigrate/tencentim"
 )
@@ -93,6 +94,11 @@ type UnreadState struct {
 func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.stateLocked()
+}
+
+// stateLocked is State for a caller that holds s.mu.
+func (s *Server) stateLocked() State {
 	st := s.users.dump()
 	st.Groups = s.groups.dump()
 	if st.Groups == nil {
@@ -259,8 +265,44 @@ func (u *userStore) restore(st State) error {
 	return nil
 }
 
-// Restore replaces the whole state with st. On error the state is unchanged.
+// Restore replaces the whole state with st. On error the state is unchanged. A
+// durable Server journals the new state before Restore returns.
 func (s *Server) Restore(st State) error {
+	var body []byte
+	if s.journal != nil {
+		var err error
+		if body, err = json.Marshal(snapshot{State: st}); err != nil {
+			return fmt.Errorf("sandbox: restore: %w", err)
+		}
+	}
+	s.mu.Lock()
+	if s.journal != nil {
+		if err := s.journal.failed(); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("sandbox: restore: %w", err)
+		}
+	}
+	if err := s.restoreLocked(st); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	var seq uint64
+	var err error
+	if s.journal != nil {
+		seq, err = s.journal.append(recRestore, time.Time{}, tencentim.Command{}, nil, body)
+	}
+	s.mu.Unlock()
+	if err == nil {
+		err = s.durable(seq)
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: restore: %w", err)
+	}
+	return nil
+}
+
+// restoreLocked is Restore without the journal, for a caller that holds s.mu.
+func (s *Server) restoreLocked(st State) error {
 	var u userStore
 	u.init(s.cfg.MaxRecentContacts)
 	if err := u.restore(st); err != nil {
@@ -271,16 +313,35 @@ func (s *Server) Restore(st State) error {
 	if err := g.restore(st.Groups); err != nil {
 		return fmt.Errorf("sandbox: restore groups: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.users, s.groups = u, g
 	return nil
+}
+
+// snapshot is the state file: the State, and for a durable Server the number of
+// the last journal record it includes, so that a restart replays only the
+// records after it.
+type snapshot struct {
+	JournalSeq uint64 `json:"JournalSeq,omitempty"`
+	State
 }
 
 // Save writes the state to path as indented JSON, atomically: a temporary file in
 // the same directory, synced, then renamed over path.
 func (s *Server) Save(path string) error {
-	b, err := json.MarshalIndent(s.State(), "", "  ")
+	s.mu.Lock()
+	st := s.stateLocked()
+	var seq uint64
+	if s.journal != nil {
+		seq = s.journal.last()
+	}
+	s.mu.Unlock()
+	return writeSnapshot(path, st, seq)
+}
+
+// writeSnapshot writes a state file atomically and durably: a temporary file in
+// the same directory, synced, renamed over path, and the directory synced.
+func writeSnapshot(path string, st State, seq uint64) error {
+	b, err := json.MarshalIndent(snapshot{JournalSeq: seq, State: st}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("sandbox: save: %w", err)
 	}
@@ -303,6 +364,9 @@ func (s *Server) Save(path string) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("sandbox: save: %w", err)
 	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("sandbox: save: %w", err)
+	}
 	return nil
 }
 
@@ -312,11 +376,35 @@ func (s *Server) Load(path string) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: load: %w", err)
 	}
-	var st State
-	if err := json.Unmarshal(b, &st); err != nil {
+	st, _, err := decodeSnapshot(b)
+	if err != nil {
 		return fmt.Errorf("sandbox: load %s: %w", path, err)
 	}
 	return s.Restore(st)
+}
+
+// load replaces the state with the one saved at path without journaling it, and
+// returns the journal record number the file covers; New uses it.
+func (s *Server) load(path string) (uint64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: load: %w", err)
+	}
+	st, seq, err := decodeSnapshot(b)
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: load %s: %w", path, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return seq, s.restoreLocked(st)
+}
+
+func decodeSnapshot(b []byte) (State, uint64, error) {
+	var sn snapshot
+	if err := json.Unmarshal(b, &sn); err != nil {
+		return State{}, 0, err
+	}
+	return sn.State, sn.JournalSeq, nil
 }
 
 // serveState answers GET /_sandbox/state with State as JSON.
@@ -339,6 +427,18 @@ func (s *Server) serveReset(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.resetState()
+	var seq uint64
+	var err error
+	if s.journal != nil {
+		seq, err = s.journal.append(recReset, time.Time{}, tencentim.Command{}, nil, nil)
+	}
 	s.mu.Unlock()
+	if err == nil {
+		err = s.durable(seq)
+	}
+	if err != nil {
+		writeEnvelope(w, tencentim.Command{}, errf(codeInternalServer, "sandbox: "+err.Error()))
+		return
+	}
 	writeResponse(w, tencentim.Command{}, &tencentim.Envelope{})
 }

@@ -82,7 +82,7 @@ func handleImportTopic(s *Server, c *call) (any, *apiError) {
 		return nil, errf(bad, "CreateTime must lie between the group's CreateTime and now")
 	}
 	if tp.id == "" {
-		tp.id = s.newTopicID(gr)
+		tp.id = s.newTopicID(c, gr)
 	} else {
 		// spec §8.3: a custom topic ID is {GroupId}@TOPIC#_{custom part}.
 		custom, ok := strings.CutPrefix(tp.id, gr.id+topicIDInfix)

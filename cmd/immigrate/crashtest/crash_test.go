@@ -152,25 +152,40 @@ func build(t *testing.T) error {
 // ---- sandboxes ----
 
 type sandboxProc struct {
-	url string
-	cmd *exec.Cmd
-	log *bytes.Buffer
+	url  string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	done chan struct{} // closed when the process exited
 }
 
 // startSandbox serves `immigrate sandbox` on a free loopback port, with faults
 // ("" for none), in memory only (no --state); it is stopped when the test ends.
 func startSandbox(t *testing.T, faults string) *sandboxProc {
 	t.Helper()
+	var args []string
+	if faults != "" {
+		args = append(args, "--faults", faults)
+	}
+	return startSandboxAt(t, freeAddr(t), args...)
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	args := []string{"sandbox", "--addr", addr, "--sdkappid", strconv.Itoa(sdkAppID), "--admin", admin, "--seed", "1"}
-	if faults != "" {
-		args = append(args, "--faults", faults)
-	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startSandboxAt serves `immigrate sandbox` at addr with the extra arguments and
+// returns once it answers; it is stopped with Ctrl-C when the test ends, unless
+// it was killed before.
+func startSandboxAt(t *testing.T, addr string, extra ...string) *sandboxProc {
+	t.Helper()
+	args := append([]string{"sandbox", "--addr", addr, "--sdkappid", strconv.Itoa(sdkAppID), "--admin", admin, "--seed", "1"}, extra...)
 	var log bytes.Buffer
 	cmd := exec.Command(env.bin, args...)
 	cmd.Env = append(os.Environ(), "IMMIGRATE_SANDBOX_SECRET_KEY="+secretKey)
@@ -178,17 +193,16 @@ func startSandbox(t *testing.T, faults string) *sandboxProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	sb := &sandboxProc{url: "http://" + addr, cmd: cmd, log: &log}
+	sb := &sandboxProc{url: "http://" + addr, cmd: cmd, log: &log, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(sb.done) }()
 	t.Cleanup(func() {
 		// Ctrl-C, as a user would; the sandbox then exits 0.
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-sb.done:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-sb.done
 		}
 	})
 	deadline := time.Now().Add(15 * time.Second)
@@ -200,11 +214,22 @@ func startSandbox(t *testing.T, faults string) *sandboxProc {
 				return sb
 			}
 		}
+		select {
+		case <-sb.done:
+			t.Fatalf("sandbox at %s exited: %v\n%s", addr, cmd.ProcessState, log.String())
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("sandbox at %s did not come up: %v\n%s", addr, err, log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// kill sends SIGKILL and waits for the process to exit.
+func (sb *sandboxProc) kill() {
+	_ = sb.cmd.Process.Kill()
+	<-sb.done
 }
 
 // state returns the sandbox's state dump, deterministic JSON.
@@ -771,4 +796,89 @@ func stripMapping(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// TestSandboxCrash kills the target instead of the tool: a durable `immigrate
+// sandbox --state` is SIGKILLed at random moments of the load, stays down a few
+// seconds while `immigrate run` retries, and restarts on the same port from its
+// state file and journal. The target must keep everything it confirmed, so the
+// run ends in exactly the state of an uninterrupted run: nothing lost, nothing
+// twice. A run whose retries ran out during an outage exits 1, resumable; it is
+// run again once the sandbox is back, as an operator would.
+func TestSandboxCrash(t *testing.T) {
+	setup(t)
+	rng := rngFor(t)
+	const kills = 3
+	addr := freeAddr(t)
+	// Snapshots every second: kills land before, during and after them.
+	args := []string{"--state", filepath.Join(t.TempDir(), "state.json"), "--snapshot-interval", "1s"}
+	sb := startSandboxAt(t, addr, args...)
+	mapping := writeMapping(t, "sandboxcrash", sb.url, nil)
+	out := filepath.Join(t.TempDir(), "out")
+	began := time.Now()
+
+	// Kill points in the sandbox's up time since the load began, as killLoop
+	// draws them; the load makes no progress while the sandbox is down.
+	var points []time.Duration
+	for range kills {
+		points = append(points, time.Duration(rng.Int64N(int64(env.load)*60/100)))
+	}
+	slices.Sort(points)
+
+	runs := 1
+	r := startRun(t, mapping, out)
+	select {
+	case <-r.loaded:
+	case <-r.done:
+		t.Fatalf("the run ended before its load: exit %d\n%s", r.code, r.tail())
+	}
+	// rerun starts the migration again after a run stopped with its retries
+	// run out (exit 1); any other end before the last kill is a failure.
+	rerun := func() {
+		t.Helper()
+		if !strings.Contains(r.out.String(), "then run the same command again to resume") {
+			t.Fatalf("run %d: exit %d, not for retries that ran out\n%s", runs, r.code, r.tail())
+		}
+		runs++
+		r = startRun(t, mapping, out)
+	}
+	var up time.Duration
+	upSince := time.Now()
+	for i := 0; i < kills; {
+		select {
+		case <-time.After(points[i] - up - time.Since(upSince)):
+		case <-r.done:
+			if r.code != exitError {
+				t.Fatalf("the migration ended (exit %d) before kill %d of %d\n%s", r.code, i+1, kills, r.tail())
+			}
+			rerun()
+			continue
+		}
+		i++
+		up += time.Since(upSince)
+		sb.kill()
+		down := 2*time.Second + time.Duration(rng.Int64N(int64(time.Second)))
+		time.Sleep(down)
+		sb = startSandboxAt(t, addr, args...)
+		upSince = time.Now()
+		t.Logf("kill %d at %s of up time into the load, down %s", i, up.Round(time.Millisecond), down.Round(time.Millisecond))
+		select {
+		case <-r.done:
+			if r.code != exitError {
+				t.Fatalf("run %d ended with exit %d while the sandbox was down\n%s", runs, r.code, r.tail())
+			}
+			rerun()
+		default:
+		}
+	}
+	for code := r.wait(); code != exitRejected; code = r.wait() {
+		if code != exitError || runs > kills+1 {
+			t.Fatalf("run %d: exit %d, want %d\n%s", runs, code, exitRejected, r.tail())
+		}
+		rerun()
+	}
+	t.Logf("%d sandbox SIGKILLs, %d runs, %s in all (an uninterrupted run: %s)", kills, runs,
+		time.Since(began).Round(time.Millisecond), (env.startup + env.load).Round(time.Millisecond))
+	checkState(t, sb.state(t))
+	checkReport(t, out)
 }
