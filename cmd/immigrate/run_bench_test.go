@@ -216,7 +216,12 @@ var apiPhase = map[tencentim.Command]load.Phase{
 // analyse reports the figures of one rate-limited run and logs them as a table.
 func analyse(b *testing.B, rr *benchReport, wall time.Duration, rtt time.Duration, longestStream int) {
 	b.Helper()
-	rate := func(c tencentim.Command) float64 { return 0.95 * tencentim.DocumentedRate[c] }
+	analyseAt(b, rr, wall, rtt, longestStream, func(c tencentim.Command) float64 { return 0.95 * tencentim.DocumentedRate[c] })
+}
+
+// analyseAt is analyse with the engine's configured rate per API.
+func analyseAt(b *testing.B, rr *benchReport, wall time.Duration, rtt time.Duration, longestStream int, rate func(tencentim.Command) float64) {
+	b.Helper()
 	calls := func(c tencentim.Command) float64 {
 		if a := rr.APIs[c.String()]; a != nil {
 			return float64(a.Calls)
@@ -458,4 +463,49 @@ func analyseSkewed(b *testing.B, rr *benchReport, wall, rtt time.Duration, d ben
 		"  longest conversation %d messages × %v = %.1f s; longest group %d calls × %v = %.1f s\n%s\n",
 		b.Name(), load, wall.Seconds(), bound, accounts, chain, direct, load/bound,
 		longestConv, rtt, float64(longestConv)*rtt.Seconds(), longestGroup, rtt, float64(longestGroup)*rtt.Seconds(), tb.String())
+}
+
+// highRateLoad raises the message and account APIs to 2,000 calls/s, as a vendor-raised
+// quota would (issue 12); load.concurrency stays at its default.
+const highRateLoad = `
+load:
+  rates:
+    account_import: 2000
+    multiaccount_import: 2000
+    import_group: 2000
+    import_group_member: 2000
+    import_group_msg: 2000
+    set_unread_msg_num: 2000
+    importmsg: 2000
+`
+
+// highRateData keeps importmsg busy ~20 s and import_group_msg ~5 s at 2,000/s.
+var highRateData = benchData{users: 2000, groups: 200, membersMin: 2, members: 20,
+	groupMsgsPerGroup: 350, conversations: 4000, directMsgsPerConv: 10}
+
+// BenchmarkRunHighRate: rates of 2,000/s with default settings (issue 12) against a
+// sandbox enforcing 5 % more, at 50 and 200 ms: the in-flight level sized from rate
+// × round trip must keep each API with queued work at ≥ 95 % of its rate.
+//
+//	go test -run '^$' -bench 'BenchmarkRunHighRate' -benchtime 1x -timeout 30m ./cmd/immigrate
+func BenchmarkRunHighRate(b *testing.B) {
+	for _, rtt := range []time.Duration{50 * time.Millisecond, 200 * time.Millisecond} {
+		b.Run(fmt.Sprintf("rtt=%v", rtt), func(b *testing.B) {
+			for range b.N {
+				_, url := e2eSandbox(b, func(c *sandbox.Config) {
+					c.RateLimits = sandbox.DocumentedRateLimits()
+					for _, cmd := range []tencentim.Command{tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport,
+						tencentim.CmdImportGroup, tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg,
+						tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg} {
+						c.RateLimits[cmd] = 2100
+					}
+					c.Latency = rtt
+				})
+				mapping := writeBenchData(b, b.TempDir(), highRateData, url, highRateLoad)
+				rr, wall := runBench(b, mapping)
+				longest := max(highRateData.directMsgsPerConv, (highRateData.groupMsgsPerGroup+6)/7)
+				analyseAt(b, rr, wall, rtt, longest, func(tencentim.Command) float64 { return 2000 })
+			}
+		})
+	}
 }
