@@ -15,12 +15,12 @@ import (
 	"github.com/immigrate/immigrate/tencentim"
 )
 
-// runCLI runs the CLI in-process and returns its exit code and outputs.
+// runCLI runs the CLI in-process and returns its exit code and outputs. It is
+// runCLIParallel: urfave/cli's setup writes package state, so any test may run
+// in parallel with another that runs the CLI.
 func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, append([]string{"immigrate"}, args...), &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
+	return runCLIWith(t, ctx, nil, args...)
 }
 
 func TestUsersigCommand(t *testing.T) {
