@@ -177,16 +177,24 @@ type benchReport struct {
 		CallsAtReadDone int64      `json:"CallsAtReadDone"`
 	} `json:"phases"`
 	APIs map[string]*load.APIStats `json:"apis"`
+	// Estimate is the plan's: its lower bound and prediction at RTTSeconds.
+	Estimate struct {
+		Seconds          float64 `json:"seconds"`
+		PredictedSeconds float64 `json:"predicted_seconds"`
+		Dominant         string  `json:"dominant"`
+		Bound            string  `json:"bound"`
+	} `json:"estimate"`
+	RTTSeconds float64 `json:"rtt_seconds"`
 }
 
 // runBench runs `immigrate run` on mapping and returns its report and the
 // command's wall time.
-func runBench(b *testing.B, mapping string) (*benchReport, time.Duration) {
+func runBench(b *testing.B, mapping string, flags ...string) (*benchReport, time.Duration) {
 	b.Helper()
 	out := b.TempDir()
 	start := time.Now()
 	var stdout, stderr bytes.Buffer
-	code := run(b.Context(), []string{"immigrate", "run", "-c", mapping, "--out", out}, &stdout, &stderr)
+	code := run(b.Context(), append([]string{"immigrate", "run", "-c", mapping, "--out", out}, flags...), &stdout, &stderr)
 	wall := time.Since(start)
 	if code != exitOK {
 		b.Fatalf("immigrate run: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
@@ -401,7 +409,7 @@ func BenchmarkRunSkewed(b *testing.B) {
 					})
 					d := skewedData()
 					mapping := writeBenchData(b, b.TempDir(), d, url, "")
-					rr, wall := runBench(b, mapping)
+					rr, wall := runBench(b, mapping, "--rtt", rtt.String())
 					analyseSkewed(b, rr, wall, rtt, d)
 				}
 			})
@@ -456,12 +464,18 @@ func analyseSkewed(b *testing.B, rr *benchReport, wall, rtt time.Duration, d ben
 	}
 	tw.Flush()
 	b.ReportMetric(load/bound, "wall/bound")
+	b.ReportMetric(load/rr.Estimate.Seconds, "wall/plan-bound")
+	b.ReportMetric(load/rr.Estimate.PredictedSeconds, "wall/plan-predicted")
 	b.ReportMetric(load, "load-s")
 	b.ReportMetric(0, "ns/op")
 	fmt.Printf("\n%s: load %.1f s (command %.1f s)\n"+
+		"  the plan at %.0f ms: at least %.1f s (wall/bound %.3f), predicted %.1f s (wall/predicted %.3f); %s bounds it (%s)\n"+
 		"  lower bound %.1f s = accounts %.1f + max(group chain %.1f, one-to-one %.1f) → wall/bound %.3f\n"+
 		"  longest conversation %d messages × %v = %.1f s; longest group %d calls × %v = %.1f s\n%s\n",
-		b.Name(), load, wall.Seconds(), bound, accounts, chain, direct, load/bound,
+		b.Name(), load, wall.Seconds(),
+		1000*rr.RTTSeconds, rr.Estimate.Seconds, load/rr.Estimate.Seconds, rr.Estimate.PredictedSeconds, load/rr.Estimate.PredictedSeconds,
+		rr.Estimate.Dominant, rr.Estimate.Bound,
+		bound, accounts, chain, direct, load/bound,
 		longestConv, rtt, float64(longestConv)*rtt.Seconds(), longestGroup, rtt, float64(longestGroup)*rtt.Seconds(), tb.String())
 }
 
@@ -502,7 +516,7 @@ func BenchmarkRunHighRate(b *testing.B) {
 					c.Latency = rtt
 				})
 				mapping := writeBenchData(b, b.TempDir(), highRateData, url, highRateLoad)
-				rr, wall := runBench(b, mapping)
+				rr, wall := runBench(b, mapping, "--rtt", rtt.String())
 				longest := max(highRateData.directMsgsPerConv, (highRateData.groupMsgsPerGroup+6)/7)
 				analyseAt(b, rr, wall, rtt, longest, func(tencentim.Command) float64 { return 2000 })
 			}
