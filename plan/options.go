@@ -9,7 +9,9 @@ import (
 )
 
 // PayloadSink receives every payload Validate accepts, in pass order: users
-// (tencentim.AccountImportRequest), members (MemberPayload), group messages
+// (tencentim.AccountImportRequest), members (MemberPayload; and, for the owner's
+// own row, which import_group covers, its unread count as a
+// tencentim.SetUnreadMsgNumRequest), group messages
 // (GroupMessagePayload), the final groups (tencentim.ImportGroupRequest, after the
 // group messages) and direct messages (tencentim.ImportMsgRequest). Tests compare
 // sources with it.

@@ -37,6 +37,8 @@ func (l payloadLog) Payload(e extract.Entity, legacyID string, p any) error {
 			l[load.PhaseUnread] = append(l[load.PhaseUnread], spooled{legacyID, v.GroupID, tencentim.SetUnreadMsgNumRequest{
 				GroupID: v.GroupID, MemberAccount: v.Member.MemberAccount, UnreadMsgNum: v.Member.UnreadMsgNum}})
 		}
+	case tencentim.SetUnreadMsgNumRequest: // the owner's
+		l[load.PhaseUnread] = append(l[load.PhaseUnread], spooled{legacyID, v.GroupID, v})
 	case GroupMessagePayload:
 		l[load.PhaseGroupMessages] = append(l[load.PhaseGroupMessages], spooled{legacyID, v.GroupID, v.Msg})
 	case tencentim.ImportMsgRequest:

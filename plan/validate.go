@@ -363,6 +363,19 @@ func (v *validator) group(g extract.Group) error {
 	return nil
 }
 
+// unreadFor plans the restore of an unread count that no member payload carries
+// (the owner's), and hands it to the payload sink.
+func (v *validator) unreadFor(m extract.Member, id string, req tencentim.SetUnreadMsgNumRequest) error {
+	if err := v.spool(load.PhaseUnread, req.GroupID, m.Origin.String(), id, req); err != nil {
+		return err
+	}
+	v.unread[req.GroupID]++
+	if v.opt.Payloads == nil {
+		return nil
+	}
+	return v.payload(extract.Members, id, req)
+}
+
 func (v *validator) member(m extract.Member) error {
 	if v.sinkErr != nil {
 		return v.sinkErr
@@ -370,6 +383,11 @@ func (v *validator) member(m extract.Member) error {
 	res := v.t.Member(m)
 	id := m.GroupID + "/" + m.UserID
 	o, err := v.record(extract.Members, res.OK, res.Issues, m.Origin, id)
+	if err == nil && o == outcomeSkipped && res.OwnerUnread > 0 {
+		// The owner's row is skipped, not its unread count (issue 9).
+		err = v.unreadFor(m, id, tencentim.SetUnreadMsgNumRequest{
+			GroupID: res.GroupID, MemberAccount: res.Owner, UnreadMsgNum: res.OwnerUnread})
+	}
 	if err != nil || (o != outcomeValid && o != outcomeRepaired) {
 		return err
 	}
@@ -377,12 +395,12 @@ func (v *validator) member(m extract.Member) error {
 	if res.Member.UnreadMsgNum > 0 {
 		// import_group_msg resets every unread count to 0, so only counts above 0
 		// need set_unread_msg_num afterwards (spec §8.10, §11 item 6).
-		v.unread[res.GroupID]++
 		if err := v.spool(load.PhaseUnread, res.GroupID, m.Origin.String(), id, tencentim.SetUnreadMsgNumRequest{
 			GroupID: res.GroupID, MemberAccount: res.Member.MemberAccount, UnreadMsgNum: res.Member.UnreadMsgNum,
 		}); err != nil {
 			return err
 		}
+		v.unread[res.GroupID]++
 	}
 	if err := v.spool(load.PhaseMembers, res.GroupID, m.Origin.String(), id, res.Member); err != nil {
 		return err

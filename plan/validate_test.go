@@ -418,7 +418,8 @@ type payloadCount map[extract.Entity]int
 
 func (p payloadCount) Payload(e extract.Entity, _ string, v any) error {
 	switch v.(type) {
-	case tencentim.AccountImportRequest, tencentim.ImportGroupRequest, MemberPayload, GroupMessagePayload, tencentim.ImportMsgRequest:
+	case tencentim.AccountImportRequest, tencentim.ImportGroupRequest, MemberPayload, GroupMessagePayload, tencentim.ImportMsgRequest,
+		tencentim.SetUnreadMsgNumRequest:
 	default:
 		return fmt.Errorf("payload of type %T", v)
 	}

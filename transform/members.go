@@ -13,6 +13,12 @@ type MemberResult struct {
 	Member  tencentim.ImportMember
 	OK      bool
 	Issues  []Issue
+	// Owner and OwnerUnread are the account and unread count of the owner's own
+	// row, which is skipped (import_group adds the owner) but whose count
+	// set_unread_msg_num restores after the group's messages (spec §8.10); zero
+	// for other rows.
+	Owner       string `json:",omitempty"`
+	OwnerUnread int    `json:",omitempty"`
 }
 
 // Member checks one member row (pass 3, in (group_id, joined_at, user_id) order).
@@ -33,7 +39,11 @@ func (t *Transformer) Member(m extract.Member) MemberResult {
 	t.userRefIssue(&is, r, m.UserID, "member", RuleMemberUserUnknown, RuleMemberUserRejected, "spec §8.8")
 	if !is.rejected && gs.req.OwnerAccount != "" && user == gs.req.OwnerAccount {
 		is.add(RuleMemberOwnerRow, "member %s is the group's owner, whom import_group adds as Owner_Account; the row is skipped by policy (spec §8.7)", shown(m.UserID))
-		return MemberResult{GroupID: res.GroupID, Issues: is.list}
+		out := MemberResult{GroupID: res.GroupID, Issues: is.list}
+		if m.HasUnread && m.Unread > 0 {
+			out.Owner, out.OwnerUnread = user, m.Unread
+		}
+		return out
 	}
 	res.Member.MemberAccount = user
 

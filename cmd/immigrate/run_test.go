@@ -173,8 +173,10 @@ type expected struct {
 	accounts map[string]tencentim.AccountImportRequest
 	groups   map[string]tencentim.ImportGroupRequest
 	members  map[string][]tencentim.ImportMember // by GroupId, in source order
-	groupMsg map[string][]tencentim.GroupMsg     // by GroupId, in source (time, id) order
-	direct   map[[2]string][]tencentim.ImportMsgRequest
+	// ownerUnread is the unread count of each group owner's own (skipped) row.
+	ownerUnread map[string]int
+	groupMsg    map[string][]tencentim.GroupMsg // by GroupId, in source (time, id) order
+	direct      map[[2]string][]tencentim.ImportMsgRequest
 }
 
 // collector is the payload and reject sink of the expectation's validate pass.
@@ -200,6 +202,8 @@ func (c collector) Payload(e extract.Entity, legacyID string, p any) error {
 		x.groups[v.GroupID] = v
 	case plan.MemberPayload:
 		x.members[v.GroupID] = append(x.members[v.GroupID], v.Member)
+	case tencentim.SetUnreadMsgNumRequest:
+		x.ownerUnread[v.GroupID] = v.UnreadMsgNum
 	case plan.GroupMessagePayload:
 		x.groupMsg[v.GroupID] = append(x.groupMsg[v.GroupID], v.Msg)
 	case tencentim.ImportMsgRequest:
@@ -232,11 +236,12 @@ func expect(t *testing.T, mapping string) *expected {
 	}
 	defer r.Close()
 	x := &expected{
-		accounts: map[string]tencentim.AccountImportRequest{},
-		groups:   map[string]tencentim.ImportGroupRequest{},
-		members:  map[string][]tencentim.ImportMember{},
-		groupMsg: map[string][]tencentim.GroupMsg{},
-		direct:   map[[2]string][]tencentim.ImportMsgRequest{},
+		accounts:    map[string]tencentim.AccountImportRequest{},
+		groups:      map[string]tencentim.ImportGroupRequest{},
+		members:     map[string][]tencentim.ImportMember{},
+		ownerUnread: map[string]int{},
+		groupMsg:    map[string][]tencentim.GroupMsg{},
+		direct:      map[[2]string][]tencentim.ImportMsgRequest{},
 	}
 	sink := collector{x}
 	x.res, err = plan.Validate(t.Context(), r, tr, plan.ValidateOptions{Rejects: sink, Payloads: sink, BadRows: bad})
@@ -349,7 +354,7 @@ func checkState(t *testing.T, st sandbox.State, x *expected) {
 				g.Type, g.Owner, g.CreateTime, g.Name, want.Type, want.OwnerAccount, want.CreateTime, want.Name)
 		}
 		msgs := x.groupMsg[g.GroupID]
-		checkMembers(t, eb, g, want, x.members[g.GroupID], len(msgs))
+		checkMembers(t, eb, g, want, x.members[g.GroupID], x.ownerUnread[g.GroupID], len(msgs))
 		if len(g.Messages) != len(msgs) {
 			eb.errorf("group %q holds %d messages, want %d", g.GroupID, len(g.Messages), len(msgs))
 			continue
@@ -401,19 +406,23 @@ func checkState(t *testing.T, st sandbox.State, x *expected) {
 // CreateTime (spec §8.7), and every accepted member row with its role and join
 // time. Group message import zeroes unread counts; the unread phase restores the
 // source's, which the sandbox caps at the group's number of messages (spec §8.10).
-func checkMembers(t *testing.T, eb *errorBudget, g sandbox.GroupState, grp tencentim.ImportGroupRequest, rows []tencentim.ImportMember, msgs int) {
+func checkMembers(t *testing.T, eb *errorBudget, g sandbox.GroupState, grp tencentim.ImportGroupRequest, rows []tencentim.ImportMember, ownerUnread, msgs int) {
 	t.Helper()
 	type member struct {
 		role   string
 		join   int64
 		unread int
 	}
-	want := map[string]member{}
-	if grp.OwnerAccount != "" {
-		want[grp.OwnerAccount] = member{tencentim.RoleOwner, grp.CreateTime, 0}
-	}
 	// ChatRoom groups keep no unread counts (spec §8.10, design §7 A19).
 	keepsUnread := grp.Type != tencentim.GroupChatRoom && grp.Type != tencentim.GroupAVChatRoom
+	want := map[string]member{}
+	if grp.OwnerAccount != "" {
+		unread := 0
+		if keepsUnread {
+			unread = min(ownerUnread, msgs)
+		}
+		want[grp.OwnerAccount] = member{tencentim.RoleOwner, grp.CreateTime, unread}
+	}
 	for _, m := range rows {
 		role := cmp.Or(m.Role, tencentim.RoleMember)
 		unread := 0
