@@ -126,8 +126,9 @@ type Engine struct {
 	progress *Progress
 	apis     map[tencentim.Command]*apiState
 
-	// Per run.
+	// Per run. runMu guards started and timeline against Summary.
 	running    atomic.Bool
+	runMu      sync.Mutex
 	started    time.Time
 	timeline   *timeline
 	rejectMu   sync.Mutex
@@ -203,6 +204,8 @@ const (
 	// inflightHeadroom covers the round trip's spread and a stream's time between
 	// an answer and its next call.
 	inflightHeadroom = 1.5
+	// inflightMinRTT is the least round trip a phase is sized for.
+	inflightMinRTT = 100 * time.Millisecond
 	// inflightMin calls in flight at least: a phase with few calls per second
 	// still overlaps its calls.
 	inflightMin = 8
@@ -234,8 +237,14 @@ func (e *Engine) phaseInflight(d *phaseDef) int {
 		return fixed
 	}
 	rtt := e.measuredRTT()
-	if rtt <= 0 {
+	switch {
+	case rtt <= 0:
 		rtt = assumedRTT
+	case rtt < inflightMinRTT:
+		// The round trip so far is other APIs' (this phase has not called
+		// yet), and the level is not resized later: too few calls in flight
+		// cap the rate, too many only wait for the pacer.
+		rtt = inflightMinRTT
 	}
 	n := 0
 	for _, cmd := range d.apis {
@@ -343,8 +352,10 @@ func (s *Summary) Balanced() bool {
 }
 
 func (e *Engine) startRun() {
+	e.runMu.Lock()
 	e.started = e.now()
 	e.timeline = newTimeline(e.started, len(usedAPIs))
+	e.runMu.Unlock()
 	e.failedGrps = map[string]struct{}{}
 	e.progress.reset()
 	for _, a := range e.apis {
@@ -355,13 +366,28 @@ func (e *Engine) startRun() {
 	}
 }
 
+// Summary is the outcome of the current (or last) Run so far, nil before the
+// first: safe to call while Run runs, e.g. to save a running migration's figures.
+func (e *Engine) Summary() *Summary {
+	e.runMu.Lock()
+	started := e.timeline != nil
+	e.runMu.Unlock()
+	if !started {
+		return nil
+	}
+	return e.summary()
+}
+
 func (e *Engine) summary() *Summary {
+	e.runMu.Lock()
+	start, tl := e.started, e.timeline
+	e.runMu.Unlock()
 	s := &Summary{
-		Started:  e.started,
-		Elapsed:  e.now().Sub(e.started),
+		Started:  start,
+		Elapsed:  e.now().Sub(start),
 		Phases:   make(map[Phase]*PhaseStats, len(phaseOrder)),
 		APIs:     make(map[string]*APIStats, len(e.apis)),
-		Timeline: e.timeline.samples(apiNames()),
+		Timeline: tl.samples(apiNames()),
 	}
 	for _, p := range e.progress.Snapshot() {
 		s.Phases[p.Phase] = &p

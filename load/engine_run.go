@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -172,6 +173,16 @@ func (e *Engine) runBatches(ctx context.Context, d *phaseDef, src Source) error 
 	})
 }
 
+// waitCtx waits for wg, or until ctx is done.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
 // runStreams runs a message phase through the streamer: one call in flight per
 // stream, the stream's batches cut by the phase's batcher.
 func (e *Engine) runStreams(ctx context.Context, d *phaseDef, src Source) error {
@@ -201,6 +212,7 @@ func (e *Engine) runStreams(ctx context.Context, d *phaseDef, src Source) error 
 	}
 	records := src.Records
 	if ss, ok := src.(StreamSource); ok {
+		s.position = func(r Record) int64 { return r.Ordinal }
 		// The large streams first, each read by its worker with a cursor of its
 		// own; the rest in order alongside.
 		records = ss.RecordsBesides
@@ -221,11 +233,17 @@ func (e *Engine) runStreams(ctx context.Context, d *phaseDef, src Source) error 
 		}
 	}
 	return s.run(ctx, func(ctx context.Context, fn func(Record) error) error {
-		return e.drained(d.phase, records(ctx, d.phase, func(r Record) error {
+		err := records(ctx, d.phase, func(r Record) error {
 			if ok, err := e.admit(ctx, d.phase, r.Stream, &r.Item); !ok {
 				return err
 			}
 			return fn(r)
-		}))
+		})
+		if err == nil {
+			// With the large streams read too, the phase's source is drained
+			// (ReadDone).
+			waitCtx(ctx, &s.largeRead)
+		}
+		return e.drained(d.phase, err)
 	})
 }

@@ -47,8 +47,14 @@ type streamer[T any] struct {
 	// to stop the run; per-item failures are its own business.
 	send func(ctx context.Context, key string, batch []T) error
 	// large are streams read on their own, each by the worker that sends it: they
-	// start before the sequential source's streams, in this order.
-	large []largeStream[T]
+	// start before the sequential source's streams, in this order. position, when
+	// set, is an item's position in its stream, for the priority of a large
+	// stream's calls (its records after the batch); else the items sent count.
+	large    []largeStream[T]
+	position func(T) int64
+	// largeRead counts the large streams started and not yet read to their end;
+	// all are started before produce runs.
+	largeRead sync.WaitGroup
 }
 
 // largeStream is a stream its worker reads itself, cutting and sending batches
@@ -122,6 +128,7 @@ func (s *streamer[T]) run(ctx context.Context, produce func(ctx context.Context,
 		activeMu.Lock()
 		active[ls.key] = q
 		activeMu.Unlock()
+		s.largeRead.Add(1)
 		g.Go(func() error {
 			defer func() {
 				activeMu.Lock()
@@ -188,13 +195,18 @@ func (s *streamer[T]) runLarge(ctx context.Context, ls largeStream[T]) error {
 		sent  int64
 	)
 	send := func() error {
-		// The longest remaining stream gets the next pacer slot (pacer.wait).
-		err := s.send(withPriority(ctx, ls.records-sent), ls.key, batch)
+		// The longest remaining stream gets the next pacer slot (pacer.wait);
+		// records a resumed run skips count as done.
+		done := sent
+		if s.position != nil {
+			done = s.position(batch[0])
+		}
+		err := s.send(withPriority(ctx, ls.records-done), ls.key, batch)
 		sent += int64(len(batch))
 		batch = nil
 		return err
 	}
-	err := ls.read(ctx, func(it T) error {
+	err := s.readLarge(ctx, ls, func(it T) error {
 		size := 0
 		if s.size != nil {
 			size = s.size(it)
@@ -215,6 +227,12 @@ func (s *streamer[T]) runLarge(ctx context.Context, ls largeStream[T]) error {
 		err = send()
 	}
 	return err
+}
+
+// readLarge is ls.read, counted in largeRead.
+func (s *streamer[T]) readLarge(ctx context.Context, ls largeStream[T], fn func(T) error) error {
+	defer s.largeRead.Done()
+	return ls.read(ctx, fn)
 }
 
 // streamQueue is one stream's buffer: the reader pushes, the stream's worker takes.

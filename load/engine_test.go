@@ -552,9 +552,10 @@ func TestPhaseInflight(t *testing.T) {
 		ph     Phase
 		wantIn int
 	}{
-		{"190/s before any answer: 200 ms assumed", Config{}, 0, PhaseDirectMessages, 61}, // ceil(190×0.2×1.5)+4
-		{"190/s at 20 ms", Config{}, 20 * time.Millisecond, PhaseDirectMessages, 10},      // ceil(5.7)+4
-		{"2,000/s at 50 ms", Config{Rates: rates(2000)}, 50 * time.Millisecond, PhaseDirectMessages, 154},
+		{"190/s before any answer: 200 ms assumed", Config{}, 0, PhaseDirectMessages, 61},              // ceil(190×0.2×1.5)+4
+		{"190/s at 20 ms: sized for 100 ms", Config{}, 20 * time.Millisecond, PhaseDirectMessages, 33}, // ceil(28.5)+4
+		{"190/s at 150 ms", Config{}, 150 * time.Millisecond, PhaseDirectMessages, 47},                 // ceil(42.75)+4
+		{"2,000/s at 50 ms: sized for 100 ms", Config{Rates: rates(2000)}, 50 * time.Millisecond, PhaseDirectMessages, 304},
 		{"2,000/s at 200 ms", Config{Rates: rates(2000)}, 200 * time.Millisecond, PhaseDirectMessages, 604},
 		{"capped by MaxInFlight", Config{Rates: rates(2000), MaxInFlight: 100}, 200 * time.Millisecond, PhaseDirectMessages, 100},
 		{"a slow API gets the minimum", Config{Rates: rates(1)}, 50 * time.Millisecond, PhaseDirectMessages, inflightMin},

@@ -72,6 +72,9 @@ const (
 	// the over-rate part of the next window's share is near 0 after a decrease
 	// that the rate caused.
 	pacerSameShare = 0.8
+	// pacerMaxBackground is the largest share learned as background: a target
+	// throttling more than that is overloaded, and the pacer stays down.
+	pacerMaxBackground = 0.3
 	// pacerBackgroundFade multiplies the learned background per good window: it
 	// halves in about 70 windows (a minute or so at 1-s windows).
 	pacerBackgroundFade = 0.99
@@ -188,7 +191,12 @@ func (p *pacer) dispatch() {
 			return
 		}
 		p.qmu.Unlock()
-		_ = p.lim.Wait(context.Background()) // never fails: burst 1, no deadline
+		if err := p.lim.Wait(context.Background()); err != nil {
+			// Unreachable with a positive rate and burst 1; never grant a slot
+			// without pacing.
+			time.Sleep(time.Second)
+			continue
+		}
 		p.qmu.Lock()
 		if len(p.queue) > 0 {
 			w := heap.Pop(&p.queue).(*waiter)
@@ -282,8 +290,10 @@ func (p *pacer) judgeLocked(share float64, span time.Duration, now time.Time) {
 	after := p.cutShare
 	p.cutShare = 0
 	switch {
-	case after > 0 && share >= pacerSameShare*after:
+	case after > 0 && share >= pacerSameShare*after && share < pacerMaxBackground:
 		// The decrease did not lower the share: it is the target's background.
+		// A target refusing most calls whatever the rate (an overload, a spike of
+		// the app's traffic) is not a background to run at full rate into.
 		p.background = math.Max(p.background, share)
 		p.current = p.last
 	case share > pacerTolerance+p.background && p.throttled >= pacerMinThrottled:

@@ -275,3 +275,17 @@ func TestPacerServesHigherPriorityFirst(t *testing.T) {
 		t.Fatalf("slots went to priorities %v, want %v", order, want)
 	}
 }
+
+// TestPacerStaysDownWhenTheTargetRefusesMostCalls: a target answering 60007 to
+// most calls whatever the rate is overloaded, not a background to learn.
+func TestPacerStaysDownWhenTheTargetRefusesMostCalls(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := newPacer(200, clk.now)
+	window(p, clk, 200, 200, time.Second) // everything throttled: to the floor
+	for range 5 {
+		window(p, clk, 50, 50, time.Second)
+	}
+	if got := p.rate(); got != pacerFloor {
+		t.Fatalf("rate %v after windows of only rate-limit answers, want the floor %v", got, pacerFloor)
+	}
+}
