@@ -30,10 +30,15 @@ type RunReport struct {
 	// prediction).
 	Estimate   plan.CriticalPath `json:"estimate"`
 	RTTSeconds float64           `json:"rtt_seconds"`
+	// Invocations lists the migration's runs when it took more than one: the
+	// report's calls, time and chart then cover them all (Started is the first's,
+	// Elapsed their sum), each marked where it starts.
+	Invocations []InvocationMark `json:"invocations,omitempty"`
 }
 
-// NewRunReport gathers a run's results.
-func NewRunReport(res *plan.ValidateResult, sum *load.Summary, started time.Time) *RunReport {
+// NewRunReport gathers a run's results, over every invocation of history (this
+// one included, last) when there are several.
+func NewRunReport(res *plan.ValidateResult, sum *load.Summary, started time.Time, history ...Invocation) *RunReport {
 	rr := &RunReport{Started: started, Elapsed: sum.Elapsed, Entities: res.Entities, Accounting: Accounting(res, sum),
 		APIs: sum.APIs, Timeline: sum.Timeline, Achieved: map[string]float64{},
 		Estimate: res.Plan.Critical, RTTSeconds: res.Plan.RTTSeconds}
@@ -45,6 +50,7 @@ func NewRunReport(res *plan.ValidateResult, sum *load.Summary, started time.Time
 	for name, a := range sum.APIs {
 		rr.Achieved[name] = a.AchievedRate()
 	}
+	rr.cumulate(history)
 	return rr
 }
 
@@ -128,10 +134,21 @@ func (rr *RunReport) apiNames() []string {
 func (rr *RunReport) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# immigrate run report\n\nStarted %s, took %s", rr.Started.UTC().Format(time.RFC3339), rr.Elapsed.Round(time.Millisecond))
+	if n := len(rr.Invocations); n > 1 {
+		fmt.Fprintf(&b, " over %d invocations", n)
+	}
 	if e := rr.Estimate; e.Dominant != "" {
 		fmt.Fprintf(&b, "; the plan said at least %s, about %s at %s round trips", dur(e.Seconds), dur(e.PredictedSeconds), rtt(rr.RTTSeconds))
 	}
 	b.WriteString(".\n\n")
+	if len(rr.Invocations) > 1 {
+		b.WriteString("## Invocations\n\nCalls, retries, time and the chart below cover every invocation of this migration.\n\n" +
+			"| run | started | took | calls | outcome |\n|--:|---|--:|--:|---|\n")
+		for i, inv := range rr.Invocations {
+			fmt.Fprintf(&b, "| %d | %s | %s | %d | %s |\n", i+1, inv.Started.UTC().Format(time.RFC3339), inv.Elapsed.Round(time.Millisecond), inv.Calls, inv.Outcome)
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString("## Records\n\nread = imported + already present + rejected + skipped (design §4 rule 6).\n\n" +
 		"| entity | read | imported | already present | rejected | skipped | identity |\n|---|--:|--:|--:|--:|--:|---|\n")
 	for _, a := range rr.Accounting {
@@ -228,10 +245,21 @@ func (rr *RunReport) WriteHTML(w io.Writer) error {
 	if err := rr.WriteMarkdown(&md); err != nil {
 		return err
 	}
+	type marker struct {
+		X     string
+		Label string
+	}
+	var marks []marker
+	if len(rr.Invocations) > 1 {
+		for i, inv := range rr.Invocations {
+			marks = append(marks, marker{fmt.Sprintf("%.1f", inv.Offset.Seconds()/maxT*width),
+				fmt.Sprintf("run %d, %s: %s", i+1, inv.Started.UTC().Format(time.RFC3339), inv.Outcome)})
+		}
+	}
 	return runHTML.Execute(w, map[string]any{
 		"W": width, "H": height, "MaxRate": fmt.Sprintf("%.0f", maxRate), "MaxT": fmt.Sprintf("%.0f s", maxT),
 		"Series": series, "Phases": rr.Phases, "Started": rr.Started.UTC().Format(time.RFC3339),
-		"Elapsed": rr.Elapsed.Round(time.Millisecond).String(),
+		"Elapsed": rr.Elapsed.Round(time.Millisecond).String(), "Marks": marks, "Runs": len(rr.Invocations),
 	})
 }
 
@@ -240,16 +268,17 @@ var runHTML = template.Must(template.New("run").Parse(`<!doctype html>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th:first-child,td:first-child{text-align:left}</style>
 </head><body>
 <h1>immigrate run report</h1>
-<p>Started {{.Started}}, took {{.Elapsed}}.</p>
+<p>Started {{.Started}}, took {{.Elapsed}}{{if .Marks}} over {{.Runs}} invocations, each marked by a dashed line{{end}}.</p>
 <h2>Calls per second by API</h2>
 <svg width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" style="border:1px solid #ccc;overflow:visible">
 <text x="4" y="12" font-size="11">{{.MaxRate}} calls/s</text>
 <text x="{{.W}}" y="{{.H}}" dy="14" font-size="11" text-anchor="end">{{.MaxT}}</text>
 {{range .Series}}<polyline fill="none" stroke="{{.Color}}" stroke-width="1.5" points="{{.Points}}"><title>{{.Name}}</title></polyline>
+{{end}}{{range .Marks}}<line x1="{{.X}}" x2="{{.X}}" y1="0" y2="{{$.H}}" stroke="#555" stroke-dasharray="4 3"><title>{{.Label}}</title></line>
 {{end}}</svg>
 <ul>{{range .Series}}<li><span style="color:{{.Color}}">&#9632;</span> {{.Name}}</li>{{end}}</ul>
 <h2>Phases</h2>
-<table><tr><th>phase</th><th>offered</th><th>imported</th><th>already present</th><th>rejected</th><th>calls</th><th>retries</th><th>rate-limited</th></tr>
+<table><tr><th>phase</th><th>offered</th><th>imported</th><th>already present</th><th>rejected</th><th>calls</th><th>retries</th><th>throttled</th></tr>
 {{range .Phases}}<tr><td>{{.Phase}}</td><td>{{.Read}}</td><td>{{.Imported}}</td><td>{{.Present}}</td><td>{{.Rejected}}</td><td>{{.Calls}}</td><td>{{.Retries}}</td><td>{{.RateLimited}}</td></tr>
 {{end}}</table>
 </body></html>

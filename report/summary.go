@@ -58,9 +58,10 @@ func WriteRunSummary(w io.Writer, res *plan.ValidateResult, sum *load.Summary) {
 }
 
 // WriteRunFiles writes run-report.md, run-report.json and run-report.html into
-// dir, each atomically: a failure leaves the previous ones as they were.
-func WriteRunFiles(dir string, res *plan.ValidateResult, sum *load.Summary, started time.Time) error {
-	rr := NewRunReport(res, sum, started)
+// dir, each atomically: a failure leaves the previous ones as they were. history
+// is the migration's invocations, this one last (see NewRunReport).
+func WriteRunFiles(dir string, res *plan.ValidateResult, sum *load.Summary, started time.Time, history ...Invocation) error {
+	rr := NewRunReport(res, sum, started, history...)
 	return writeFiles(dir, []namedWriter{
 		{"run-report.md", rr.WriteMarkdown},
 		{"run-report.json", rr.WriteJSON},

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -128,7 +130,9 @@ func runRun(c *cli.Context) error {
 
 	fmt.Fprintf(stderr, "importing into %s ...\n", targetName(f))
 	view := startProgress(stderr, progress)
+	stopHistory := keepHistory(out, cp.Now, pl.Started, engine)
 	sum, runErr := engine.Run(ctx, pl.Spool.Source())
+	stopHistory()
 	view.Stop()
 	runErr = cp.Finish(runErr)
 	// Whatever stopped the engine, the file now lists every reject the migration
@@ -138,7 +142,11 @@ func runRun(c *cli.Context) error {
 	}
 	if sum != nil {
 		report.WriteRunSummary(c.App.Writer, res, sum)
-		if err := report.WriteRunFiles(out, res, sum, pl.Started); err != nil && runErr == nil {
+		history, err := endHistory(ctx, out, cp.Now, pl.Started, sum, runErr)
+		if err == nil {
+			err = report.WriteRunFiles(out, res, sum, pl.Started, history...)
+		}
+		if err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -154,6 +162,54 @@ func runRun(c *cli.Context) error {
 		return runErr
 	}
 	return finish(rejectsFile)
+}
+
+// historyEvery is how often a running invocation saves its figures, so that a
+// SIGKILLed one still counts in the migration's run report, but for its last
+// seconds.
+const historyEvery = 10 * time.Second
+
+// keepHistory saves the engine's figures as this invocation's (of the migration
+// begun at migration) every historyEvery until the returned stop is called.
+func keepHistory(out string, migration, started time.Time, engine *load.Engine) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(historyEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if sum := engine.Summary(); sum != nil {
+					// Best effort: the final write reports a failure.
+					_ = report.WriteInvocation(out, report.NewInvocation(migration, started, sum, "running"))
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// endHistory saves this invocation's final figures and returns the migration's
+// invocations, this one last.
+func endHistory(ctx context.Context, out string, migration, started time.Time, sum *load.Summary, runErr error) ([]report.Invocation, error) {
+	outcome := "finished"
+	switch {
+	case ctx.Err() != nil:
+		outcome = "interrupted"
+	case runErr != nil:
+		outcome = "stopped: " + runErr.Error()
+		if len(outcome) > 200 {
+			outcome = outcome[:200] + "…"
+		}
+	}
+	if err := report.WriteInvocation(out, report.NewInvocation(migration, started, sum, outcome)); err != nil {
+		return nil, err
+	}
+	return report.ReadHistory(out, migration)
 }
 
 // finish turns rejects into exit code 3.
