@@ -81,6 +81,10 @@ const (
 	// pacerProbeShare of the configured rate per second is added above the last
 	// good rate: from half the rate, 10 s back to full, as before.
 	pacerProbeShare = 0.05
+	// pacerBurst is the time whose slots the token bucket holds: 5 ms, a
+	// scheduler's late wake-up on a loaded machine; at 2,000 calls/s 10 calls,
+	// far inside the target's one-second bucket (spec §10).
+	pacerBurst = 5 * time.Millisecond
 	// pacerFloor is the lowest rate, in calls/s: below it a migration would stall
 	// for hours on a transient overload.
 	pacerFloor = 1.0
@@ -137,11 +141,12 @@ func newPacer(configured float64, now func() time.Time) *pacer {
 	if math.IsInf(configured, 1) {
 		p.lim = rate.NewLimiter(rate.Inf, 0)
 	} else {
-		// Burst 1: calls are spaced evenly, so that a server counting calls in
-		// one-second windows never sees more than the rate in any window. Waiters
-		// reserve their slot in advance, so a late goroutine wake-up does not lose
-		// throughput while calls are queued.
-		p.lim = rate.NewLimiter(rate.Limit(configured), 1)
+		// Calls are spaced evenly, so that a server counting calls in one-second
+		// windows never sees more than the rate in any window; the burst holds
+		// pacerBurst of slots (1 at the documented rates), so that the one
+		// dispatcher waking late on a busy machine does not lose the slots that
+		// passed meanwhile.
+		p.lim = rate.NewLimiter(rate.Limit(configured), burstFor(configured))
 	}
 	return p
 }
@@ -282,6 +287,7 @@ func (p *pacer) answered(sent time.Time, throttled bool) {
 	p.judgeLocked(float64(p.throttled)/float64(p.answers), span, now)
 	p.start, p.answers, p.throttled = time.Time{}, 0, 0
 	p.lim.SetLimitAt(now, rate.Limit(p.current))
+	p.lim.SetBurstAt(now, burstFor(p.current))
 }
 
 // judgeLocked sets the rate after a window of span whose answers were share
@@ -313,6 +319,11 @@ func (p *pacer) judgeLocked(share float64, span time.Duration, now time.Time) {
 		}
 		p.current = math.Min(p.configured, p.current+gain)
 	}
+}
+
+// burstFor is the token bucket's burst at rate: pacerBurst of slots, at least 1.
+func burstFor(rate float64) int {
+	return max(1, int(rate*pacerBurst.Seconds()))
 }
 
 // rate returns the current rate in calls/s.

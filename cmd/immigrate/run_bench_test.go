@@ -58,6 +58,9 @@ type benchData struct {
 	// groupSizes and convSizes, when set, give each group's and conversation's
 	// messages instead (skewed data).
 	groupSizes, convSizes []int
+	// synthGroupMsgs and synthDirect are messages synth generates itself, in its
+	// own skewed streams.
+	synthGroupMsgs, synthDirect int
 }
 
 // writeBenchData writes the dataset into dir and returns the path of its CSV
@@ -66,6 +69,7 @@ func writeBenchData(b *testing.B, dir string, d benchData, endpoint, loadSection
 	b.Helper()
 	if _, err := synth.WriteCSV(b.Context(), synth.Config{
 		Seed: 7, Users: d.users, Groups: d.groups, MembersMin: d.membersMin, MembersMax: d.members,
+		GroupMessages: d.synthGroupMsgs, DirectMessages: d.synthDirect,
 	}, dir); err != nil {
 		b.Fatalf("generate: %v", err)
 	}
@@ -521,5 +525,39 @@ func BenchmarkRunHighRate(b *testing.B) {
 				analyseAt(b, rr, wall, rtt, longest, func(tencentim.Command) float64 { return 2000 })
 			}
 		})
+	}
+}
+
+// BenchmarkRunGenerated: `immigrate generate`'s default shape (1,000 users, 50
+// groups of 2–50 members, 10,000 group and 10,000 one-to-one messages in synth's
+// skewed streams, no bad records) at 2,000 calls/s and 50 ms (issue 12): wall time
+// against the plan's lower bound, max(rate bound, longest stream × RTT) along the
+// phase dependencies.
+//
+//	go test -run '^$' -bench 'BenchmarkRunGenerated' -benchtime 1x -timeout 30m ./cmd/immigrate
+func BenchmarkRunGenerated(b *testing.B) {
+	const rtt = 50 * time.Millisecond
+	for range b.N {
+		_, url := e2eSandbox(b, func(c *sandbox.Config) {
+			c.RateLimits = sandbox.DocumentedRateLimits()
+			for _, cmd := range []tencentim.Command{tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport,
+				tencentim.CmdImportGroup, tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg,
+				tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg} {
+				c.RateLimits[cmd] = 2100
+			}
+			c.Latency = rtt
+		})
+		mapping := writeBenchData(b, b.TempDir(), benchData{users: 1000, groups: 50, membersMin: 2, members: 50,
+			synthGroupMsgs: 10000, synthDirect: 10000}, url, highRateLoad)
+		rr, wall := runBench(b, mapping, "--rtt", rtt.String())
+		load := rr.Elapsed.Seconds()
+		b.ReportMetric(load/rr.Estimate.Seconds, "wall/plan-bound")
+		b.ReportMetric(load/rr.Estimate.PredictedSeconds, "wall/plan-predicted")
+		b.ReportMetric(load, "load-s")
+		b.ReportMetric(0, "ns/op")
+		fmt.Printf("\n%s: load %.1f s (command %.1f s); the plan at %.0f ms: at least %.1f s (wall/bound %.3f), predicted %.1f s; %s bounds it (%s)\n",
+			b.Name(), load, wall.Seconds(), 1000*rr.RTTSeconds, rr.Estimate.Seconds, load/rr.Estimate.Seconds,
+			rr.Estimate.PredictedSeconds, rr.Estimate.Dominant, rr.Estimate.Bound)
+		analyseAt(b, rr, wall, rtt, 0, func(tencentim.Command) float64 { return 2000 })
 	}
 }
