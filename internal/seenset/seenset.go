@@ -3,6 +3,7 @@ package seenset
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,26 +41,30 @@ const (
 // Set is a set of fingerprints. The fingerprints 0 and 1 are the same member
 // (0 marks an empty slot). A Set is not safe for concurrent use.
 //
+// The spilled runs are merged as they accumulate, two of similar size at a time,
+// so that a lookup the Bloom filter lets through reads one page from each of at
+// most log2(fingerprints / table) + 1 runs, and every fingerprint is rewritten
+// as often.
+//
 // An I/O error while spilling or reading a run is kept and returned by Err,
 // which the owner must check (after each Add, or before it trusts the answers):
 // after one, Add's answers mean nothing and the set stops growing.
 type Set struct {
-	cfg   Config
-	slots []uint64 // open addressing, linear probing
-	n     int
-	bloom []uint64 // nil until the first spill
-	f     *os.File
-	name  string // of f, while it still has to be removed
-	runs  []run
-	size  int64 // bytes written to f
-	page  []byte
-	err   error
+	cfg     Config
+	slots   []uint64 // open addressing, linear probing
+	n       int
+	bloom   []uint64 // nil until the first spill
+	runs    []*run   // oldest (largest) first
+	spilled int64    // bytes written
+	page    []byte
+	err     error
 }
 
-// run is one spilled table: n sorted fingerprints at off in the file, and the
-// first fingerprint of each of its pages.
+// run is a sorted file of n fingerprints, with the first fingerprint of each of
+// its pages.
 type run struct {
-	off   int64
+	f     *os.File
+	name  string // of f, while it still has to be removed
 	n     int
 	index []uint64
 }
@@ -113,26 +118,24 @@ func (s *Set) Len() int {
 	return n
 }
 
-// Spilled is the number of bytes the set wrote to disk.
-func (s *Set) Spilled() int64 { return s.size }
+// Runs is the number of spilled runs.
+func (s *Set) Runs() int { return len(s.runs) }
+
+// Spilled is the number of bytes the set wrote to disk, merges included.
+func (s *Set) Spilled() int64 { return s.spilled }
 
 // Err returns the first I/O error met, if any.
 func (s *Set) Err() error { return s.err }
 
-// Close removes the spill file and drops the set's memory; the Set must not be
-// used afterwards.
+// Close removes the spilled runs and drops the set's memory; the Set must not
+// be used afterwards.
 func (s *Set) Close() error {
-	var err error
-	if s.f != nil {
-		err = s.f.Close()
-		if s.name != "" {
-			if rerr := os.Remove(s.name); err == nil {
-				err = rerr
-			}
-		}
+	var errs []error
+	for _, r := range s.runs {
+		errs = append(errs, r.remove())
 	}
 	*s = Set{cfg: s.cfg, err: s.err}
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("seenset: %w", err)
 	}
 	return nil
@@ -183,21 +186,10 @@ func (s *Set) grow() {
 }
 
 // spill writes the table as a sorted run, enters it in the Bloom filter and
-// empties it. The table is sorted in place: the set needs no memory beyond its
-// configuration.
+// empties it, then merges runs of similar size. The table is sorted in place:
+// the set needs no memory beyond its configuration.
 func (s *Set) spill() {
-	if s.f == nil {
-		f, err := os.CreateTemp(s.cfg.Dir, "immigrate-seen-*")
-		if err != nil {
-			s.err = fmt.Errorf("seenset: %w", err)
-			return
-		}
-		s.f = f
-		// Unlinked at once where the system allows it, so that a killed process
-		// leaves nothing behind; elsewhere Close removes it.
-		if os.Remove(f.Name()) != nil {
-			s.name = f.Name()
-		}
+	if s.bloom == nil {
 		s.bloom = make([]uint64, s.cfg.BloomBits/64)
 	}
 	fps := s.slots[:0]
@@ -207,25 +199,130 @@ func (s *Set) spill() {
 		}
 	}
 	slices.Sort(fps)
-	r := run{off: s.size, n: len(fps), index: make([]uint64, 0, (len(fps)+pageEntries-1)/pageEntries)}
-	w := bufio.NewWriterSize(io.NewOffsetWriter(s.f, s.size), 64<<10)
+	for _, fp := range fps {
+		s.bloomAdd(fp)
+	}
+	r, err := s.writeRun(len(fps), func(yield func(uint64) error) error {
+		for _, fp := range fps {
+			if err := yield(fp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Sorting broke the table's layout: it is emptied whatever happened.
+	clear(s.slots)
+	s.n = 0
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.runs = append(s.runs, r)
+	for k := len(s.runs); k >= 2 && s.runs[k-2].n <= 2*s.runs[k-1].n; k = len(s.runs) {
+		if err := s.merge(); err != nil {
+			s.err = err
+			return
+		}
+	}
+}
+
+// writeRun writes n sorted fingerprints, which gen yields, as a new run.
+func (s *Set) writeRun(n int, gen func(yield func(uint64) error) error) (*run, error) {
+	f, err := os.CreateTemp(s.cfg.Dir, "immigrate-seen-*")
+	if err != nil {
+		return nil, fmt.Errorf("seenset: %w", err)
+	}
+	r := &run{f: f, n: n, index: make([]uint64, 0, (n+pageEntries-1)/pageEntries)}
+	// Unlinked at once where the system allows it, so that a killed process
+	// leaves nothing behind; elsewhere Close removes it.
+	if os.Remove(f.Name()) != nil {
+		r.name = f.Name()
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
 	var b [8]byte
-	for i, fp := range fps {
+	i := 0
+	err = gen(func(fp uint64) error {
 		if i%pageEntries == 0 {
 			r.index = append(r.index, fp)
 		}
-		s.bloomAdd(fp)
+		i++
 		binary.LittleEndian.PutUint64(b[:], fp)
-		w.Write(b[:]) // errors stay in w until Flush
+		_, err := w.Write(b[:])
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
 	}
-	if err := w.Flush(); err != nil {
-		s.err = fmt.Errorf("seenset: spill: %w", err)
-		return
+	if err != nil {
+		r.remove()
+		return nil, fmt.Errorf("seenset: spill: %w", err)
 	}
-	s.size += int64(len(fps)) * 8
-	s.runs = append(s.runs, r)
-	clear(s.slots)
-	s.n = 0
+	s.spilled += int64(n) * 8
+	return r, nil
+}
+
+// merge replaces the last two runs by one. Runs are disjoint: a fingerprint is
+// added only when no run holds it.
+func (s *Set) merge() error {
+	a, b := s.runs[len(s.runs)-2], s.runs[len(s.runs)-1]
+	ra := bufio.NewReaderSize(io.NewSectionReader(a.f, 0, int64(a.n)*8), 64<<10)
+	rb := bufio.NewReaderSize(io.NewSectionReader(b.f, 0, int64(b.n)*8), 64<<10)
+	var buf [8]byte
+	next := func(r *bufio.Reader, left *int) (uint64, bool, error) {
+		if *left == 0 {
+			return 0, false, nil
+		}
+		*left--
+		if _, err := io.ReadFull(r, buf[:]); err != nil {
+			return 0, false, err
+		}
+		return binary.LittleEndian.Uint64(buf[:]), true, nil
+	}
+	m, err := s.writeRun(a.n+b.n, func(yield func(uint64) error) error {
+		la, lb := a.n, b.n
+		x, okx, err := next(ra, &la)
+		if err != nil {
+			return err
+		}
+		y, oky, err := next(rb, &lb)
+		if err != nil {
+			return err
+		}
+		for okx || oky {
+			if okx && (!oky || x < y) {
+				if err := yield(x); err != nil {
+					return err
+				}
+				if x, okx, err = next(ra, &la); err != nil {
+					return err
+				}
+			} else {
+				if err := yield(y); err != nil {
+					return err
+				}
+				if y, oky, err = next(rb, &lb); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.runs = append(s.runs[:len(s.runs)-2], m)
+	return errors.Join(a.remove(), b.remove())
+}
+
+// remove closes the run's file, and removes it if it was not unlinked yet.
+func (r *run) remove() error {
+	err := r.f.Close()
+	if r.name != "" {
+		if rerr := os.Remove(r.name); err == nil {
+			err = rerr
+		}
+	}
+	return err
 }
 
 func (s *Set) block(fp uint64) []uint64 {
@@ -271,7 +368,7 @@ func (s *Set) runsHave(fp uint64) bool {
 		}
 		n := min(pageEntries, r.n-p*pageEntries)
 		buf := s.page[:n*8]
-		if _, err := s.f.ReadAt(buf, r.off+int64(p*pageEntries*8)); err != nil {
+		if _, err := r.f.ReadAt(buf, int64(p*pageEntries*8)); err != nil {
 			s.err = fmt.Errorf("seenset: read a run: %w", err)
 			return false
 		}

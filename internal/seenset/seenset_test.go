@@ -1,6 +1,7 @@
 package seenset_test
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -59,6 +60,10 @@ func TestSetMatchesAMap(t *testing.T) {
 			}
 			if tc.cfg.TableSlots == 16 && s.Spilled() == 0 {
 				t.Error("the tiny table never spilled")
+			}
+			// Merged as they accumulate: each run more than twice the next.
+			if runs, most := s.Runs(), bits.Len(uint(s.Len()/12))+1; runs > most {
+				t.Errorf("%d runs of %d fingerprints, want at most %d", runs, s.Len(), most)
 			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
