@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/internal/seenset"
 	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/tencentim"
@@ -117,7 +118,13 @@ func NewTransformer(f *mappings.File, now time.Time) (*transform.Transformer, er
 // (load.concurrency for both the streams and the workers) and round trips of
 // plan.DefaultRTT, which the caller may change.
 func ValidateOptions(f *mappings.File, now time.Time) plan.ValidateOptions {
+	var seen seenset.Config
+	if f.Source.CSV != nil {
+		// Where the on-disk sort spills, the message ids spill too.
+		seen.Dir = f.Source.CSV.TempDir
+	}
 	return plan.ValidateOptions{
+		Seen:              seen,
 		Rates:             f.Load.Rates,
 		RTT:               plan.DefaultRTT,
 		Streams:           f.Load.Concurrency,

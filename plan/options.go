@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/internal/seenset"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/tencentim"
 )
@@ -98,6 +99,11 @@ type ValidateOptions struct {
 	AccountLimit int
 	// Now is the transformer's clock, for the retention warning; zero = no warning.
 	Now time.Time
+	// Seen sizes the sets of message ids the pass met (the duplicate-id rule),
+	// one per message pass, and says where they spill: past a few hundred
+	// thousand messages they go to disk, so that memory does not grow with the
+	// messages (internal/seenset). The zero value takes the defaults.
+	Seen seenset.Config
 	// RoamingDays is the app's C2C roaming retention (spec §7.2): one-to-one
 	// history older than that cannot be read back, which the pass warns about.
 	// 0 means unlimited (no warning).

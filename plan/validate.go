@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/internal/seenset"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/transform"
@@ -18,7 +19,8 @@ import (
 // Validate is the dry run (design §2 "validate"): it reads every entity, runs the
 // transformer's passes over it, and counts what would be imported, repaired,
 // rejected or skipped, without contacting the target. Memory stays bounded: besides
-// the transformer's compact state it keeps counters, the first examples of each
+// the transformer's compact state (with the message ids it met in sets that
+// spill to disk) it keeps counters, the first examples of each
 // rule, the largest conversations seen and, per group, what Transformer.Groups
 // returns anyway.
 
@@ -38,6 +40,7 @@ func Validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 // (see Meta.DroppedGroups).
 func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, opt ValidateOptions) (*ValidateResult, []string, error) {
 	v := newValidator(t, opt)
+	defer v.closeSeen()
 	if opt.BadRows != nil {
 		opt.BadRows.fn = v.badRow
 		defer func() { opt.BadRows.fn = nil }()
@@ -49,7 +52,13 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 		{extract.Users, func() error { return r.Users(ctx, v.user) }},
 		{extract.Groups, func() error { return r.Groups(ctx, v.group) }},
 		{extract.Members, func() error { return r.Members(ctx, v.member) }},
-		{extract.GroupMessages, func() error { return r.GroupMessages(ctx, v.groupMessage) }},
+		{extract.GroupMessages, func() error {
+			err := r.GroupMessages(ctx, v.groupMessage)
+			if cerr := v.groupSeen.Close(); err == nil && v.sinkErr == nil && cerr != nil {
+				v.sinkErr = fmt.Errorf("validate: %w", cerr)
+			}
+			return err
+		}},
 		{extract.Groups, v.finalGroups},
 		{extract.DirectMessages, func() error {
 			err := r.DirectMessages(ctx, v.directMessage)
@@ -118,6 +127,9 @@ type validator struct {
 	// (extract.Reader), so the plan names the longest without a map of them all.
 	convStream  Stream
 	longestConv Stream
+
+	// The message ids each message pass met (transform.UseSeenSets).
+	groupSeen, directSeen *seenset.Set
 }
 
 type ruleKey struct {
@@ -148,7 +160,27 @@ func newValidator(t *transform.Transformer, opt ValidateOptions) *validator {
 	for _, e := range extract.Entities() {
 		v.counts[e] = &EntityCounts{Entity: e}
 	}
+	v.groupSeen, v.directSeen = seenset.New(opt.Seen), seenset.New(opt.Seen)
+	t.UseSeenSets(v.groupSeen, v.directSeen)
 	return v
+}
+
+// closeSeen removes what the sets of message ids spilled.
+func (v *validator) closeSeen() {
+	// An error here can only leave a temporary file behind (it is unlinked at
+	// once where the system allows); the result stands.
+	_ = v.groupSeen.Close()
+	_ = v.directSeen.Close()
+}
+
+// seenErr stops the read when a set of message ids failed: its answers, and so
+// the duplicate-id rule, can no longer be trusted.
+func (v *validator) seenErr(s *seenset.Set) error {
+	if err := s.Err(); err != nil {
+		v.sinkErr = fmt.Errorf("validate: message ids: %w", err)
+		return v.sinkErr
+	}
+	return nil
 }
 
 // outcome classifies a transformer result (design §4 rule 6): OK records are valid
@@ -416,6 +448,9 @@ func (v *validator) groupMessage(m extract.Message) error {
 		return v.sinkErr
 	}
 	res := v.t.GroupMessage(m)
+	if err := v.seenErr(v.groupSeen); err != nil {
+		return err
+	}
 	o, err := v.record(extract.GroupMessages, res.OK, res.Issues, m.Origin, m.ID)
 	if err != nil || (o != outcomeValid && o != outcomeRepaired) {
 		return err
@@ -530,6 +565,9 @@ func (v *validator) directMessage(m extract.Message) error {
 		v.conv, v.convOpen = ConversationSize{A: lo, B: hi}, true
 	}
 	res := v.t.DirectMessage(m)
+	if err := v.seenErr(v.directSeen); err != nil {
+		return err
+	}
 	o, err := v.record(extract.DirectMessages, res.OK, res.Issues, m.Origin, m.ID)
 	if err != nil || (o != outcomeValid && o != outcomeRepaired) {
 		return err

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/internal/seenset"
 	"github.com/immigrate/immigrate/load"
 	"github.com/immigrate/immigrate/tencentim"
 	"github.com/immigrate/immigrate/transform"
@@ -492,5 +496,70 @@ func TestValidateRetentionFollowsRoamingDays(t *testing.T) {
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("roaming_days %d: retention warning %q, want one containing %q", tt.days, got, tt.want)
 		}
+	}
+}
+
+// TestValidateSeenSetsSpill: with sets of message ids so small that they spill
+// every few messages, the pass finds the same duplicate ids (and everything
+// else) as with the in-memory defaults, and leaves nothing in the spill
+// directory; a spill that fails stops the pass.
+func TestValidateSeenSetsSpill(t *testing.T) {
+	t.Parallel()
+	dataset := func() *memReader {
+		r := testDataset()
+		for i := range 300 {
+			id := fmt.Sprint(1000 + i)
+			if i%37 == 5 {
+				id = fmt.Sprint(1000 + i/2) // an id met before
+			}
+			r.gmsgs = append(r.gmsgs, text(id, "g1", "u2", "", at(30+i), 100+i))
+		}
+		for c := range 20 {
+			for i := range 40 {
+				n := c*40 + i
+				id := fmt.Sprint(5000 + n)
+				if n%29 == 7 {
+					id = fmt.Sprint(5000 + n/3) // another conversation's, or this one's
+				}
+				r.dmsgs = append(r.dmsgs, text(id, "", "u1", fmt.Sprintf("u%d", 2+c%4), at(100+n), 200+n))
+			}
+		}
+		return r
+	}
+	validate := func(seen ValidateOptions) (*ValidateResult, rejectList) {
+		var rejects rejectList
+		seen.Rejects = &rejects
+		res, err := runValidate(t, dataset(), newTestTransformer(t, nil), seen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, rejects
+	}
+	want, wantRejects := validate(ValidateOptions{})
+	dir := t.TempDir()
+	got, gotRejects := validate(ValidateOptions{Seen: seenset.Config{Dir: dir, TableSlots: 16, BloomBits: 512}})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("result with spilled sets differs:\n got %+v\nwant %+v", got, want)
+	}
+	if !reflect.DeepEqual(gotRejects, wantRejects) {
+		t.Errorf("rejects with spilled sets differ:\n got %v\nwant %v", gotRejects, wantRejects)
+	}
+	dups := 0
+	for _, r := range wantRejects {
+		if r.Rule == transform.RuleMessageIDDuplicate {
+			dups++
+		}
+	}
+	if dups < 20 {
+		t.Errorf("%d duplicate-id rejects, want the dataset's 20 or more", dups)
+	}
+	if left, err := os.ReadDir(dir); err != nil || len(left) > 0 {
+		t.Errorf("spill directory after the pass: %d files (%v), want none", len(left), err)
+	}
+
+	_, err := runValidate(t, dataset(), newTestTransformer(t, nil),
+		ValidateOptions{Seen: seenset.Config{Dir: filepath.Join(dir, "missing"), TableSlots: 16}})
+	if err == nil || !strings.Contains(err.Error(), "message ids") {
+		t.Errorf("Validate with a spill directory that does not exist = %v, want a message ids error", err)
 	}
 }

@@ -1,69 +1,98 @@
 #!/usr/bin/env bash
-# Wall time and peak memory of a real `immigrate run` process — the validate pass
-# that writes the plan, then the import from it — of 1,000,000 one-to-one
-# messages (plus users, groups, members and group messages) into an unthrottled
-# sandbox (issue 4: peak RSS ≤ 250 MB). The sandbox runs as its own process: it
-# keeps every imported message in memory, which is not the tool's footprint.
+# Peak memory and wall time of a real `immigrate run` process — the validate pass
+# that writes the plan, then the import from it — at several sizes, into an
+# unthrottled sandbox (issue 12: peak RSS ≤ 120 MB at 10 M one-to-one messages,
+# and within 10 % between 1 M and 10 M). Each size is a separate dataset of N
+# one-to-one messages in N/40 conversations among 20,000 users, plus 200 groups,
+# their members and 20,000 group messages. The sandbox runs as its own process:
+# it keeps every imported message in memory, which is not the tool's footprint
+# (its own peak, VmHWM, is printed apart).
 #
-#   scripts/bench-rss.sh [DIRECT_MESSAGES]      (default 1000000)
+#   scripts/bench-rss.sh [N ...]      (default: 1000000 3000000 10000000)
 #
-# Prints the run's summary, its wall time and importmsg calls/s, and the peak RSS
-# measured by /usr/bin/time -v. Needs Go, /usr/bin/time and about 2 GB of RAM.
+# For each size it prints the run's summary, then one line: validate and load
+# wall times, importmsg calls/s, the plan spool's size, and the peak RSS that
+# /usr/bin/time -v measured; a table of every size at the end. With
+# MEMPROFILE=PREFIX it also passes --memprofile PREFIX-N to the run (heap
+# profiles and heap sizes on stderr, see cmd/immigrate/memprofile.go).
+# Needs Go, /usr/bin/time, about 350 bytes of disk per message for the plan
+# (3.5 GB at 10 M) and as much again for the generated CSV; 10 M takes about
+# half an hour on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-n="${1:-1000000}"
-work="$(mktemp -d)"
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(1000000 3000000 10000000)
+base="$(mktemp -d)"
 sandbox_pid=""
-cleanup() {
+stop_sandbox() {
   if [[ -n "$sandbox_pid" ]]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
+  sandbox_pid=""
 }
-trap cleanup EXIT
+trap 'stop_sandbox; rm -rf "$base"' EXIT
 
-go build -o "$work/immigrate" ./cmd/immigrate
-bin="$work/immigrate"
+go build -o "$base/immigrate" ./cmd/immigrate
+bin="$base/immigrate"
+table=()
 
-echo "generating $n one-to-one messages ..."
-"$bin" generate --out "$work/data" --seed 1 --users 20000 --groups 200 --members-max 50 \
-  --group-messages 20000 --direct-messages "$n" --bad-share 0 >/dev/null
+for n in "${sizes[@]}"; do
+  work="$base/$n"
+  mkdir -p "$work"
+  echo "== $n one-to-one messages: generating ..."
+  "$bin" generate --out "$work/data" --seed 1 --users 20000 --groups 200 --members-max 50 \
+    --group-messages 20000 --direct-messages "$n" --bad-share 0 >/dev/null
 
-key="bench-rss-key"
-"$bin" sandbox --addr 127.0.0.1:0 --secret-key "$key" --rate-limits off 2>"$work/sandbox.log" &
-sandbox_pid=$!
-endpoint=""
-for _ in $(seq 1 100); do
-  endpoint="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/sandbox.log" | head -n 1 || true)"
-  [[ -n "$endpoint" ]] && break
-  sleep 0.1
+  key="bench-rss-key"
+  "$bin" sandbox --addr 127.0.0.1:0 --secret-key "$key" --rate-limits off 2>"$work/sandbox.log" &
+  sandbox_pid=$!
+  endpoint=""
+  for _ in $(seq 1 100); do
+    endpoint="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/sandbox.log" | head -n 1 || true)"
+    [[ -n "$endpoint" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$endpoint" ]] || { echo "sandbox did not start:"; cat "$work/sandbox.log"; exit 1; }
+
+  # The generated mapping, pointed at the sandbox, with rates no sandbox reaches.
+  awk -v ep="$endpoint" -v key="$key" '
+    /^target:/ { print "target:\n  endpoint: " ep "\n  sdkappid: 1400000000\n  secret_key: " key "\n  admin: administrator\n  edition: pro"; skip = 1; next }
+    skip && /^$/ { skip = 0 }
+    !skip { print }
+    END {
+      print "load:\n  rates:"
+      n = split("account_import multiaccount_import import_group import_group_member import_group_msg group_msg_get_simple set_unread_msg_num importmsg", apis, " ")
+      for (i = 1; i <= n; i++) print "    " apis[i] ": 1000000"
+    }' "$work/data/csv.yaml" >"$work/data/rss.yaml"
+
+  prof=()
+  [[ -n "${MEMPROFILE:-}" ]] && prof=(--memprofile "$MEMPROFILE-$n")
+  echo "== $n: immigrate run into $endpoint ..."
+  set +e
+  /usr/bin/time -v "$bin" run -c "$work/data/rss.yaml" --out "$work/out" "${prof[@]}" >"$work/run.out" 2>"$work/run.err"
+  code=$?
+  set -e
+  sandbox_kb="$(awk '/^VmHWM:/ { print $2 }' "/proc/$sandbox_pid/status" 2>/dev/null || echo 0)"
+  stop_sandbox
+  cat "$work/run.out"
+  if [[ $code -ne 0 && $code -ne 3 ]]; then
+    echo "immigrate run failed with exit code $code:"; cat "$work/run.err"; exit 1
+  fi
+  grep '^memprofile' "$work/run.err" || true
+  rss_kb="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/run.err")"
+  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$work/run.err")"
+  # The run report's phase spans: validate ends when the first phase starts.
+  load_s="$(awk '/"achieved_calls_per_second"/ { f = 1 } f && /"openim\/importmsg"/ { sub(/.*: */, ""); sub(/,$/, ""); print; exit }' "$work/out/run-report.json")"
+  spool="$(du -sb "$work/out/plan" | cut -f1)"
+  elapsed="$(grep -o 'elapsed [^ ]*' "$work/run.out" | head -n 1 | cut -d' ' -f2)"
+  line="$(printf '%9d msgs  peak RSS %6.1f MB  wall %s (load %s)  importmsg %6.0f calls/s  spool %5.2f GB (%.0f B/msg)  sandbox peak %.1f GB' \
+    "$n" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')" "$wall" "$elapsed" "$load_s" \
+    "$(awk -v b="$spool" 'BEGIN { print b / 1e9 }')" "$(awk -v b="$spool" -v n="$n" 'BEGIN { print b / n }')" \
+    "$(awk -v k="$sandbox_kb" 'BEGIN { print k / 1048576 }')")"
+  echo "$line"
+  table+=("$line")
+  rm -rf "$work"
 done
-[[ -n "$endpoint" ]] || { echo "sandbox did not start:"; cat "$work/sandbox.log"; exit 1; }
 
-# The generated mapping, pointed at the sandbox, with rates no sandbox reaches.
-awk -v ep="$endpoint" -v key="$key" '
-  /^target:/ { print "target:\n  endpoint: " ep "\n  sdkappid: 1400000000\n  secret_key: " key "\n  admin: administrator\n  edition: pro"; skip = 1; next }
-  skip && /^$/ { skip = 0 }
-  !skip { print }
-  END {
-    print "load:\n  rates:"
-    n = split("account_import multiaccount_import import_group import_group_member import_group_msg group_msg_get_simple set_unread_msg_num importmsg", apis, " ")
-    for (i = 1; i <= n; i++) print "    " apis[i] ": 1000000"
-  }' "$work/data/csv.yaml" >"$work/data/rss.yaml"
-
-echo "immigrate run into $endpoint ..."
-set +e
-/usr/bin/time -v "$bin" run -c "$work/data/rss.yaml" --out "$work/out" >"$work/run.out" 2>"$work/run.err"
-code=$?
-set -e
-cat "$work/run.out"
-if [[ $code -ne 0 && $code -ne 3 ]]; then
-  echo "immigrate run failed with exit code $code:"; cat "$work/run.err"; exit 1
-fi
-grep -E 'Elapsed \(wall clock\)|Maximum resident set size' "$work/run.err"
-if [[ -d "$work/out/plan" ]]; then
-  bytes="$(du -sb "$work/out/plan" | cut -f1)"
-  echo "plan spool: $bytes bytes, $(awk -v b="$bytes" -v n="$n" 'BEGIN { printf "%.0f", b / n }') bytes per one-to-one message (all phases)"
-  dm="$(stat -c %s "$work/out/plan/direct_messages.rec")"
-  echo "plan spool of the one-to-one messages: $dm bytes, $(awk -v b="$dm" -v n="$n" 'BEGIN { printf "%.0f", b / n }') bytes per message"
-fi
-awk '/"achieved_calls_per_second"/ { f = 1 } f && /"openim\/importmsg"/ { sub(/.*: */, ""); printf "importmsg calls/s (first to last call): %.0f\n", $0; exit }' "$work/out/run-report.json"
+echo
+echo "== summary (peak RSS of the immigrate run process, measured by /usr/bin/time -v)"
+printf '%s\n' "${table[@]}"

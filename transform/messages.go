@@ -35,7 +35,7 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 	}
 	res := GroupMessageResult{GroupID: gs.req.GroupID}
 
-	if !t.groupMsgSeen.add(fingerprint(m.ID)) {
+	if !t.groupMsgSeen.Add(fingerprint(m.ID)) {
 		is.add(RuleMessageIDDuplicate, "group message id %s appears more than once; only its first record can be imported", shown(m.ID))
 	}
 	sender, r := t.resolveUser(m.SenderID, nil)
@@ -114,7 +114,7 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 	}
 	rank := t.dmRank
 
-	if !t.directMsgSeen.add(fingerprint(m.ID)) {
+	if !t.directMsgSeen.Add(fingerprint(m.ID)) {
 		is.add(RuleMessageIDDuplicate, "direct message id %s appears more than once; only its first record can be imported", shown(m.ID))
 	}
 	var pending [2]string

@@ -32,7 +32,7 @@ import (
 //     pipeline must move them from valid to rejected.
 //
 // Memory: users and message ids are kept as 64-bit fingerprints in open-addressing
-// sets; per group a small struct with the group's payload; per stream (the current
+// sets (the message ids in a SeenSet of the caller's, see UseSeenSets); per group a small struct with the group's payload; per stream (the current
 // group, the current conversation) a few counters and the group's 300-second
 // Random window. Rewrites and implied accounts are kept as strings: they are
 // outputs.
@@ -76,12 +76,12 @@ type Transformer struct {
 	memUsers fpSet
 
 	// Group message stream.
-	groupMsgSeen fpSet
+	groupMsgSeen SeenSet
 	gmGroup      string
 	window       randomWindow
 
 	// Direct message stream.
-	directMsgSeen fpSet
+	directMsgSeen SeenSet
 	dmLo, dmHi    string
 	dmStarted     bool
 	dmSec         int64
@@ -129,6 +129,8 @@ func New(cfg Config) (*Transformer, error) {
 		accountLimit:   cfg.AccountLimit,
 		groupIndex:     make(map[string]int32),
 		lastGroup:      -1,
+		groupMsgSeen:   &fpSet{},
+		directMsgSeen:  &fpSet{},
 	}
 	for k, v := range cfg.GroupTypes {
 		t.groupTypes[strings.ToLower(k)] = timTypes[strings.ToLower(v)]

@@ -38,6 +38,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "fresh", Usage: "validate the source again and start a new checkpoint instead of resuming (the target is not touched)"},
 			&cli.BoolFlag{Name: "force", Usage: "resume even though the mapping or the target changed since the checkpoint"},
 			rttFlag(),
+			&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write heap profiles to `PREFIX`.validate.pprof and PREFIX.load.pprof"},
 		},
 		Action: runRun,
 	}
@@ -76,6 +77,8 @@ func runRun(c *cli.Context) error {
 	// stops before that leaves the previous one.
 	defer rejectsFile.Abort()
 	rejects := report.NewRejectTally(rejectsFile)
+	prof := newMemProfiler(c.String("memprofile"), stderr)
+	defer prof.close()
 
 	// 1. The plan: the validate pass writes it, or an earlier run of this
 	// migration did and the source has not changed since.
@@ -86,6 +89,7 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	prof.write("validate")
 	res := pl.Spool.Meta().Result
 	report.WriteValidated(c.App.Writer, res, out)
 
@@ -134,6 +138,7 @@ func runRun(c *cli.Context) error {
 	sum, runErr := engine.Run(ctx, pl.Spool.Source())
 	stopHistory()
 	view.Stop()
+	prof.write("load")
 	runErr = cp.Finish(runErr)
 	// Whatever stopped the engine, the file now lists every reject the migration
 	// met so far, whole; the next run writes it again from the start.
