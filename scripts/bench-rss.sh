@@ -53,8 +53,11 @@ for n in "${sizes[@]}"; do
   done
   [[ -n "$endpoint" ]] || { echo "sandbox did not start:"; cat "$work/sandbox.log"; exit 1; }
 
-  # The generated mapping, pointed at the sandbox, with rates no sandbox reaches.
-  awk -v ep="$endpoint" -v key="$key" '
+  # The generated mapping, pointed at the sandbox, with rates no sandbox reaches
+  # and CONCURRENCY calls in flight at most (default 64): at rates of 10^6/s the
+  # engine's Little's-law sizing would keep load.concurrency (default 1,024) in
+  # flight, and memory grows with the calls in flight, not with the data.
+  awk -v ep="$endpoint" -v key="$key" -v conc="${CONCURRENCY:-64}" '
     /^target:/ { print "target:\n  endpoint: " ep "\n  sdkappid: 1400000000\n  secret_key: " key "\n  admin: administrator\n  edition: pro"; skip = 1; next }
     skip && /^$/ { skip = 0 }
     !skip { print }
@@ -62,6 +65,7 @@ for n in "${sizes[@]}"; do
       print "load:\n  rates:"
       n = split("account_import multiaccount_import import_group import_group_member import_group_msg group_msg_get_simple set_unread_msg_num importmsg", apis, " ")
       for (i = 1; i <= n; i++) print "    " apis[i] ": 1000000"
+      print "  concurrency: " conc
     }' "$work/data/csv.yaml" >"$work/data/rss.yaml"
 
   prof=()

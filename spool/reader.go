@@ -108,7 +108,8 @@ func (r *Reader) ReadStream(ctx context.Context, phase string, s StreamInfo, fn 
 		return fmt.Errorf("spool: %w", err)
 	}
 	crc := crc32.NewIEEE()
-	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, s.Bytes), crc), 64<<10)
+	// Many streams read at once (one per call in flight): a small buffer each.
+	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, s.Bytes), crc), int(min(max(s.Bytes, 512), 8<<10)))
 	dec := decoder{phase: phase, br: br}
 	for n := int64(0); n < s.Records; n++ {
 		rec, err := dec.next(ctx, n)
