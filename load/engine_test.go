@@ -553,15 +553,15 @@ func TestPhaseInflight(t *testing.T) {
 		wantIn int
 	}{
 		{"190/s before any answer: 200 ms assumed", Config{}, 0, PhaseDirectMessages, 61},              // ceil(190×0.2×1.5)+4
-		{"190/s at 20 ms: sized for 100 ms", Config{}, 20 * time.Millisecond, PhaseDirectMessages, 33}, // ceil(28.5)+4
-		{"190/s at 150 ms", Config{}, 150 * time.Millisecond, PhaseDirectMessages, 47},                 // ceil(42.75)+4
-		{"2,000/s at 50 ms: sized for 100 ms", Config{Rates: rates(2000)}, 50 * time.Millisecond, PhaseDirectMessages, 304},
+		{"190/s at 20 ms: sized for 200 ms", Config{}, 20 * time.Millisecond, PhaseDirectMessages, 61}, // ceil(57)+4
+		{"190/s at 300 ms", Config{}, 300 * time.Millisecond, PhaseDirectMessages, 90},                 // ceil(85.5)+4
+		{"2,000/s at 50 ms: sized for 200 ms", Config{Rates: rates(2000)}, 50 * time.Millisecond, PhaseDirectMessages, 604},
 		{"2,000/s at 200 ms", Config{Rates: rates(2000)}, 200 * time.Millisecond, PhaseDirectMessages, 604},
 		{"capped by MaxInFlight", Config{Rates: rates(2000), MaxInFlight: 100}, 200 * time.Millisecond, PhaseDirectMessages, 100},
 		{"a slow API gets the minimum", Config{Rates: rates(1)}, 50 * time.Millisecond, PhaseDirectMessages, inflightMin},
 		{"fixed Streams", Config{Streams: 7}, 200 * time.Millisecond, PhaseDirectMessages, 7},
 		{"fixed Workers apply to batch phases", Config{Streams: 7, Workers: 3}, 0, PhaseAccounts, 3},
-		{"the busier API of a phase", Config{Rates: map[tencentim.Command]float64{tencentim.CmdAccountImport: 10, tencentim.CmdMultiAccountImport: 1000}}, 100 * time.Millisecond, PhaseAccounts, 154},
+		{"the busier API of a phase", Config{Rates: map[tencentim.Command]float64{tencentim.CmdAccountImport: 10, tencentim.CmdMultiAccountImport: 1000}}, 100 * time.Millisecond, PhaseAccounts, 304},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
