@@ -85,8 +85,27 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 	}
 
 	fmt.Fprintf(stderr, "validating %s ...\n", mapping)
+	res, err := buildSpool(ctx, f, dir, clock, o.RTT, rejects, o.OnRead)
+	if err != nil {
+		return nil, err
+	}
+	if err := report.WriteValidateFiles(out, res, ValidateMeta(mapping, f, clock, time.Now())); err != nil {
+		return nil, err
+	}
+	sp, err := plan.OpenSpool(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Spool: sp, Built: true, Clock: clock, Started: now}, nil
+}
+
+// buildSpool runs one validate pass over f's source at clock and seals its plan
+// at dir: the source's fingerprint is taken first, rejects (may be nil; the plan
+// keeps a copy) receive every reject, onRead (may be nil) sees each read.
+func buildSpool(ctx context.Context, f *mappings.File, dir string, clock time.Time, rtt time.Duration,
+	rejects load.RejectSink, onRead func(extract.Entity)) (*plan.ValidateResult, error) {
 	bad := &plan.BadRows{}
-	r, err := OpenReader(ctx, f, extract.Options{OnBadRow: bad.Report, OnRead: o.OnRead})
+	r, err := OpenReader(ctx, f, extract.Options{OnBadRow: bad.Report, OnRead: onRead})
 	if err != nil {
 		return nil, err
 	}
@@ -100,20 +119,9 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 		return nil, err
 	}
 	vopt := ValidateOptions(f, clock)
-	vopt.RTT = o.RTT
+	vopt.RTT = rtt
 	vopt.Rejects, vopt.BadRows = rejects, bad
-	res, err := plan.Build(ctx, r, t, vopt, dir, plan.Meta{MappingHash: f.Hash(), Source: fp, Now: clock})
-	if err != nil {
-		return nil, err
-	}
-	if err := report.WriteValidateFiles(out, res, ValidateMeta(mapping, f, clock, time.Now())); err != nil {
-		return nil, err
-	}
-	sp, err := plan.OpenSpool(dir)
-	if err != nil {
-		return nil, err
-	}
-	return &Plan{Spool: sp, Built: true, Clock: clock, Started: now}, nil
+	return plan.Build(ctx, r, t, vopt, dir, plan.Meta{MappingHash: f.Hash(), Source: fp, Now: clock})
 }
 
 // fingerprint identifies the source's state without reading its records (file

@@ -86,23 +86,7 @@ func sourceChanges(ctx context.Context, f *mappings.File, was []extract.SourcePa
 // buildPlan runs a validate pass over the source and seals its plan at dir; the
 // rejects stay in the plan.
 func buildPlan(ctx context.Context, f *mappings.File, dir string, clock time.Time) (*plan.Spool, error) {
-	bad := &plan.BadRows{}
-	r, err := OpenReader(ctx, f, extract.Options{OnBadRow: bad.Report})
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	fp, err := fingerprint(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewTransformer(f, clock)
-	if err != nil {
-		return nil, err
-	}
-	vopt := ValidateOptions(f, clock)
-	vopt.BadRows = bad
-	if _, err := plan.Build(ctx, r, t, vopt, dir, plan.Meta{MappingHash: f.Hash(), Source: fp, Now: clock}); err != nil {
+	if _, err := buildSpool(ctx, f, dir, clock, plan.DefaultRTT, nil, nil); err != nil {
 		return nil, err
 	}
 	return plan.OpenSpool(dir)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/immigrate/immigrate/extract"
+	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/migration"
 )
 
@@ -116,4 +118,13 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "immigrate:", err)
 		return exitError
 	}
+}
+
+// outputDir is the command's --out, else the mapping's output, created if needed.
+func outputDir(c *cli.Context, f *mappings.File) (string, error) {
+	out := c.String("out")
+	if out == "" {
+		out = f.Output
+	}
+	return out, os.MkdirAll(out, 0o755)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -60,11 +59,8 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out := c.String("out")
-	if out == "" {
-		out = f.Output
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	out, err := outputDir(c, f)
+	if err != nil {
 		return err
 	}
 	stderr := c.App.ErrWriter

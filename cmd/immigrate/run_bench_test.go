@@ -525,6 +525,18 @@ load:
     importmsg: 2000
 `
 
+// highRateSandbox configures a sandbox behind round trip rtt that enforces
+// 2,100 calls/s (5 % above highRateLoad's rates) on the APIs the import calls.
+func highRateSandbox(rtt time.Duration) func(*sandbox.Config) {
+	return func(c *sandbox.Config) {
+		c.RateLimits = sandbox.DocumentedRateLimits()
+		for cmd := range apiPhase {
+			c.RateLimits[cmd] = 2100
+		}
+		c.Latency = rtt
+	}
+}
+
 // highRateData keeps importmsg busy ~20 s and import_group_msg ~5 s at 2,000/s,
 // with enough streams for the rate at 200 ms: 500 groups of 20 calls (500 ÷ 0.2 s
 // = 2,500 calls/s) and 4,000 conversations of 10.
@@ -540,15 +552,7 @@ func BenchmarkRunHighRate(b *testing.B) {
 	for _, rtt := range []time.Duration{50 * time.Millisecond, 200 * time.Millisecond} {
 		b.Run(fmt.Sprintf("rtt=%v", rtt), func(b *testing.B) {
 			for range b.N {
-				_, url := e2eSandbox(b, func(c *sandbox.Config) {
-					c.RateLimits = sandbox.DocumentedRateLimits()
-					for _, cmd := range []tencentim.Command{tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport,
-						tencentim.CmdImportGroup, tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg,
-						tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg} {
-						c.RateLimits[cmd] = 2100
-					}
-					c.Latency = rtt
-				})
+				_, url := e2eSandbox(b, highRateSandbox(rtt))
 				mapping := writeBenchData(b, b.TempDir(), highRateData, url, highRateLoad)
 				rr, wall := runBench(b, mapping, "--rtt", rtt.String())
 				longest := max(highRateData.directMsgsPerConv, (highRateData.groupMsgsPerGroup+6)/7)
@@ -568,15 +572,7 @@ func BenchmarkRunHighRate(b *testing.B) {
 func BenchmarkRunGenerated(b *testing.B) {
 	const rtt = 50 * time.Millisecond
 	for range b.N {
-		_, url := e2eSandbox(b, func(c *sandbox.Config) {
-			c.RateLimits = sandbox.DocumentedRateLimits()
-			for _, cmd := range []tencentim.Command{tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport,
-				tencentim.CmdImportGroup, tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg,
-				tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg} {
-				c.RateLimits[cmd] = 2100
-			}
-			c.Latency = rtt
-		})
+		_, url := e2eSandbox(b, highRateSandbox(rtt))
 		mapping := writeBenchData(b, b.TempDir(), benchData{users: 1000, groups: 50, membersMin: 2, members: 50,
 			synthGroupMsgs: 10000, synthDirect: 10000}, url, highRateLoad)
 		rr, wall := runBench(b, mapping, "--rtt", rtt.String())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -75,11 +74,8 @@ func dryRun(c *cli.Context, path, nowFlag string) error {
 		}
 		fixed = true
 	}
-	out := c.String("out")
-	if out == "" {
-		out = f.Output
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	out, err := outputDir(c, f)
+	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
 

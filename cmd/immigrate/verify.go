@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,11 +59,8 @@ func runVerify(c *cli.Context) error {
 	if f.Target.Sandbox == mappings.SandboxEmbedded {
 		return usagef("verify: the embedded sandbox lives only as long as one run, so there is nothing to read back; point target at an endpoint (e.g. `immigrate sandbox`) or a region")
 	}
-	out := c.String("out")
-	if out == "" {
-		out = f.Output
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	out, err := outputDir(c, f)
+	if err != nil {
 		return err
 	}
 	stderr := c.App.ErrWriter
