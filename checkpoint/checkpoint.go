@@ -83,6 +83,18 @@ type Store interface {
 	// have a mark, how many intents are open and whether it is done; by phase name.
 	Counters(ctx context.Context) ([]PhaseCounters, error)
 
+	// Rebase starts generation g.Number of the checkpoint, in one transaction: the
+	// marks (but those of the phases in g.Keep), the intents and the done phases
+	// are dropped, g.Intents are recorded, and the counters, rejects, ID map and
+	// manifest are kept. A delta run rebases the checkpoint onto the plan of what
+	// the source gained (design §4): the kept counts cover what earlier
+	// generations imported, the new marks positions in the new plan. The caller
+	// holds the run lock (Begin).
+	Rebase(ctx context.Context, g Generation) error
+	// Generation returns the current generation; number 0, with a zero clock,
+	// before the first Rebase.
+	Generation(ctx context.Context) (Generation, error)
+
 	// Close releases the run lock and the connection. It does not flush: the Writer
 	// must be closed first.
 	Close() error
@@ -170,6 +182,21 @@ type Reject struct {
 	LegacyID string
 	Rule     string // the rule or vendor code that refused it
 	Message  string
+}
+
+// Generation is one plan's share of a migration: generation 0 is the first plan
+// (the bulk import), each delta run starts the next.
+type Generation struct {
+	Number int64
+	// Clock is the clock the generation's plan was validated with: a plan
+	// written again for a resume must use it (as generation 0 uses
+	// Manifest.Started).
+	Clock time.Time
+	// Keep are the phases whose marks outlive the rebase (on Rebase only).
+	Keep []string
+	// Intents are the open intents, in the new plan's positions, of calls an
+	// earlier generation may have made (on Rebase only).
+	Intents []Intent
 }
 
 // Counts are a phase's record outcomes.

@@ -333,6 +333,91 @@ func (s *sqlStore) Apply(ctx context.Context, b *Batch) error {
 	return nil
 }
 
+// Rebase implements Store.
+func (s *sqlStore) Rebase(ctx context.Context, g Generation) error {
+	if g.Number <= 0 {
+		return fmt.Errorf("rebase: generation %d", g.Number)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	w, err := s.writer(ctx)
+	if err != nil {
+		return fmt.Errorf("rebase: %w", err)
+	}
+	err = s.inTx(ctx, w, func(tx *sql.Tx) error {
+		keep := make([]any, len(g.Keep))
+		marks := `DELETE FROM marks`
+		for i, ph := range g.Keep {
+			keep[i] = s.str(ph)
+			if i == 0 {
+				marks += ` WHERE phase NOT IN (`
+			} else {
+				marks += `, `
+			}
+			marks += fmt.Sprintf("$%d", i+1)
+		}
+		if len(keep) > 0 {
+			marks += `)`
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{{marks, keep}, {`DELETE FROM intents`, nil}, {`DELETE FROM phases`, nil}} {
+			if _, err := tx.ExecContext(ctx, s.query(q.sql), q.args...); err != nil {
+				return err
+			}
+		}
+		if len(g.Intents) > 0 {
+			if err := s.d.writeBatch(ctx, tx, &Batch{Intents: g.Intents}); err != nil {
+				return err
+			}
+		}
+		for k, v := range map[string]string{
+			"generation":       strconv.FormatInt(g.Number, 10),
+			"generation_clock": strconv.FormatInt(nanos(g.Clock), 10),
+		} {
+			_, err := tx.ExecContext(ctx, s.query(`INSERT INTO meta (key, value) VALUES ($1, $2)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`), k, v)
+			if err != nil {
+				return err
+			}
+		}
+		// A retried batch of the previous generation must not be taken for
+		// applied: its ID names the old positions.
+		_, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = 'last_batch'`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rebase: %w", err)
+	}
+	return nil
+}
+
+// Generation implements Store.
+func (s *sqlStore) Generation(ctx context.Context) (Generation, error) {
+	var num, clock sql.NullString
+	_, err := s.get(ctx, `SELECT
+		(SELECT value FROM meta WHERE key = 'generation'),
+		(SELECT value FROM meta WHERE key = 'generation_clock')`, nil, &num, &clock)
+	if err != nil {
+		return Generation{}, fmt.Errorf("read checkpoint generation: %w", err)
+	}
+	var g Generation
+	if num.Valid {
+		if g.Number, err = strconv.ParseInt(num.String, 10, 64); err != nil {
+			return Generation{}, fmt.Errorf("read checkpoint generation %q: %w", num.String, err)
+		}
+	}
+	if clock.Valid {
+		n, err := strconv.ParseInt(clock.String, 10, 64)
+		if err != nil {
+			return Generation{}, fmt.Errorf("read checkpoint generation clock %q: %w", clock.String, err)
+		}
+		g.Clock = fromNanos(n)
+	}
+	return g, nil
+}
+
 // get reads one row into dest; found is false when there is none.
 func (s *sqlStore) get(ctx context.Context, query string, args []any, dest ...any) (found bool, err error) {
 	if s.closed.Load() {

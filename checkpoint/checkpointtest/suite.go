@@ -22,6 +22,7 @@ func Run(t *testing.T, d Driver) {
 	t.Run("id map", func(t *testing.T) { testIDMap(t, d) })
 	t.Run("rejects", func(t *testing.T) { testRejects(t, d) })
 	t.Run("counters", func(t *testing.T) { testCounters(t, d) })
+	t.Run("rebase", func(t *testing.T) { testRebase(t, d) })
 	t.Run("apply retry", func(t *testing.T) { testApplyRetry(t, d) })
 	t.Run("apply cancelled", func(t *testing.T) { testApplyCancelled(t, d) })
 	t.Run("writer", func(t *testing.T) { testWriter(t, d) })
@@ -501,6 +502,57 @@ func testCounters(t *testing.T, d Driver) {
 		{Phase: "gm", Streams: 1, Intents: 2},
 		{Phase: "groups", Done: true, DoneAt: t0},
 	})
+}
+
+func testRebase(t *testing.T, d Driver) {
+	s, loc := fresh(t, d)
+	ctx := context.Background()
+	if g, err := s.Generation(ctx); err != nil || g.Number != 0 || !g.Clock.IsZero() {
+		t.Fatalf("Generation of a new store = %+v, %v; want number 0, zero clock", g, err)
+	}
+	c := checkpoint.Counts{Imported: 7, Rejected: 1}
+	apply(t, s, &checkpoint.Batch{ID: "w-9",
+		Counts:  []checkpoint.PhaseCount{{Phase: "dm", Counts: c}},
+		Marks:   []checkpoint.Mark{{Phase: "dm", Stream: "a", Ordinal: 4}, {Phase: "failed", Stream: "g1"}, {Phase: "gm", Stream: "g"}},
+		Intents: []checkpoint.Intent{{Phase: "gm", Stream: "h", First: 1, Last: 7}},
+		Rejects: []checkpoint.Reject{{Entity: "m", LegacyID: "x", Rule: "r"}},
+		Done:    []checkpoint.PhaseDone{{Phase: "dm", At: t0}}})
+	clock := t0.Add(time.Hour)
+	in := checkpoint.Intent{Phase: "gm", Stream: "g", First: 0, Last: 2, FirstID: "m1", LastID: "m3"}
+	if err := s.Rebase(ctx, checkpoint.Generation{Number: 1, Clock: clock, Keep: []string{"failed"}, Intents: []checkpoint.Intent{in}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, d, loc)
+	if g, err := s.Generation(ctx); err != nil || g.Number != 1 || !g.Clock.Equal(clock) {
+		t.Errorf("Generation after Rebase = %+v, %v; want 1 at %v", g, err, clock)
+	}
+	if _, ok, err := s.Mark(ctx, "dm", "a"); err != nil || ok {
+		t.Errorf("a mark survived the rebase (ok %v, err %v)", ok, err)
+	}
+	if _, ok, err := s.Mark(ctx, "failed", "g1"); err != nil || !ok {
+		t.Errorf("a kept phase's mark was dropped (ok %v, err %v)", ok, err)
+	}
+	var intents []checkpoint.Intent
+	if err := s.Intents(ctx, func(i checkpoint.Intent) error { intents = append(intents, i); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "intents after rebase", intents, []checkpoint.Intent{in})
+	diff(t, "counters after rebase", countersOf(t, s), map[string]checkpoint.PhaseCounters{
+		"dm": {Phase: "dm", Counts: c}, "failed": {Phase: "failed", Streams: 1}, "gm": {Phase: "gm", Intents: 1}})
+	n := 0
+	if err := s.Rejects(ctx, func(checkpoint.Reject) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("rejects after rebase: %d, %v; want the 1 kept", n, err)
+	}
+	// The batch applied last before the rebase named old positions: a batch of
+	// the new generation with the same ID is applied, not taken for a retry.
+	apply(t, s, &checkpoint.Batch{ID: "w-9", Marks: []checkpoint.Mark{{Phase: "dm", Stream: "a", Ordinal: 1}}})
+	if m, ok, err := s.Mark(ctx, "dm", "a"); err != nil || !ok || m.Ordinal != 1 {
+		t.Errorf("mark after rebase = %+v, %v, %v; want ordinal 1", m, ok, err)
+	}
+	if err := s.Rebase(ctx, checkpoint.Generation{}); err == nil {
+		t.Error("Rebase to generation 0 succeeded")
+	}
 }
 
 func testApplyRetry(t *testing.T, d Driver) {
