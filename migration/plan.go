@@ -138,6 +138,27 @@ func fingerprint(ctx context.Context, r extract.Reader) ([]extract.SourcePart, e
 	return fp, nil
 }
 
+// SourceChanges compares the source as it is now with the one the plan in out
+// was validated from (fingerprints only: file sizes and times, row counts; no
+// record is read). It returns one sentence per part that changed, none when the
+// source is unchanged, and plan.ErrNoSpool when out holds no plan.
+func SourceChanges(ctx context.Context, f *mappings.File, out string) (changed []string, planned time.Time, err error) {
+	sp, err := plan.OpenSpool(filepath.Join(out, PlanDir))
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	r, err := OpenReader(ctx, f, extract.Options{})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer r.Close()
+	now, err := fingerprint(ctx, r)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return extract.Changed(sp.Meta().Source, now), sp.Meta().Created, nil
+}
+
 // checkSource refuses a plan whose source changed since it was written: a resume
 // would silently import the old data (issue: a source that grew needs a new plan).
 func checkSource(ctx context.Context, f *mappings.File, dir string, was []extract.SourcePart) error {

@@ -64,6 +64,16 @@ type StatusContext struct {
 	Location    string // where the checkpoint is, for humans
 	Target      string // the target identity the mapping names now
 	MappingHash string // the mapping's hash now
+	// Source compares the source now with the one the last plan was validated
+	// from; nil when it was not compared.
+	Source *SourceState
+}
+
+// SourceState is the source as it is now against the last run's plan.
+type SourceState struct {
+	Planned time.Time // when the plan was written
+	Changed []string  // one sentence per changed part; none when unchanged
+	Err     error     // the comparison failed (no plan, source unreachable)
 }
 
 // Write prints the status: the manifest, a table of the phases, the refused
@@ -130,9 +140,27 @@ func (st *Status) Write(w io.Writer, now StatusContext) {
 		fmt.Fprintf(w, "; %d rewritten ID(s) in the ID map", st.ids)
 	}
 	fmt.Fprintln(w)
-	if all {
-		fmt.Fprintln(w, "every phase is done: the migration is complete")
-	} else {
+	src := now.Source
+	switch {
+	case src == nil:
+	case src.Err != nil:
+		fmt.Fprintf(w, "source not compared with the last plan: %v\n", src.Err)
+	case len(src.Changed) > 0:
+		fmt.Fprintf(w, "the source has more (or other) data than the plan of %s:\n", src.Planned.Local().Format(time.DateTime))
+		for _, c := range src.Changed {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+	default:
+		fmt.Fprintf(w, "the source is unchanged since the plan of %s\n", src.Planned.Local().Format(time.DateTime))
+	}
+	switch {
+	case all && src != nil && src.Err == nil && len(src.Changed) > 0:
+		fmt.Fprintln(w, "every phase is done: the migration is complete as of the last run, but the source has changed since; `immigrate run` refuses the changed source until it is run with --fresh (delta runs: issue 9)")
+	case all && src != nil && src.Err == nil:
+		fmt.Fprintln(w, "every phase is done: the migration is complete, and the source has nothing more")
+	case all:
+		fmt.Fprintln(w, "every phase is done: the migration is complete as of the last run")
+	default:
 		fmt.Fprintln(w, "`immigrate run` with this mapping resumes where the last run stopped")
 	}
 }

@@ -163,13 +163,35 @@ func TestRunWithPostgresCheckpoint(t *testing.T) {
 	if !bytes.Equal(first, second) {
 		t.Error("the second run changed the target")
 	}
-	code, stdout, stderr = runCLI(t, t.Context(), "status", "-c", mapping)
+	code, stdout, stderr = runCLI(t, t.Context(), "status", "-c", mapping, "--out", out)
 	if code != exitOK || !strings.Contains(stdout, "PostgreSQL schema "+schema) || !strings.Contains(stdout, "2 run(s)") ||
-		!strings.Contains(stdout, "the migration is complete") {
+		!strings.Contains(stdout, "the migration is complete, and the source has nothing more") {
 		t.Errorf("status: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if strings.Contains(stdout+stderr, key) {
 		t.Error("the secret key appears in the output")
+	}
+
+	// The source grows: status tells "complete as of the last run" from "the
+	// source has nothing more", naming the part that changed.
+	dm, err := os.OpenFile(filepath.Join(dir, "direct_messages.csv"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dm.WriteString("grown-1,u1,u2,1730258199552,text,one more,,,,,,,\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := dm.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, t.Context(), "status", "-c", mapping, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "the source has more (or other) data than the plan of") ||
+		!strings.Contains(stdout, "direct_messages") || !strings.Contains(stdout, "complete as of the last run, but the source has changed since") {
+		t.Errorf("status after the source grew: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, t.Context(), "status", "-c", mapping, "--out", out, "--no-source")
+	if code != exitOK || strings.Contains(stdout, "source has") || !strings.Contains(stdout, "complete as of the last run") {
+		t.Errorf("status --no-source: exit %d\n%s", code, stdout)
 	}
 }
 

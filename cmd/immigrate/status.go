@@ -9,6 +9,7 @@ import (
 	"github.com/immigrate/immigrate/checkpoint"
 	"github.com/immigrate/immigrate/mappings"
 	"github.com/immigrate/immigrate/migration"
+	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/report"
 )
 
@@ -19,10 +20,14 @@ func statusCommand() *cli.Command {
 		Description: "Reads the mapping's checkpoint — also while a run is writing it — and prints, per phase,\n" +
 			"whether it finished and how many records were imported, already present or rejected, how\n" +
 			"many streams (groups, conversations) have progress, and the group-message calls in doubt that\n" +
-			"the next run will reconcile. Neither the source nor the target is contacted.",
+			"the next run will reconcile. It compares the source with the last run's plan by its\n" +
+			"fingerprint (file sizes and times, row counts; no record is read), unless --no-source,\n" +
+			"to tell a migration complete as of the last run from one whose source has more. The\n" +
+			"target is not contacted.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "the mapping file"},
 			&cli.StringFlag{Name: "out", Usage: "output directory the run used (default: the mapping's output)"},
+			&cli.BoolFlag{Name: "no-source", Usage: "do not compare the source with the last run's plan"},
 		},
 		Action: runStatus,
 	}
@@ -53,6 +58,18 @@ func runStatus(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("read checkpoint %s: %w", loc, err)
 	}
-	st.Write(c.App.Writer, report.StatusContext{Location: loc.String(), Target: migration.TargetIdentity(f), MappingHash: f.Hash()})
+	sc := report.StatusContext{Location: loc.String(), Target: migration.TargetIdentity(f), MappingHash: f.Hash()}
+	if !c.Bool("no-source") {
+		out := c.String("out")
+		if out == "" {
+			out = f.Output
+		}
+		changed, planned, err := migration.SourceChanges(ctx, f, out)
+		if errors.Is(err, plan.ErrNoSpool) {
+			err = fmt.Errorf("no plan in %s", out)
+		}
+		sc.Source = &report.SourceState{Planned: planned, Changed: changed, Err: err}
+	}
+	st.Write(c.App.Writer, sc)
 	return nil
 }
