@@ -239,7 +239,7 @@ func (s *sqlStore) Begin(ctx context.Context, m Manifest, opt BeginOptions) (Res
 			if _, err := tx.ExecContext(ctx, s.d.dropProgress); err != nil {
 				return fmt.Errorf("drop progress: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = 'last_batch'`); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key IN ('last_batch', 'generation', 'generation_clock')`); err != nil {
 				return fmt.Errorf("drop progress: %w", err)
 			}
 		}

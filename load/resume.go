@@ -260,6 +260,33 @@ func (cp *Checkpoint) healthy(now time.Time) error {
 	return nil
 }
 
+// StreamPhase reports whether ph keeps a mark per stream (a message phase)
+// rather than one for the phase.
+func StreamPhase(ph Phase) bool { d := def(ph); return d != nil && d.streams }
+
+// Finished reports whether an earlier run finished ph (plan.Coverage).
+func (cp *Checkpoint) Finished(ph Phase) bool { return cp.finished(ph) }
+
+// Mark returns the position of the last record of stream (of a batch phase:
+// "") that the checkpoint covers (plan.Coverage).
+func (cp *Checkpoint) Mark(ctx context.Context, ph Phase, stream string) (int64, bool, error) {
+	if batchPhase(ph) {
+		m, ok := cp.batchMark(ph)
+		return m.Ordinal, ok, nil
+	}
+	m, ok, err := cp.streamMark(ctx, ph, stream)
+	return m.Ordinal, ok, err
+}
+
+// Intent returns the open intent of a group-message stream (plan.Coverage).
+func (cp *Checkpoint) Intent(ph Phase, stream string) (checkpoint.Intent, bool) {
+	if cp == nil || ph != PhaseGroupMessages {
+		return checkpoint.Intent{}, false
+	}
+	in, ok := cp.intents[stream]
+	return in, ok
+}
+
 // streamMark returns the mark of a message stream; ok is false when it has none.
 func (cp *Checkpoint) streamMark(ctx context.Context, ph Phase, stream string) (checkpoint.Mark, bool, error) {
 	if cp == nil || !cp.marked[ph] {

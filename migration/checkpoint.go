@@ -142,6 +142,9 @@ type RunCheckpoint struct {
 	// compare with "now" (records in the future) then decide alike in every run,
 	// so a resumed run yields the records at the positions the checkpoint recorded.
 	Now time.Time
+	// Clock is the clock the plan this run follows must have been validated with:
+	// Now, or a delta generation's own.
+	Clock time.Time
 
 	closeOnce sync.Once
 	closeErr  error
@@ -150,7 +153,8 @@ type RunCheckpoint struct {
 // OpenCheckpoint opens the mapping's checkpoint and begins a run on it: fresh
 // with --fresh (or against the embedded sandbox), else resuming, refused under a
 // changed mapping or target unless --force.
-func OpenCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, out string, opt checkpoint.BeginOptions, now time.Time) (*RunCheckpoint, error) {
+func OpenCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, out string, opt checkpoint.BeginOptions, pl *Plan) (*RunCheckpoint, error) {
+	now := pl.Started
 	loc := LocateCheckpoint(f, out)
 	if f.Target.Sandbox == mappings.SandboxEmbedded {
 		opt.Fresh = true
@@ -177,6 +181,23 @@ func OpenCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, out
 		}
 		return nil, fmt.Errorf("checkpoint %s: %w", loc, err)
 	}
+	if !res.Resumed {
+		pl.deltaOf = nil // a fresh checkpoint covers nothing: the full plan is the plan
+		if err := pl.useFull(out); err != nil {
+			store.Close()
+			return nil, err
+		}
+		if g := pl.Spool.Meta().Generation(); g > 0 {
+			store.Close()
+			return nil, configf("the plan %s holds only what the source gained after generation %d of a migration whose checkpoint is gone: run with --fresh to validate the whole source again",
+				filepath.Join(out, PlanDir), g-1)
+		}
+	}
+	clock, err := followPlan(ctx, stderr, store, out, pl)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	w := checkpoint.NewWriter(store, checkpoint.WriterConfig{})
 	cp, err := load.NewCheckpoint(ctx, store, w)
 	if err != nil {
@@ -184,10 +205,11 @@ func OpenCheckpoint(ctx context.Context, stderr io.Writer, f *mappings.File, out
 		store.Close()
 		return nil, err
 	}
-	rc := &RunCheckpoint{Loc: loc, store: store, w: w, Engine: cp, stderr: stderr, resumed: res.Resumed, Now: now}
+	rc := &RunCheckpoint{Loc: loc, store: store, w: w, Engine: cp, stderr: stderr, resumed: res.Resumed, Now: now, Clock: now}
 	switch {
 	case res.Resumed:
 		rc.Now = res.Manifest.Started
+		rc.Clock = clock
 		fmt.Fprintf(stderr, "checkpoint %s: resuming the migration begun %s (run %d)\n",
 			loc, res.Manifest.Started.Local().Format(time.DateTime), res.Manifest.Runs)
 	case res.Previous != nil && f.Target.Sandbox == mappings.SandboxEmbedded:
@@ -237,6 +259,12 @@ func resumeClock(ctx context.Context, f *mappings.File, out string, opt checkpoi
 				"the checkpoint %s belongs to another migration: run with --force to resume it anyway, or --fresh to start a new checkpoint (the target is not touched)",
 				strings.Join(changed, " and "), loc)
 		}
+	}
+	if g, err := store.Generation(ctx); err != nil {
+		return time.Time{}, err
+	} else if g.Number > 0 {
+		// A delta generation's plan was validated with its own clock.
+		return g.Clock, nil
 	}
 	return m.Started, nil
 }

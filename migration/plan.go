@@ -26,6 +26,13 @@ type Plan struct {
 	Built   bool      // this run's validate pass wrote it
 	Clock   time.Time // the clock it was validated with
 	Started time.Time // this run's start
+
+	// deltaOf is the plan the checkpoint followed when the source grew since: the
+	// Spool is then the full plan of the grown source (at fullDir), and
+	// OpenCheckpoint turns it into the delta plan under the run lock.
+	deltaOf *plan.Spool
+	fullDir string
+	rejects load.RejectSink
 }
 
 // PlanOptions are the settings of PreparePlan.
@@ -58,12 +65,39 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 		return nil, err
 	}
 	dir := filepath.Join(out, PlanDir)
+	if err := finishSwap(dir); err != nil {
+		return nil, err
+	}
 	if !opt.Fresh && f.Target.Sandbox != mappings.SandboxEmbedded {
 		sp, err := plan.OpenSpool(dir)
 		switch {
 		case err == nil && sp.Meta().MappingHash == f.Hash():
 			if err := checkSource(ctx, f, dir, sp.Meta().Source); err != nil {
-				return nil, err
+				progress, perr := hasProgress(ctx, f, out)
+				if perr != nil {
+					return nil, perr
+				}
+				if !progress {
+					fmt.Fprintf(stderr, "plan %s: the source changed and no run made progress on it; validating again\n", dir)
+					break
+				}
+				// A delta run (issue 9): the full plan of the grown source first,
+				// with today's clock (new records are not in the future of the
+				// migration's start); the delta is cut under the run lock.
+				fmt.Fprintf(stderr, "plan %s: the source changed since it was written; validating the grown source for a delta run ...\n", dir)
+				full := dir + ".full"
+				res, err := buildSpool(ctx, f, full, now, o.RTT, rejects, o.OnRead)
+				if err != nil {
+					return nil, err
+				}
+				if err := report.WriteValidateFiles(out, res, ValidateMeta(mapping, f, now, time.Now())); err != nil {
+					return nil, err
+				}
+				fsp, err := plan.OpenSpool(full)
+				if err != nil {
+					return nil, err
+				}
+				return &Plan{Spool: fsp, Built: true, Clock: now, Started: now, deltaOf: sp, fullDir: full, rejects: rejects}, nil
 			}
 			if err := sp.Rejects(ctx, rejects.Reject); err != nil {
 				return nil, err

@@ -67,6 +67,18 @@ type Meta struct {
 	// reject) whose members, messages and unread counts the spool may hold: the
 	// Source leaves them out.
 	DroppedGroups []string `json:"dropped_groups,omitempty"`
+	// Delta is set on a delta plan (BuildDelta): what it holds beyond the plan
+	// before it.
+	Delta *Delta `json:"delta,omitempty"`
+}
+
+// Generation is the checkpoint generation the plan follows: 0 for the first plan
+// of a migration.
+func (m Meta) Generation() int64 {
+	if m.Delta == nil {
+		return 0
+	}
+	return m.Delta.Generation
 }
 
 // Build runs the validate pass over r with t, as Validate does, and writes the plan

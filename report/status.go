@@ -155,7 +155,7 @@ func (st *Status) Write(w io.Writer, now StatusContext) {
 	}
 	switch {
 	case all && src != nil && src.Err == nil && len(src.Changed) > 0:
-		fmt.Fprintln(w, "every phase is done: the migration is complete as of the last run, but the source has changed since; `immigrate run` refuses the changed source until it is run with --fresh (delta runs: issue 9)")
+		fmt.Fprintln(w, "every phase is done: the migration is complete as of the last run, but the source has changed since: the next `immigrate run` imports what it gained (a delta run)")
 	case all && src != nil && src.Err == nil:
 		fmt.Fprintln(w, "every phase is done: the migration is complete, and the source has nothing more")
 	case all:

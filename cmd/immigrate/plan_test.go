@@ -153,16 +153,19 @@ func TestRunReadsTheSourceOnce(t *testing.T) {
 				t.Errorf("second run lists no rejects:\n%s", stdout2)
 			}
 
+			// The source grew: the run reads it once more and imports the one
+			// new user, a delta (TestDeltaRun covers every entity).
 			src.grow(t)
 			code, _, stderr = run()
-			if code != exitUsage || !strings.Contains(stderr, "the source changed since the plan") || !strings.Contains(stderr, src.changedPart) {
-				t.Errorf("run after the source grew: exit %d, want %d naming %s\nstderr:\n%s", code, exitUsage, src.changedPart, stderr)
+			if code != exitRejected || !strings.Contains(stderr, "delta (generation 1): 1 new records to import") {
+				t.Errorf("run after the source grew: exit %d, want %d with a delta of 1 record\nstderr:\n%s", code, exitRejected, stderr)
 			}
-			if got := reads.take(); len(got) != 0 {
-				t.Errorf("the refused run read %v", got)
+			if got := reads.take(); len(got) != len(extract.Entities()) {
+				t.Errorf("the delta run read %v, want every entity once", got)
 			}
-			if st := srv.State(); !reflect.DeepEqual(st, first) {
-				t.Errorf("the refused run changed the target: %s", stateDiff(t, first, st))
+			st := srv.State()
+			if len(st.Accounts) != len(first.Accounts)+1 || !reflect.DeepEqual(st.Groups, first.Groups) || !reflect.DeepEqual(st.C2C, first.C2C) {
+				t.Errorf("the delta run did not add exactly the one account: %s", stateDiff(t, first, st))
 			}
 		})
 	}

@@ -90,12 +90,12 @@ func runRun(c *cli.Context) error {
 	report.WriteValidated(c.App.Writer, res, out)
 
 	// 2. Load, resuming from the checkpoint.
-	cp, err := migration.OpenCheckpoint(ctx, stderr, f, out, opt, pl.Started)
+	cp, err := migration.OpenCheckpoint(ctx, stderr, f, out, opt, pl)
 	if err != nil {
 		return err
 	}
 	defer cp.Close()
-	if pl.Built && !cp.Now.Equal(pl.Clock) {
+	if pl.Built && !cp.Clock.Equal(pl.Clock) {
 		return fmt.Errorf("checkpoint %s changed while this run validated (another run of this mapping?): run the same command again", cp.Loc)
 	}
 	cp.RecordRewrites(res.Rewrites)

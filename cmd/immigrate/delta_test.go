@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/immigrate/immigrate/extract/synth"
+	"github.com/immigrate/immigrate/secret"
+	"github.com/immigrate/immigrate/tencentim/sandbox"
+)
+
+// deltaSource writes a small synthetic export to dir with a mapping that imports
+// it into the sandbox at url, and returns the mapping's path.
+func deltaSource(t *testing.T, dir, url, key string) string {
+	t.Helper()
+	cfg := synth.Config{Seed: 11, Users: 30, Groups: 4, MembersMin: 2, MembersMax: 8, GroupMessages: 120, DirectMessages: 150}
+	if _, err := synth.WriteCSV(t.Context(), cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "csv.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows are appended out of stream order: the reader sorts them.
+	s := strings.ReplaceAll(string(b), "sorted: true", "sorted: false")
+	start := strings.Index(s, "\ntarget:\n")
+	end := strings.Index(s[start+1:], "\n\n")
+	s = s[:start] + fmt.Sprintf("\ntarget:\n  endpoint: %s\n  sdkappid: 1400000000\n  secret_key: %s\n", url, key) + s[start+1+end+1:] +
+		"\nload:\n  rates: {account_import: 50000, multiaccount_import: 50000, import_group: 50000, import_group_member: 50000, import_group_msg: 50000, set_unread_msg_num: 50000, importmsg: 50000}\n"
+	mapping := filepath.Join(dir, "delta.yaml")
+	if err := os.WriteFile(mapping, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return mapping
+}
+
+// grow appends rows of every entity to the export in dir: a new user, a new
+// group with its members and messages, a new member and a later message in an
+// existing group, a new conversation and a later message in an existing one.
+func grow(t *testing.T, dir string, at time.Time) {
+	t.Helper()
+	ms := func(d time.Duration) string { return fmt.Sprint(at.Add(d).UnixMilli()) }
+	rows := map[string][]string{
+		"users.csv":  {"u900,Delta Person,,1664426389"},
+		"groups.csv": {"g900,u900,private,Delta Group,,,,," + at.Add(-48*time.Hour).UTC().Format(time.RFC3339)},
+		"group_members.csv": {
+			"g900,u900,owner," + at.Add(-48*time.Hour).UTC().Format(time.RFC3339) + ",",
+			"g900,u01,member," + at.Add(-47*time.Hour).UTC().Format(time.RFC3339) + ",",
+			"g1,u900,member," + at.Add(-46*time.Hour).UTC().Format(time.RFC3339) + ",",
+		},
+		"group_messages.csv": {
+			"d-1,g900,u900," + ms(-40*time.Hour) + ",text,first of the new group,,,,,,,",
+			"d-2,g900,u01," + ms(-39*time.Hour) + ",text,second of the new group,,,,,,,",
+			"d-3,g1,u900," + ms(-38*time.Hour) + ",text,a later message in g1,,,,,,,",
+		},
+		"direct_messages.csv": {
+			"d-4,u900,u01," + ms(-37*time.Hour) + ",text,hello from the delta,,,,,,,",
+			"d-5,u01,u02," + ms(-36*time.Hour) + ",text,a later message between old friends,,,,,,,",
+		},
+	}
+	for name, lines := range rows {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func newDeltaSandbox(t *testing.T, key string) (*sandbox.Server, string) {
+	t.Helper()
+	srv, err := sandbox.New(sandbox.Config{SDKAppID: 1400000000, SecretKey: secret.New(key), Admins: []string{"administrator"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return srv, hs.URL
+}
+
+func stateJSON(t *testing.T, srv *sandbox.Server) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(srv.State(), "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestDeltaRun (issue 9 item 1): after a complete run the source grows in every
+// entity; the same command imports exactly the new records, and the target ends
+// as a single run over the grown source leaves it. A group message older than
+// its group's imported history is then reported with its own rule.
+func TestDeltaRun(t *testing.T) {
+	const key = "delta-test-key"
+	at := time.Now().Add(-time.Hour).Truncate(time.Second)
+
+	srv, url := newDeltaSandbox(t, key)
+	dir := t.TempDir()
+	mapping := deltaSource(t, dir, url, key)
+	out := filepath.Join(dir, "out")
+	code, _, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitOK {
+		t.Fatalf("bulk run: exit %d\n%s", code, stderr)
+	}
+	bulk := stateJSON(t, srv)
+
+	grow(t, dir, at)
+	code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitOK || !strings.Contains(stderr, "delta (generation 1): 9 new records to import") {
+		t.Fatalf("delta run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	delta := stateJSON(t, srv)
+	if bytes.Equal(bulk, delta) {
+		t.Fatal("the delta run did not change the target")
+	}
+
+	// The same export grown, in one run into another sandbox.
+	ref, refURL := newDeltaSandbox(t, key)
+	refDir := t.TempDir()
+	refMapping := deltaSource(t, refDir, refURL, key)
+	grow(t, refDir, at)
+	if code, _, stderr := runCLI(t, t.Context(), "run", "-c", refMapping, "--out", filepath.Join(refDir, "out")); code != exitOK {
+		t.Fatalf("reference run: exit %d\n%s", code, stderr)
+	}
+	if want := stateJSON(t, ref); !bytes.Equal(delta, want) {
+		t.Errorf("bulk + delta differs from one run over the grown source:\n%s", firstDiff(delta, want))
+	}
+	var rr struct {
+		Entities []struct {
+			Entity   string `json:"entity"`
+			Imported int64  `json:"imported"`
+			Present  int64  `json:"already_present"`
+			Rejected int64  `json:"rejected"`
+		} `json:"accounting"`
+	}
+	readJSON(t, filepath.Join(out, "run-report.json"), &rr)
+	var refRR = rr
+	readJSON(t, filepath.Join(refDir, "out", "run-report.json"), &refRR)
+	if fmt.Sprint(rr.Entities) != fmt.Sprint(refRR.Entities) || len(rr.Entities) == 0 {
+		t.Errorf("counts after bulk + delta %v, one run over the grown source %v", rr.Entities, refRR.Entities)
+	}
+
+	// Nothing new: the next run changes nothing.
+	code, _, stderr = runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitOK || strings.Contains(stderr, "delta (") {
+		t.Fatalf("run after the delta: exit %d\n%s", code, stderr)
+	}
+	if !bytes.Equal(stateJSON(t, srv), delta) {
+		t.Error("a run over an unchanged source changed the target")
+	}
+
+	// A second delta is not built yet: it is refused, not run on a partial view
+	// of what earlier generations imported.
+	f, err := os.OpenFile(filepath.Join(dir, "group_messages.csv"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "d-6,g900,u01,%d,text,one more,,,,,,,\n", at.Add(-30*time.Hour).UnixMilli())
+	f.Close()
+	code, _, stderr = runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, "a second delta run is not supported yet") {
+		t.Fatalf("second delta: exit %d\n%s", code, stderr)
+	}
+	if !bytes.Equal(stateJSON(t, srv), delta) {
+		t.Error("the refused second delta changed the target")
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// firstDiff shows the first differing line of two texts.
+func firstDiff(a, b []byte) string {
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := 0; i < min(len(la), len(lb)); i++ {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d:\n  got  %s\n  want %s", i+1, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d lines", len(la), len(lb))
+}

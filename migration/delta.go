@@ -1,0 +1,168 @@
+package migration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/immigrate/immigrate/checkpoint"
+	"github.com/immigrate/immigrate/load"
+	"github.com/immigrate/immigrate/mappings"
+	"github.com/immigrate/immigrate/plan"
+)
+
+// Delta runs (issue 9, design §4). After a migration made progress, the source
+// grew: PreparePlan validates the grown source into a full plan beside the one
+// the checkpoint follows, and OpenCheckpoint, under the run lock, keeps of it
+// only what the checkpoint does not cover (plan.BuildDelta), puts that delta plan
+// in place of the old one and rebases the checkpoint onto it (a new generation).
+// Each step survives a crash:
+//
+//   - before the swap, the old plan and checkpoint are untouched: the next run
+//     builds the delta again;
+//   - between the two renames of the swap, <plan>.delta is sealed and <plan> is
+//     gone: finishSwap completes the swap;
+//   - after the swap, the plan's generation is one above the checkpoint's:
+//     followPlan rebases the checkpoint (again).
+
+const (
+	deltaSuffix = ".delta"
+	prevSuffix  = ".prev"
+)
+
+// finishSwap completes a swap a crash interrupted: no plan at dir, a sealed delta
+// plan beside it.
+func finishSwap(dir string) error {
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if _, err := plan.OpenSpool(dir + deltaSuffix); err != nil {
+		return nil
+	}
+	if err := os.Rename(dir+deltaSuffix, dir); err != nil {
+		return fmt.Errorf("plan: finish the delta swap: %w", err)
+	}
+	return nil
+}
+
+// hasProgress reports whether the mapping's checkpoint exists with progress that
+// a run would resume.
+func hasProgress(ctx context.Context, f *mappings.File, out string) (bool, error) {
+	if f.Target.Sandbox == mappings.SandboxEmbedded {
+		return false, nil
+	}
+	loc := LocateCheckpoint(f, out)
+	store, err := loc.Open(ctx, true)
+	if errors.Is(err, ErrNoCheckpoint) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("open checkpoint %s: %w", loc, err)
+	}
+	defer store.Close()
+	cs, err := store.Counters(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read checkpoint %s: %w", loc, err)
+	}
+	return len(cs) > 0, nil
+}
+
+// useFull makes the full plan of the grown source the run's plan: the checkpoint
+// turned out to start afresh.
+func (pl *Plan) useFull(out string) error {
+	if pl.fullDir == "" {
+		return nil
+	}
+	dir := filepath.Join(out, PlanDir)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if err := os.Rename(pl.fullDir, dir); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	pl.fullDir = ""
+	sp, err := plan.OpenSpool(dir)
+	if err != nil {
+		return err
+	}
+	pl.Spool = sp
+	return nil
+}
+
+// followPlan makes the checkpoint follow the run's plan: it cuts the delta plan
+// when the source grew, rebases the checkpoint onto a delta plan one generation
+// ahead of it, and refuses a plan of another generation. It returns the clock the
+// plan was validated with. The caller holds the run lock.
+func followPlan(ctx context.Context, stderr io.Writer, store checkpoint.Store, out string, pl *Plan) (time.Time, error) {
+	g, err := store.Generation(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	dir := filepath.Join(out, PlanDir)
+	if pl.deltaOf != nil {
+		if pl.deltaOf.Meta().Delta != nil {
+			// The delta plan holds only what its generation added: what earlier
+			// generations imported is in the checkpoint's counts, not in a plan
+			// a second delta could be cut against.
+			return time.Time{}, configf("the source changed again after the delta run of generation %d: a second delta run is not supported yet; run with --fresh to validate the whole source and send it again (the target's dedup keeps accounts, members and one-to-one messages single; group messages already present are answered 10004)",
+				pl.deltaOf.Meta().Delta.Generation)
+		}
+		if was := pl.deltaOf.Meta().Generation(); was != g.Number {
+			return time.Time{}, configf("the plan %s is of generation %d, the checkpoint follows generation %d: run with --fresh to validate the source again and start a new checkpoint", dir, was, g.Number)
+		}
+		cov, err := load.NewCheckpoint(ctx, store, nil)
+		if err != nil {
+			return time.Time{}, err
+		}
+		d, err := plan.BuildDelta(ctx, pl.deltaOf, pl.Spool, cov, g.Number+1, dir+deltaSuffix, pl.rejects)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if err := os.RemoveAll(dir + prevSuffix); err != nil {
+			return time.Time{}, fmt.Errorf("plan: %w", err)
+		}
+		if err := os.Rename(dir, dir+prevSuffix); err != nil {
+			return time.Time{}, fmt.Errorf("plan: %w", err)
+		}
+		if err := os.Rename(dir+deltaSuffix, dir); err != nil {
+			return time.Time{}, fmt.Errorf("plan: %w", err)
+		}
+		os.RemoveAll(pl.fullDir) // a copy: the delta holds what the run needs
+		pl.deltaOf, pl.fullDir = nil, ""
+		if pl.Spool, err = plan.OpenSpool(dir); err != nil {
+			return time.Time{}, err
+		}
+		var n, covered, refused int64
+		for _, ph := range d.Phases {
+			n, covered, refused = n+ph.New, covered+ph.Covered, refused+ph.Refused
+		}
+		fmt.Fprintf(stderr, "delta (generation %d): %d new records to import; %d covered by earlier runs; %d new group messages can no longer be placed (%s)\n",
+			d.Generation, n, covered, refused, plan.RuleBeforeImported)
+	}
+	meta := pl.Spool.Meta()
+	switch pg := meta.Generation(); {
+	case pg == g.Number:
+		if g.Number == 0 {
+			m, err := store.Manifest(ctx)
+			if err != nil {
+				return time.Time{}, err
+			}
+			return m.Started, nil
+		}
+		return g.Clock, nil
+	case pg == g.Number+1 && meta.Delta != nil:
+		err := store.Rebase(ctx, checkpoint.Generation{
+			Number: pg, Clock: meta.Now, Keep: []string{load.PhaseFailedGroups}, Intents: meta.Delta.Intents,
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+		return meta.Now, nil
+	default:
+		return time.Time{}, configf("the plan %s is of generation %d, the checkpoint follows generation %d: run with --fresh to validate the source again and start a new checkpoint", dir, pg, g.Number)
+	}
+}
