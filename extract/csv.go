@@ -431,7 +431,7 @@ func (r *CSVReader) DirectMessages(ctx context.Context, fn func(Message) error) 
 
 // Friends implements Reader.
 func (r *CSVReader) Friends(ctx context.Context, fn func(Friend) error) error {
-	return readCSV(ctx, r, Friends, (*decoder).friend, fn)
+	return readCSVOrdered(ctx, r, Friends, friendCodec, (*decoder).friend, fn)
 }
 
 // Close removes the spill files of sorts still in progress; those reads then fail.

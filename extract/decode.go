@@ -315,3 +315,11 @@ func compareMembers(a, b *Member) int {
 	}
 	return strings.Compare(a.UserID, b.UserID)
 }
+
+// compareFriends is the Friends order: user, then friend.
+func compareFriends(a, b *Friend) int {
+	if c := strings.Compare(a.UserID, b.UserID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.FriendID, b.FriendID)
+}

@@ -37,8 +37,10 @@ import "context"
 //   - GroupMessages: by group_id, then sent_at, then id. One group is one stream.
 //   - DirectMessages: by conversation (ConversationKey(sender, recipient)), then
 //     sent_at, then id. One conversation is one stream.
-//   - Users, Groups, Friends: CSV gives file order; PostgreSQL gives key order
-//     (id, or user_id then friend_id, bytewise).
+//   - Friends: by user_id, then friend_id. One user's friend list is one stream
+//     (friend_import writes one user's list at a time, spec §5.1).
+//   - Users, Groups: CSV gives file order; PostgreSQL gives key order (id,
+//     bytewise).
 //
 // A stream ends where its key changes: the caller sees a new group_id or a new
 // ConversationKey on the next record, or the method returns. Every stream's records

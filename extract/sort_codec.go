@@ -56,6 +56,15 @@ func directMessageKey(b []byte, m *Message) []byte {
 	return appendKeyLine(b, m.Origin.Line)
 }
 
+// friendKey is the Friends order of the PostgreSQL reader: user, then friend, so a
+// user's friend list is one contiguous stream (one friend_import call in flight
+// per user, spec §5.1).
+func friendKey(b []byte, f *Friend) []byte {
+	b = appendKeyString(b, f.UserID)
+	b = appendKeyString(b, f.FriendID)
+	return appendKeyLine(b, f.Origin.Line)
+}
+
 func memberKey(b []byte, m *Member) []byte {
 	b = appendKeyString(b, m.GroupID)
 	b = appendKeyTime(b, m.JoinedAt)
@@ -182,6 +191,23 @@ func decodeMember(d *spillDecoder, m *Member) {
 	m.Dropped = d.dropped()
 }
 
+func encodeFriend(b []byte, f *Friend) []byte {
+	b = appendStr(b, f.UserID)
+	b = appendStr(b, f.FriendID)
+	b = appendStr(b, f.Remark)
+	b = appendTime(b, f.AddedAt)
+	b = appendStr(b, f.Origin.Source)
+	b = binary.AppendVarint(b, f.Origin.Line)
+	return appendDropped(b, f.Dropped)
+}
+
+func decodeFriend(d *spillDecoder, f *Friend) {
+	*f = Friend{UserID: d.str(), FriendID: d.str(), Remark: d.str(), AddedAt: d.time()}
+	f.Origin.Source = d.str()
+	f.Origin.Line = d.varint()
+	f.Dropped = d.dropped()
+}
+
 // appendDropped stores a record's dropped fields: their count (almost always 0),
 // then each one's field, rule and message.
 func appendDropped(b []byte, dropped []DroppedField) []byte {
@@ -222,6 +248,10 @@ var (
 	memberCodec = &sortCodec[Member]{
 		compare: compareMembers, line: func(m *Member) int64 { return m.Origin.Line }, key: memberKey,
 		encode: encodeMember, decode: decodeMember,
+	}
+	friendCodec = &sortCodec[Friend]{
+		compare: compareFriends, line: func(f *Friend) int64 { return f.Origin.Line }, key: friendKey,
+		encode: encodeFriend, decode: decodeFriend,
 	}
 )
 

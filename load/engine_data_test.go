@@ -108,6 +108,7 @@ type memSource struct {
 	groupMsgs []GroupMessage
 	direct    []DirectMessage
 	unread    []Unread
+	friends   []Friend
 
 	mu     sync.Mutex
 	called map[string]int // method → calls
@@ -157,6 +158,8 @@ func (s *memSource) Records(ctx context.Context, ph Phase, fn func(Record) error
 		return yieldAll(ctx, s.direct, fn)
 	case PhaseUnread:
 		return yieldAll(ctx, s.unread, fn)
+	case PhaseFriends:
+		return yieldAll(ctx, s.friends, fn)
 	}
 	return fmt.Errorf("memSource: no phase %q", ph)
 }
@@ -169,6 +172,7 @@ func (s *memSource) counts() map[Phase]int64 {
 		PhaseGroupMessages:  int64(len(s.groupMsgs)),
 		PhaseDirectMessages: int64(len(s.direct)),
 		PhaseUnread:         int64(len(s.unread)),
+		PhaseFriends:        int64(len(s.friends)),
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 //	group_messages   tencentim.GroupMsg                (Stream: GroupId)
 //	unread           tencentim.SetUnreadMsgNumRequest  (Stream: GroupId)
 //	direct_messages  tencentim.ImportMsgRequest        (Stream: ConversationStream)
+//	friends          tencentim.AddFriendItem           (Stream: From_Account)
 type phaseDef struct {
 	phase Phase
 	// entity is the legacy entity its rejects name (extract.Entity values, as in
@@ -102,6 +103,18 @@ func phases() []phaseDef {
 			send: func(e *Engine, ctx context.Context, key string, b []Record) error {
 				return e.importDirect(ctx, key, b[0])
 			},
+		},
+		{
+			// One user's friend list is one stream: the vendor advises importing a
+			// user's friends in batches, one at a time, as concurrent writes to one
+			// list fail with 30008 (spec §5.1, §1.9).
+			phase: PhaseFriends, entity: "friends", noun: "friends", after: PhaseAccounts,
+			apis:    []tencentim.Command{tencentim.CmdFriendImport},
+			streams: true,
+			cut: func(*Config, Record) (string, batcher, error) {
+				return "", counted(MaxFriendImportBatch), nil
+			},
+			send: (*Engine).importFriends,
 		},
 	}
 }

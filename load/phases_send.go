@@ -238,6 +238,74 @@ func (e *Engine) setUnread(ctx context.Context, r Record) error {
 	return e.rejectErr(PhaseUnread, req.GroupID, r.Item, err)
 }
 
+// ---- friends (spec §5.1) ----
+
+// MaxFriendImportBatch is the most friends of one user per friend_import call. The
+// vendor states no limit (spec §5.1, A30); 100 matches the batch size of the other
+// account APIs (spec §3.5, §3.6).
+const MaxFriendImportBatch = 100
+
+// importFriends puts a batch of friends into the list of fromAccount (the stream).
+// A resend after a lost answer is harmless: friend_import of an existing friend
+// replaces its fields with the same ones (spec §5.1, one-way and idempotent).
+// Every item is judged by its ResultItem; a code other than 0 rejects that friend
+// with target.<code> (30003 friend not imported, 30010 friend limit, 30011
+// friend-list limit, …).
+func (e *Engine) importFriends(ctx context.Context, from string, batch []Record) error {
+	items := make([]tencentim.AddFriendItem, len(batch))
+	for i, r := range batch {
+		it, err := decode[tencentim.AddFriendItem](PhaseFriends, r)
+		if err != nil {
+			return err
+		}
+		items[i] = it
+	}
+	var resp *tencentim.FriendImportResponse
+	err := e.call(ctx, PhaseFriends, tencentim.CmdFriendImport, func(ctx context.Context) error {
+		var err error
+		resp, err = exchange[tencentim.FriendImportResponse](ctx, e.client, tencentim.CmdFriendImport,
+			&tencentim.FriendImportRequest{FromAccount: from, AddFriendItem: items})
+		return err
+	}, nil)
+	switch {
+	case err == nil:
+		results := make(map[string]tencentim.FriendResult, len(resp.ResultItem))
+		for _, r := range resp.ResultItem {
+			results[r.ToAccount] = r
+		}
+		for i, f := range batch {
+			r, ok := results[items[i].ToAccount]
+			var err error
+			switch {
+			case !ok:
+				err = e.reject(PhaseFriends, from, f.Item, RuleNoResult, "friend_import did not return a result for this friend")
+			case r.ResultCode == 0:
+				// The vendor documents no "already a friend" answer: an import
+				// replaces the friend, so an existing one is imported again.
+				e.confirm(PhaseFriends, from, f.Item, OutcomeImported)
+			default:
+				err = e.reject(PhaseFriends, from, f.Item, codeRule(r.ResultCode), codeMessage(tencentim.CmdFriendImport, r.ResultCode, r.ResultInfo))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	case stops(ctx, err):
+		return err
+	case bisectable(err) && len(batch) > 1 && !friendOwnerRefused(err):
+		return bisect(ctx, batch, func(ctx context.Context, b []Record) error { return e.importFriends(ctx, from, b) })
+	}
+	return e.rejectAll(PhaseFriends, from, batch, err)
+}
+
+// friendOwnerRefused reports whether friend_import refused the list's owner
+// (30003: From_Account not imported), which fails every friend alike.
+func friendOwnerRefused(err error) bool {
+	var te *tencentim.Error
+	return errors.As(err, &te) && te.Code == 30003
+}
+
 // ---- one-to-one messages (spec §7.1) ----
 
 // importDirect sends one message. A resend after a lost answer is harmless: the

@@ -17,6 +17,7 @@ const (
 	PhaseGroupMessages  Phase = "group_messages"
 	PhaseUnread         Phase = "unread"
 	PhaseDirectMessages Phase = "direct_messages"
+	PhaseFriends        Phase = "friends"
 )
 
 // Phases returns every phase in display order.

@@ -68,5 +68,14 @@ type Unread struct {
 
 func (u Unread) record() (Record, error) { return newRecord(u.Item, u.Req.GroupID, u.Req) }
 
+// Friend is one friend_import item in the list of From.
+type Friend struct {
+	Item
+	From string
+	Req  tencentim.AddFriendItem
+}
+
+func (f Friend) record() (Record, error) { return newRecord(f.Item, f.From, f.Req) }
+
 // conversationKey is ConversationStream, under the name the tests use.
 func conversationKey(from, to string) string { return ConversationStream(from, to) }

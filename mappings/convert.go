@@ -44,11 +44,12 @@ func (c *converter) file(r *rawFile) *File {
 		f.IDs.UnknownUsers = c.enum(r.IDs.UnknownUsers, "ids.unknown_users", UnknownUsersReject)
 		f.IDs.GroupIDPrefix = c.text(r.IDs.GroupIDPrefix, "ids.group_id_prefix")
 	}
-	f.Policies = Policies{LongNames: LongNamesTruncate, GroupCreateTime: CreateTimeClamp, OptionalFields: OptionalFieldsRepair}
+	f.Policies = Policies{LongNames: LongNamesTruncate, GroupCreateTime: CreateTimeClamp, OptionalFields: OptionalFieldsRepair, Friends: FriendsSkip}
 	if r.Policies != nil {
 		f.Policies.LongNames = c.enum(r.Policies.LongNames, "policies.long_names", LongNamesTruncate)
 		f.Policies.GroupCreateTime = c.enum(r.Policies.GroupCreateTime, "policies.group_create_time", CreateTimeClamp)
 		f.Policies.OptionalFields = c.enum(r.Policies.OptionalFields, "policies.optional_fields", OptionalFieldsRepair)
+		f.Policies.Friends = c.enum(r.Policies.Friends, "policies.friends", FriendsSkip)
 	}
 	f.Sync = Sync{Default: vocab.SyncHistorical}
 	if r.Sync != nil {

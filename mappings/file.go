@@ -231,6 +231,14 @@ const (
 	OptionalFieldsRepair = "repair"
 	// OptionalFieldsReject skips the record, and what references it fails.
 	OptionalFieldsReject = "reject"
+
+	// Friend policies. A friends row user_id → friend_id is one direction: it
+	// puts friend_id in user_id's friend list, as a TIM friend is one-way (spec
+	// §5.1). A mutual friendship is two rows, one per direction; a source that
+	// keeps one row per friendship maps a query that selects both directions
+	// (mappings/README.md), so that each user's list stays one ordered stream.
+	FriendsSkip   = "skip" // read and counted, not imported
+	FriendsImport = "import"
 )
 
 // Policies are the repairs extract and transform may make.
@@ -238,6 +246,7 @@ type Policies struct {
 	LongNames       string // LongNamesTruncate | LongNamesReject
 	GroupCreateTime string // CreateTimeClamp | CreateTimeReject
 	OptionalFields  string // OptionalFieldsRepair | OptionalFieldsReject
+	Friends         string // FriendsSkip | FriendsImport
 }
 
 // Sync chooses importmsg's SyncFromOldSystem (spec §7.1).

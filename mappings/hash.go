@@ -80,6 +80,9 @@ type hashView struct {
 		LongNames       string `json:"long_names"`
 		GroupCreateTime string `json:"group_create_time"`
 		OptionalFields  string `json:"optional_fields"`
+		// Friends is empty for the default (skip), so a mapping without the key
+		// hashes as before it existed.
+		Friends string `json:"friends,omitempty"`
 	} `json:"policies"`
 	Sync struct {
 		Default       int    `json:"default"`
@@ -148,6 +151,9 @@ func (f *File) hashInput() []byte {
 	v.Policies.LongNames = f.Policies.LongNames
 	v.Policies.GroupCreateTime = f.Policies.GroupCreateTime
 	v.Policies.OptionalFields = f.Policies.OptionalFields
+	if f.Policies.Friends != FriendsSkip {
+		v.Policies.Friends = f.Policies.Friends
+	}
 	v.Sync.Default = f.Sync.Default
 	if !f.Sync.RealtimeAfter.IsZero() {
 		v.Sync.RealtimeAfter = f.Sync.RealtimeAfter.UTC().Format(time.RFC3339Nano)

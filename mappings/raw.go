@@ -104,6 +104,7 @@ type rawPolicies struct {
 	LongNames       scalar `yaml:"long_names"`
 	GroupCreateTime scalar `yaml:"group_create_time"`
 	OptionalFields  scalar `yaml:"optional_fields"`
+	Friends         scalar `yaml:"friends"`
 }
 
 type rawSync struct {

@@ -368,6 +368,9 @@ func (f *File) validatePolicies(l *errorList) {
 	if msg := checkEnum(f.Policies.GroupCreateTime, CreateTimeClamp, CreateTimeReject); msg != "" {
 		l.add("policies.group_create_time", msg)
 	}
+	if msg := checkEnum(f.Policies.Friends, FriendsSkip, FriendsImport); msg != "" {
+		l.add("policies.friends", msg)
+	}
 	if msg := checkEnum(f.Policies.OptionalFields, OptionalFieldsRepair, OptionalFieldsReject); msg != "" {
 		l.add("policies.optional_fields", msg)
 	}

@@ -134,6 +134,7 @@ func ValidateOptions(f *mappings.File, now time.Time) plan.ValidateOptions {
 		AccountLimit:      f.Target.AccountLimit,
 		Now:               now,
 		RoamingDays:       f.Target.RoamingDays,
+		Friends:           f.Policies.Friends == mappings.FriendsImport,
 	}
 }
 

@@ -45,6 +45,8 @@ type Stream struct {
 	// A and B are the conversation's two target UserIDs, A < B bytewise.
 	A string `json:"a,omitempty"`
 	B string `json:"b,omitempty"`
+	// User is the target UserID whose friend list the stream fills.
+	User string `json:"user,omitempty"`
 	// Origin is where the stream's first accepted record (a conversation) or the
 	// group's record was read.
 	Origin  string `json:"origin,omitempty"`
@@ -54,6 +56,9 @@ type Stream struct {
 
 // Name names the stream for people: "group G (legacy L)" or "conversation A ↔ B".
 func (s Stream) Name() string {
+	if s.User != "" {
+		return "friend list of " + s.User
+	}
 	if s.GroupID == "" {
 		return "conversation " + s.A + " ↔ " + s.B
 	}
@@ -76,7 +81,7 @@ func (s Stream) longer(t *Stream) bool {
 	case s.Records != t.Records:
 		return s.Records > t.Records
 	}
-	return s.GroupID+"\x00"+s.A+"\x00"+s.B < t.GroupID+"\x00"+t.A+"\x00"+t.B
+	return s.GroupID+"\x00"+s.A+"\x00"+s.B+"\x00"+s.User < t.GroupID+"\x00"+t.A+"\x00"+t.B+"\x00"+t.User
 }
 
 // At returns the plan estimated at round trip rtt: the same calls, rates, streams
@@ -94,6 +99,7 @@ func estimate(phases []PhasePlan, rtt time.Duration) Plan {
 		phases[i].estimate(r)
 	}
 	acct, chain, direct := branches(phases)
+	friends := rowsOf(phases, planFriends)
 	sum := func(ps []PhasePlan, f func(PhasePlan) float64) float64 {
 		var s float64
 		for _, p := range ps {
@@ -115,7 +121,8 @@ func estimate(phases []PhasePlan, rtt time.Duration) Plan {
 			chainT += longest(rowsOf(chain, name), f)
 		}
 		directT = sum(direct, f)
-		return longest(acct, f) + math.Max(chainT, directT), chainT, directT
+		// Friends need only the accounts too: a third branch alongside.
+		return longest(acct, f) + max(chainT, directT, sum(friends, f)), chainT, directT
 	}
 	seconds := func(p PhasePlan) float64 { return p.Seconds }
 	cp := CriticalPath{Branch: "group"}
@@ -127,6 +134,10 @@ func estimate(phases []PhasePlan, rtt time.Duration) Plan {
 	if cp.DirectSeconds > cp.GroupChainSeconds {
 		cp.Branch = "direct"
 		onPath = append(slices.Clone(acct), direct...)
+	}
+	if fs := sum(friends, seconds); fs > max(cp.GroupChainSeconds, cp.DirectSeconds) {
+		cp.Branch = "friends"
+		onPath = append(slices.Clone(acct), friends...)
 	}
 	var dom *PhasePlan
 	for i := range onPath {

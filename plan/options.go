@@ -26,6 +26,13 @@ type MemberPayload struct {
 	Member  tencentim.ImportMember
 }
 
+// FriendPayload is an accepted friends row: the friend_import item for the list
+// of From.
+type FriendPayload struct {
+	From string
+	Item tencentim.AddFriendItem
+}
+
 // GroupMessagePayload is an accepted group message.
 type GroupMessagePayload struct {
 	GroupID string
@@ -108,4 +115,8 @@ type ValidateOptions struct {
 	// history older than that cannot be read back, which the pass warns about.
 	// 0 means unlimited (no warning).
 	RoamingDays int
+	// Friends imports the friends (policies.friends: import): each accepted row
+	// is one friend_import item in its user's stream. Otherwise friends are read
+	// and counted as skipped by policy.
+	Friends bool
 }

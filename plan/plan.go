@@ -138,6 +138,7 @@ const (
 	planGroupMessages  = "group_messages"
 	planUnread         = "unread"
 	planDirectMessages = "direct_messages"
+	planFriends        = "friends"
 )
 
 // PhasePlan is one phase's API calls and how long they take (see estimate.go).
@@ -196,7 +197,8 @@ type CriticalPath struct {
 	// Stream is the single stream the run waits for when Bound is BoundStream:
 	// the dominant phase's longest stream.
 	Stream *Stream `json:"stream,omitempty"`
-	// Branch says which branch after accounts is longer: "group" or "direct".
+	// Branch says which branch after accounts is longest: "group", "direct" or
+	// "friends" (a third branch, when friends are imported).
 	Branch string `json:"branch"`
 }
 
@@ -283,6 +285,10 @@ func (v *validator) plan(accounts int64) Plan {
 		phase(planUnread, tencentim.CmdSetUnreadMsgNum, unread, unread, workers, nil),
 		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct, streams, longestConv),
 	)
+	if v.opt.Friends {
+		// One stream per user's list, in batches of load.MaxFriendImportBatch.
+		phases = append(phases, phase(planFriends, tencentim.CmdFriendImport, v.friendItems, v.friendCalls, streams, v.longestFriends))
+	}
 	return estimate(phases, v.opt.RTT)
 }
 
@@ -328,8 +334,8 @@ func (v *validator) warnings(res *ValidateResult) []string {
 		w = append(w, fmt.Sprintf("one-to-one history reaches back to %s; clients and admin_getroammsg read only the last %d days (target.roaming_days; "+
 			"spec §11 item 10): extend the app's roaming retention before migrating, or verify cannot read the older messages back.", tr.First.Format(time.DateOnly), days))
 	}
-	if f := res.Counts(extract.Friends); f.Read > 0 {
-		w = append(w, fmt.Sprintf("%d friendships were read; the migration has no friends phase, so they are skipped.", f.Read))
+	if f := res.Counts(extract.Friends); f.Read > 0 && !v.opt.Friends {
+		w = append(w, fmt.Sprintf("%d friendships were read; policies.friends is skip, so they are not imported.", f.Read))
 	}
 	return w
 }

@@ -41,6 +41,8 @@ func (l payloadLog) Payload(e extract.Entity, legacyID string, p any) error {
 		l[load.PhaseUnread] = append(l[load.PhaseUnread], spooled{legacyID, v.GroupID, v})
 	case GroupMessagePayload:
 		l[load.PhaseGroupMessages] = append(l[load.PhaseGroupMessages], spooled{legacyID, v.GroupID, v.Msg})
+	case FriendPayload:
+		l[load.PhaseFriends] = append(l[load.PhaseFriends], spooled{legacyID, v.From, v.Item})
 	case tencentim.ImportMsgRequest:
 		l[load.PhaseDirectMessages] = append(l[load.PhaseDirectMessages], spooled{legacyID, load.ConversationStream(v.FromAccount, v.ToAccount), v})
 	default:
@@ -68,6 +70,14 @@ func spoolDataset() *memReader {
 		text("8", "", "u5", "u2", at(1), 9),
 		text("9", "", "ghost", "u2", at(2), 10),
 	)
+	// Both directions of a mutual friendship, a one-way friend, and a friend who
+	// is not a user.
+	r.friends = append([]extract.Friend(nil),
+		extract.Friend{UserID: "u1", FriendID: "u2", Remark: "two", AddedAt: at(1), Origin: origin("friends.csv", 2)},
+		extract.Friend{UserID: "u1", FriendID: "u5", Origin: origin("friends.csv", 3)},
+		extract.Friend{UserID: "u2", FriendID: "u1", AddedAt: at(1), Origin: origin("friends.csv", 4)},
+		extract.Friend{UserID: "u2", FriendID: "ghost", Origin: origin("friends.csv", 5)},
+	)
 	return r
 }
 
@@ -89,6 +99,8 @@ func decodeAs(ph load.Phase, raw []byte) (any, error) {
 		return unmarshal(new(tencentim.SetUnreadMsgNumRequest))
 	case load.PhaseDirectMessages:
 		return unmarshal(new(tencentim.ImportMsgRequest))
+	case load.PhaseFriends:
+		return unmarshal(new(tencentim.AddFriendItem))
 	}
 	return nil, fmt.Errorf("no phase %s", ph)
 }
@@ -116,7 +128,7 @@ func TestSpoolMatchesValidate(t *testing.T) {
 			log := payloadLog{}
 			var rejects rejectList
 			validated := newReplayTransformer(t, cfg)
-			want, err := runValidate(t, spoolDataset(), validated, ValidateOptions{Payloads: log, Rejects: &rejects})
+			want, err := runValidate(t, spoolDataset(), validated, ValidateOptions{Payloads: log, Rejects: &rejects, Friends: true})
 			if err != nil {
 				t.Fatalf("validate: %v", err)
 			}
@@ -124,7 +136,7 @@ func TestSpoolMatchesValidate(t *testing.T) {
 			var built rejectList
 			data, br := spoolDataset(), &BadRows{}
 			data.onBadRow = br.Report
-			res, err := Build(t.Context(), data, newReplayTransformer(t, cfg), ValidateOptions{Rejects: &built, BadRows: br}, dir, Meta{MappingHash: "h"})
+			res, err := Build(t.Context(), data, newReplayTransformer(t, cfg), ValidateOptions{Rejects: &built, BadRows: br, Friends: true}, dir, Meta{MappingHash: "h"})
 			if err != nil {
 				t.Fatalf("Build: %v", err)
 			}

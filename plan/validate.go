@@ -65,7 +65,11 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 			v.endConversation()
 			return err
 		}},
-		{extract.Friends, func() error { return r.Friends(ctx, v.friend) }},
+		{extract.Friends, func() error {
+			err := r.Friends(ctx, v.friend)
+			v.endFriends()
+			return err
+		}},
 		{extract.Users, v.impliedAccounts},
 	}
 	for _, p := range passes {
@@ -127,6 +131,12 @@ type validator struct {
 	// (extract.Reader), so the plan names the longest without a map of them all.
 	convStream  Stream
 	longestConv Stream
+
+	// The friend stream being read and the friends phase's
+	// items, calls and longest stream so far.
+	friendStream             Stream
+	friendItems, friendCalls int64
+	longestFriends           *Stream
 
 	// The message ids each message pass met (transform.UseSeenSets).
 	groupSeen, directSeen *seenset.Set
@@ -590,9 +600,56 @@ func (v *validator) directMessage(m extract.Message) error {
 	return v.payload(extract.DirectMessages, m.ID, res.Msg)
 }
 
-// friend counts a friendship: read, and skipped, since the migration has no
-// friends phase (design §3). Its dropped fields are still reported.
+// friend checks one friends row and spools its friend_import item in the stream
+// of its user (policies.friends: import), or counts it as skipped by policy. The
+// reader gives one user's friends together (extract.Reader), so the calls of each
+// stream are counted as the engine cuts them without a map of the users.
 func (v *validator) friend(f extract.Friend) error {
+	if v.sinkErr != nil {
+		return v.sinkErr
+	}
+	if !v.opt.Friends {
+		return v.skipFriend(f)
+	}
+	res := v.t.Friend(f)
+	id := f.UserID + "/" + f.FriendID
+	o, err := v.record(extract.Friends, res.OK, res.Issues, f.Origin, id)
+	if err != nil || (o != outcomeValid && o != outcomeRepaired) {
+		return err
+	}
+	v.seen(extract.Friends, f.AddedAt)
+	if res.From != v.friendStream.User || v.friendStream.Records == 0 {
+		v.endFriends()
+		v.friendStream = Stream{User: res.From, Origin: f.Origin.String()}
+	}
+	v.friendStream.Records++
+	v.friendStream.Calls = ceilDiv(v.friendStream.Records, load.MaxFriendImportBatch)
+	if err := v.spool(load.PhaseFriends, res.From, f.Origin.String(), id, res.Item); err != nil {
+		return err
+	}
+	if v.opt.Payloads == nil {
+		return nil
+	}
+	return v.payload(extract.Friends, id, FriendPayload{From: res.From, Item: res.Item})
+}
+
+// endFriends adds the friend stream just read to the plan's counts.
+func (v *validator) endFriends() {
+	s := v.friendStream
+	if s.Records == 0 {
+		return
+	}
+	v.friendItems += s.Records
+	v.friendCalls += s.Calls
+	if s.longer(v.longestFriends) {
+		v.longestFriends = &s
+	}
+	v.friendStream = Stream{}
+}
+
+// skipFriend counts a friendship read and skipped by policy (policies.friends:
+// skip). Its dropped fields are still reported.
+func (v *validator) skipFriend(f extract.Friend) error {
 	c := v.counts[extract.Friends]
 	c.Read++
 	c.Skipped++

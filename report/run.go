@@ -78,13 +78,14 @@ func (a EntityAccounting) Gap() string {
 	return fmt.Sprintf("the run stopped before %d records had an outcome (%d of them in flight)", missing, a.InFlight)
 }
 
-// entityPhase is the engine phase that imports an entity; friends have none.
+// entityPhase is the engine phase that imports an entity.
 var entityPhase = map[extract.Entity]load.Phase{
 	extract.Users:          load.PhaseAccounts,
 	extract.Groups:         load.PhaseGroups,
 	extract.Members:        load.PhaseMembers,
 	extract.GroupMessages:  load.PhaseGroupMessages,
 	extract.DirectMessages: load.PhaseDirectMessages,
+	extract.Friends:        load.PhaseFriends,
 }
 
 // Accounting combines the validate pass and the engine's counters into one line

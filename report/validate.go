@@ -233,8 +233,11 @@ func writePlan(b *bytes.Buffer, res *plan.ValidateResult) error {
 		return nil
 	}
 	branch := fmt.Sprintf("the group phases (%s) outlast the one-to-one messages (%s)", dur(cp.GroupChainSeconds), dur(cp.DirectSeconds))
-	if cp.Branch == "direct" {
+	switch cp.Branch {
+	case "direct":
 		branch = fmt.Sprintf("the one-to-one messages (%s) outlast the group phases (%s)", dur(cp.DirectSeconds), dur(cp.GroupChainSeconds))
+	case "friends":
+		branch = fmt.Sprintf("the friends outlast the group phases (%s) and the one-to-one messages (%s)", dur(cp.GroupChainSeconds), dur(cp.DirectSeconds))
 	}
 	fmt.Fprintf(b, "\nCritical path: accounts, then the group phases (groups → members → group messages → unread)\n"+
 		"alongside the one-to-one messages (design §3): %s.\n"+

@@ -69,6 +69,10 @@ func gmsg(id, g, sender string, at time.Time) extract.Message {
 		Origin: extract.Origin{Source: "group_messages.csv"}}
 }
 
+func friend(u, f string, at time.Time) extract.Friend {
+	return extract.Friend{UserID: u, FriendID: f, Remark: "pal", AddedAt: at, Origin: extract.Origin{Source: "friends.csv"}}
+}
+
 func dmsg(id, from, to string, at time.Time) extract.Message {
 	return extract.Message{ID: id, SenderID: from, RecipientID: to, SentAt: at, Kind: "text", Text: "hi " + id,
 		Origin: extract.Origin{Source: "direct_messages.csv"}}
@@ -92,6 +96,8 @@ func mark[T any](v T) T {
 	case *extract.Member:
 		r.Origin.Source = markSource
 	case *extract.Message:
+		r.Origin.Source = markSource
+	case *extract.Friend:
 		r.Origin.Source = markSource
 	default:
 		panic(fmt.Sprintf("mark: unexpected record %T", v))
@@ -128,7 +134,7 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 	tr := newTestTransformer(t, mod)
 	var res runResult
 	res.tr = tr
-	for pass := 0; pass < 5; pass++ {
+	for pass := 0; pass < 6; pass++ {
 		for _, r := range recs {
 			switch r := r.(type) {
 			case extract.User:
@@ -154,6 +160,11 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 				if r.GroupID == "" && pass == 4 {
 					o := tr.DirectMessage(r)
 					res.outcomes = append(res.outcomes, outcome{r.ID, extract.DirectMessages, r.Origin, o.OK, o.Issues, o.Msg})
+				}
+			case extract.Friend:
+				if pass == 5 {
+					o := tr.Friend(r)
+					res.outcomes = append(res.outcomes, outcome{r.UserID + "/" + r.FriendID, extract.Friends, r.Origin, o.OK, o.Issues, o.Item})
 				}
 			default:
 				t.Fatalf("run: unexpected record %T", r)

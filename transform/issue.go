@@ -165,6 +165,18 @@ const (
 	RuleMessageVideoMissing = "message.video.missing"
 	RuleMessageBodyTooLarge = "message.body.too_large"
 
+	RuleFriendUserUnknown     = "friend.user.unknown"
+	RuleFriendUserRejected    = "friend.user.rejected"
+	RuleFriendFriendUnknown   = "friend.friend.unknown"
+	RuleFriendFriendRejected  = "friend.friend.rejected"
+	RuleFriendSelf            = "friend.self"
+	RuleFriendDuplicate       = "friend.duplicate"
+	RuleFriendLimit           = "friend.limit"
+	RuleFriendRemarkTooLong   = "friend.remark.too_long"
+	RuleFriendRemarkTruncated = "friend.remark.truncated"
+	RuleFriendAddTimeInvalid  = "friend.add_time.invalid"
+	RuleFriendAddTimeFuture   = "friend.add_time.future"
+
 	// RuleFieldDropped is raised for each optional field the reader could not read
 	// and left out (extract.Record Dropped, policies.optional_fields: repair).
 	RuleFieldDropped = "field.dropped"
@@ -254,6 +266,18 @@ var catalog = []RuleInfo{
 	{RuleMessageSoundMissing, Reject, "sound without URL", "§6.2"},
 	{RuleMessageVideoMissing, Reject, "video without URL, thumbnail URL or thumbnail size", "§6.2"},
 	{RuleMessageBodyTooLarge, Reject, "serialized MsgBody larger than 12,000 bytes", "§6.3, design §7 A5"},
+
+	{RuleFriendUserUnknown, Reject, "friend list owner is not a known user", "§5.1 (30003)"},
+	{RuleFriendUserRejected, Reject, "friend list owner is a rejected user", "§5.1"},
+	{RuleFriendFriendUnknown, Reject, "friend is not a known user", "§5.1 (30003)"},
+	{RuleFriendFriendRejected, Reject, "friend is a rejected user", "§5.1"},
+	{RuleFriendSelf, Reject, "user lists itself as a friend", "§5.1 (30001)"},
+	{RuleFriendDuplicate, Reject, "the same friend listed twice for one user", "§5.1"},
+	{RuleFriendLimit, Reject, "more than 3,000 friends for one user", "§5.1 supplement (30010)"},
+	{RuleFriendRemarkTooLong, Reject, "remark longer than 96 characters (long_names: reject)", "§5.1 supplement"},
+	{RuleFriendRemarkTruncated, Repair, "remark truncated to 96 characters", "§5.1 supplement"},
+	{RuleFriendAddTimeInvalid, Repair, "add time before 1970 left out (the server uses the import time)", "§5.1"},
+	{RuleFriendAddTimeFuture, Reject, "add time is not before now", "§5.1"},
 
 	{RuleFieldDropped, Repair, "optional field that could not be read (not UTF-8, not a number or time) left out (policies.optional_fields: repair)", "design §6"},
 }

@@ -194,6 +194,28 @@ func ruleCases() []ruleCase {
 		{name: "rejected recipient", rule: RuleDirectMessageRecipientRejected, recs: base(user("a b"), mark(dmsg("1", "u1", "a b", later)))},
 		{name: "message to oneself", rule: RuleDirectMessageSelf, recs: base(mark(dmsg("1", "u1", "u1", later)))},
 
+		// Friends.
+		{name: "friend of an unknown user", rule: RuleFriendUserUnknown, recs: base(mark(friend("ghost", "u1", later)))},
+		{name: "friend of a rejected user", rule: RuleFriendUserRejected, recs: base(user("a b"), mark(friend("a b", "u1", later)))},
+		{name: "unknown friend", rule: RuleFriendFriendUnknown, recs: base(mark(friend("u1", "ghost", later)))},
+		{name: "rejected friend", rule: RuleFriendFriendRejected, recs: base(user("a b"), mark(friend("u1", "a b", later)))},
+		{name: "friend of oneself", rule: RuleFriendSelf, recs: base(mark(friend("u1", "u1", later)))},
+		{name: "duplicate friend", rule: RuleFriendDuplicate, recs: base(friend("u1", "u2", later), mark(friend("u1", "u2", later)))},
+		{name: "friend past the limit", rule: RuleFriendLimit, recs: func() []any {
+			recs := base()
+			for i := range MaxFriendsPerUser {
+				id := "f" + itoa(i)
+				recs = append(recs, user(id), friend("u1", id, later))
+			}
+			return append(recs, user("zz"), mark(friend("u1", "zz", later)))
+		}()},
+		{name: "long remark rejected", rule: RuleFriendRemarkTooLong, mod: rejectLong,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Remark = strings.Repeat("é", 97) })))},
+		{name: "long remark truncated", rule: RuleFriendRemarkTruncated,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Remark = strings.Repeat("é", 97) }))), ok: true},
+		{name: "friend added before 1970", rule: RuleFriendAddTimeInvalid, recs: base(mark(friend("u1", "u2", ancient))), ok: true},
+		{name: "friend added in the future", rule: RuleFriendAddTimeFuture, recs: base(mark(friend("u1", "u2", future)))},
+
 		// Both kinds of message.
 		{name: "duplicate direct message", rule: RuleMessageIDDuplicate,
 			recs: base(dmsg("1", "u1", "u2", later), mark(dmsg("1", "u2", "u3", later)))},

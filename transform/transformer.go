@@ -71,6 +71,11 @@ type Transformer struct {
 	groupTargets fpSet
 	lastGroup    int // index of the last group looked up, -1 = none
 
+	// Friend stream: the current user's friends (the reader gives them in
+	// (user_id, friend_id) order), counted against MaxFriendsPerUser.
+	friendUser, friendLast string
+	friendCount            int
+
 	// Member stream: the current group's members.
 	memGroup string
 	memUsers fpSet

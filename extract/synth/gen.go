@@ -307,6 +307,12 @@ func (g *generator) friendRows(yield func(*friendRow) bool) {
 		}
 		seen[convKey(a, b)] = true
 		pairs = append(pairs, [2]int32{a, b})
+		// A friendship row is one direction (the friend in the user's list):
+		// half the friendships are mutual, two rows, one per direction.
+		if len(pairs) < g.cfg.Friends && r.IntN(2) == 0 && !seen[convKey(b, a)] {
+			seen[convKey(b, a)] = true
+			pairs = append(pairs, [2]int32{b, a})
+		}
 	}
 	slices.SortFunc(pairs, func(x, y [2]int32) int { return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1])) })
 	var row friendRow

@@ -3,6 +3,7 @@ package synth
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // The mapping files written next to a generated dataset: csv.yaml reads the CSV
@@ -61,6 +62,15 @@ const targetSandbox = `target:
   admin: administrator
   edition: pro
 `
+
+// common is mappingCommon, importing the friends when the dataset has some.
+func (g *generator) common() string {
+	if g.cfg.Friends == 0 {
+		return mappingCommon
+	}
+	return strings.Replace(mappingCommon, "  group_create_time: clamp\n",
+		"  group_create_time: clamp\n  friends: import                 # one row = one direction (spec §5.1)\n", 1)
+}
 
 func (g *generator) header(what string) string {
 	c := g.cfg
@@ -144,7 +154,7 @@ entities:
 `)
 	}
 	b.WriteString("\n")
-	b.WriteString(mappingCommon)
+	b.WriteString(g.common())
 	return b.Bytes()
 }
 
@@ -193,6 +203,6 @@ entities:
 `)
 	}
 	b.WriteString("\n")
-	b.WriteString(mappingCommon)
+	b.WriteString(g.common())
 	return b.Bytes()
 }
