@@ -624,7 +624,7 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 				gm(4, extract.Message{ID: "3", GroupID: "g10", SenderID: "u1", SentAt: ts("2023-02-01T00:00:00Z"), Kind: "image",
 					URL: "https://cdn.example/a.png", FileName: "a.png", Size: 1024, Width: 640, Height: 480,
 					Attachments: `[{"kind":"file","url":"https://cdn.example/b.pdf","file_name":"b, \"final\".pdf","size":9}]`,
-					ReplyTo: "1", ThreadID: "1", EditedAt: ts("2023-02-02T00:00:00Z"), Reactions: `{"+1":["u2"]}`}),
+					ReplyTo:     "1", ThreadID: "1", EditedAt: ts("2023-02-02T00:00:00Z"), Reactions: `{"+1":["u2"]}`}),
 				gm(8, extract.Message{ID: "2", GroupID: "g2", SenderID: "u2", SentAt: ts("2023-01-31T23:59:59Z"), Kind: "text", Text: "émoji 😀"}),
 			}),
 			bad: o.bad(extract.GroupMessages, map[int]string{
