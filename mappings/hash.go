@@ -70,6 +70,10 @@ type hashView struct {
 		DefaultKind    string              `json:"default_kind"`
 		UnknownKind    string              `json:"unknown_kind"`
 		GroupRichMedia string              `json:"group_rich_media"`
+		// Keys added after format 3 are left out when unused, so that the hash
+		// of a mapping that does not use them stays what it was.
+		URLTemplate  string `json:"url_template,omitempty"`
+		KeepLegacyID bool   `json:"keep_legacy_id,omitempty"`
 	} `json:"messages"`
 	IDs struct {
 		Invalid       string `json:"invalid"`
@@ -80,6 +84,7 @@ type hashView struct {
 		LongNames       string `json:"long_names"`
 		GroupCreateTime string `json:"group_create_time"`
 		OptionalFields  string `json:"optional_fields"`
+		Oversize        string `json:"oversize,omitempty"` // omitted when reject, the default
 	} `json:"policies"`
 	Sync struct {
 		Default       int    `json:"default"`
@@ -142,12 +147,17 @@ func (f *File) hashInput() []byte {
 	v.Messages.DefaultKind = f.Messages.DefaultKind
 	v.Messages.UnknownKind = f.Messages.UnknownKind
 	v.Messages.GroupRichMedia = f.Messages.GroupRichMedia
+	v.Messages.URLTemplate = f.Messages.URLTemplate
+	v.Messages.KeepLegacyID = f.Messages.KeepLegacyID
 	v.IDs.Invalid = f.IDs.Invalid
 	v.IDs.UnknownUsers = f.IDs.UnknownUsers
 	v.IDs.GroupIDPrefix = f.IDs.GroupIDPrefix
 	v.Policies.LongNames = f.Policies.LongNames
 	v.Policies.GroupCreateTime = f.Policies.GroupCreateTime
 	v.Policies.OptionalFields = f.Policies.OptionalFields
+	if f.Policies.Oversize != OversizeReject {
+		v.Policies.Oversize = f.Policies.Oversize
+	}
 	v.Sync.Default = f.Sync.Default
 	if !f.Sync.RealtimeAfter.IsZero() {
 		v.Sync.RealtimeAfter = f.Sync.RealtimeAfter.UTC().Format(time.RFC3339Nano)

@@ -87,6 +87,8 @@ type rawMessages struct {
 	DefaultKind    scalar              `yaml:"default_kind"`
 	UnknownKind    scalar              `yaml:"unknown_kind"`
 	GroupRichMedia scalar              `yaml:"group_rich_media"`
+	URLTemplate    scalar              `yaml:"url_template"`
+	KeepLegacyID   scalar              `yaml:"keep_legacy_id"`
 }
 
 type rawKind struct {
@@ -104,6 +106,7 @@ type rawPolicies struct {
 	LongNames       scalar `yaml:"long_names"`
 	GroupCreateTime scalar `yaml:"group_create_time"`
 	OptionalFields  scalar `yaml:"optional_fields"`
+	Oversize        scalar `yaml:"oversize"`
 }
 
 type rawSync struct {
