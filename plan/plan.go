@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
-	"github.com/immigrate/immigrate/urlcheck"
 	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/urlcheck"
 )
 
 // ValidateResult is everything the dry run found. Its JSON form is report.json's

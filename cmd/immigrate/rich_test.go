@@ -3,14 +3,20 @@ package main
 import (
 	"bytes"
 	"crypto/md5"
-	"encoding/hex"
 	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/immigrate/immigrate/urlcheck"
 )
 
 // writeCSV writes rows (the first the header) as a CSV file, quoting as needed.
@@ -123,4 +129,63 @@ policies: {oversize: truncate}
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestValidateCheckURLs: validate --check-urls HEADs the rewritten media URLs
+// on a loopback server and lists the dead one with its record in report.md and
+// report.json; the rest validates as usual (exit 0).
+func TestValidateCheckURLs(t *testing.T) {
+	t.Parallel()
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/up/a.png" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer cdn.Close()
+	dir := t.TempDir()
+	cols := []string{"id", "sender_id", "recipient_id", "sent_at", "kind", "text", "attachments"}
+	writeCSV(t, filepath.Join(dir, "users.csv"), []string{"id", "nick", "created_at"},
+		[]string{"alice", "Alice", "1700000000"}, []string{"bob", "Bob", "1700000000"})
+	writeCSV(t, filepath.Join(dir, "direct_messages.csv"), cols,
+		[]string{"d1", "alice", "bob", "1700000400000", "text", "files",
+			`[{"kind":"image","url":"/up/a.png","width":4,"height":3},{"url":"/gone.pdf"}]`})
+	mapping := fmt.Sprintf(`version: 1
+source:
+  csv: {dir: .}
+target:
+  sandbox: embedded
+entities:
+  users: {file: users.csv, time: unix}
+  direct_messages: {file: direct_messages.csv, time: unix_ms}
+messages:
+  url_template: "%s/{path}"
+`, cdn.URL)
+	if err := os.WriteFile(filepath.Join(dir, "m.yaml"), []byte(mapping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLIParallel(t, t.Context(), "validate", "-c", filepath.Join(dir, "m.yaml"), "--out", out,
+		"--check-urls", "--check-urls-concurrency", "2")
+	if code != exitOK {
+		t.Fatalf("validate: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if !bytes.Contains(md, []byte("2 checked (HEAD), 1 live, 1 dead.")) ||
+		!regexp.MustCompile(`\| direct_messages +\| direct_messages\.csv:2 +\| d1 +\| `+regexp.QuoteMeta(cdn.URL)+`/gone\.pdf +\| 404 `).Match(md) {
+		t.Errorf("report.md media links:\n%s", md)
+	}
+	js, _ := os.ReadFile(filepath.Join(out, "report.json"))
+	var doc struct {
+		Result struct {
+			Links urlcheck.Result `json:"links"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := urlcheck.Result{Checked: 2, Live: 1, Dead: []urlcheck.Dead{{Link: urlcheck.Link{Entity: "direct_messages",
+		Origin: "direct_messages.csv:2", LegacyID: "d1", URL: cdn.URL + "/gone.pdf"}, Status: 404}}}
+	if fmt.Sprint(doc.Result.Links) != fmt.Sprint(want) {
+		t.Errorf("report.json links %+v, want %+v", doc.Result.Links, want)
+	}
 }
