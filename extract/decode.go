@@ -23,12 +23,13 @@ const (
 	// and 2 are group_id, sender_id (group) or sender_id, recipient_id (direct).
 	fMsgID, fMsgSentAt, fMsgKind, fMsgText, fMsgPayload, fMsgURL, fMsgFileName = 0, 3, 4, 5, 6, 7, 8
 	fMsgSize, fMsgWidth, fMsgHeight, fMsgDuration                              = 9, 10, 11, 12
+	fMsgAttachments, fMsgReplyTo, fMsgThreadID, fMsgEditedAt, fMsgReactions    = 13, 14, 15, 16, 17
 
 	fFriendUserID, fFriendFriendID, fFriendRemark, fFriendAddedAt = 0, 1, 2, 3
 )
 
 // maxFields is the largest number of canonical fields of any entity.
-const maxFields = 13
+const maxFields = 18
 
 // timeField is the canonical position of each entity's one time field.
 var timeField = map[Entity]int{
@@ -51,11 +52,16 @@ type decoder struct {
 	// takeDropped hands them to its record.
 	dropped []DroppedField
 	time    timeParser
+	// anyTime reads a message's edited_at when the entity's format does not:
+	// PostgreSQL prints a native timestamptz column in that form whatever the
+	// entity's time format (which the send time's column decides).
+	anyTime timeParser
 	onBad   func(BadRow)
 }
 
 func newDecoder(e Entity, columns []string, tf TimeFormat, opt Options) *decoder {
-	d := &decoder{entity: e, fields: entityFields[e], columns: columns, time: newTimeParser(tf), onBad: opt.OnBadRow}
+	d := &decoder{entity: e, fields: entityFields[e], columns: columns, time: newTimeParser(tf),
+		anyTime: newTimeParser(TimeTimestamptz), onBad: opt.OnBadRow}
 	for _, name := range entityRequired[e] {
 		for i, f := range d.fields {
 			if f == name {
@@ -235,7 +241,18 @@ func (d *decoder) message(v []string, o Origin) (Message, bool) {
 	}
 	m := Message{
 		ID: v[fMsgID], SentAt: t, Kind: v[fMsgKind], Text: v[fMsgText], Payload: v[fMsgPayload],
-		URL: v[fMsgURL], FileName: v[fMsgFileName], Origin: o,
+		URL: v[fMsgURL], FileName: v[fMsgFileName], Attachments: v[fMsgAttachments],
+		ReplyTo: v[fMsgReplyTo], ThreadID: v[fMsgThreadID], Reactions: v[fMsgReactions], Origin: o,
+	}
+	if s := v[fMsgEditedAt]; s != "" {
+		at, err := d.time.parse(s)
+		if err != nil {
+			if at, err = d.anyTime.parse(s); err != nil {
+				d.bad(v, o, RuleTimestamp, "field %s: %v", d.describe(fMsgEditedAt), err)
+				return Message{}, false
+			}
+		}
+		m.EditedAt = at
 	}
 	if d.entity == GroupMessages {
 		m.GroupID, m.SenderID = v[1], v[2]

@@ -44,7 +44,7 @@ func kindOf(e Entity, f int) fieldKind {
 		return kindID
 	case "max_members", "unread", "size", "width", "height", "duration":
 		return kindInt
-	case "payload":
+	case "payload", "attachments", "reactions":
 		return kindPayload
 	}
 	return kindText

@@ -36,9 +36,9 @@ var entityFields = map[Entity][]string{
 	Groups:  {"id", "owner_id", "type", "name", "introduction", "notification", "face_url", "max_members", "created_at"},
 	Members: {"group_id", "user_id", "role", "joined_at", "unread"},
 	GroupMessages: {"id", "group_id", "sender_id", "sent_at", "kind", "text", "payload", "url", "file_name",
-		"size", "width", "height", "duration"},
+		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions"},
 	DirectMessages: {"id", "sender_id", "recipient_id", "sent_at", "kind", "text", "payload", "url", "file_name",
-		"size", "width", "height", "duration"},
+		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions"},
 	Friends: {"user_id", "friend_id", "remark", "added_at"},
 }
 
@@ -178,7 +178,20 @@ type Message struct {
 	Width       int
 	Height      int
 	Duration    int
-	Origin      Origin
+	// Attachments is a JSON array of media objects ({kind, url, file_name, size,
+	// width, height, duration, thumb_url}) that follow the message's own element
+	// in its MsgBody: a post with a caption and files is one record, so that
+	// stream order, ids and resume positions stay one per legacy message. The
+	// reader passes it through; transform parses and validates it.
+	Attachments string
+	// ReplyTo and ThreadID are the legacy ids of the message this one answers and
+	// of its thread's root; EditedAt is its last edit; Reactions is JSON as the
+	// source holds it. They go into CloudCustomData (transform).
+	ReplyTo   string
+	ThreadID  string
+	EditedAt  time.Time
+	Reactions string
+	Origin    Origin
 }
 
 // Friend is one direction of a legacy friendship.

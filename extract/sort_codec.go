@@ -153,6 +153,11 @@ func encodeMessage(b []byte, m *Message) []byte {
 	b = binary.AppendVarint(b, int64(m.Width))
 	b = binary.AppendVarint(b, int64(m.Height))
 	b = binary.AppendVarint(b, int64(m.Duration))
+	b = appendStr(b, m.Attachments)
+	b = appendStr(b, m.ReplyTo)
+	b = appendStr(b, m.ThreadID)
+	b = appendTime(b, m.EditedAt)
+	b = appendStr(b, m.Reactions)
 	b = appendStr(b, m.Origin.Source)
 	return binary.AppendVarint(b, m.Origin.Line)
 }
@@ -162,6 +167,7 @@ func decodeMessage(d *spillDecoder, m *Message) {
 		ID: d.str(), GroupID: d.str(), SenderID: d.str(), RecipientID: d.str(), SentAt: d.time(),
 		Kind: d.str(), Text: d.str(), Payload: d.str(), URL: d.str(), FileName: d.str(),
 		Size: d.varint(), Width: int(d.varint()), Height: int(d.varint()), Duration: int(d.varint()),
+		Attachments: d.str(), ReplyTo: d.str(), ThreadID: d.str(), EditedAt: d.time(), Reactions: d.str(),
 	}
 	m.Origin.Source = d.str()
 	m.Origin.Line = d.varint()

@@ -44,12 +44,14 @@ func (c *converter) file(r *rawFile) *File {
 		f.IDs.UnknownUsers = c.enum(r.IDs.UnknownUsers, "ids.unknown_users", UnknownUsersReject)
 		f.IDs.GroupIDPrefix = c.text(r.IDs.GroupIDPrefix, "ids.group_id_prefix")
 	}
-	f.Policies = Policies{LongNames: LongNamesTruncate, GroupCreateTime: CreateTimeClamp, OptionalFields: OptionalFieldsRepair, Friends: FriendsSkip}
+	f.Policies = Policies{LongNames: LongNamesTruncate, GroupCreateTime: CreateTimeClamp, OptionalFields: OptionalFieldsRepair,
+		Friends: FriendsSkip, Oversize: OversizeReject}
 	if r.Policies != nil {
 		f.Policies.LongNames = c.enum(r.Policies.LongNames, "policies.long_names", LongNamesTruncate)
 		f.Policies.GroupCreateTime = c.enum(r.Policies.GroupCreateTime, "policies.group_create_time", CreateTimeClamp)
 		f.Policies.OptionalFields = c.enum(r.Policies.OptionalFields, "policies.optional_fields", OptionalFieldsRepair)
 		f.Policies.Friends = c.enum(r.Policies.Friends, "policies.friends", FriendsSkip)
+		f.Policies.Oversize = c.enum(r.Policies.Oversize, "policies.oversize", OversizeReject)
 	}
 	f.Sync = Sync{Default: vocab.SyncHistorical}
 	if r.Sync != nil {
@@ -238,6 +240,8 @@ func (c *converter) messages(r *rawMessages, f *File) {
 	}
 	m.UnknownKind = c.enum(r.UnknownKind, "messages.unknown_kind", UnknownKindReject)
 	m.GroupRichMedia = c.enum(r.GroupRichMedia, "messages.group_rich_media", RichMediaCustom)
+	m.URLTemplate = c.text(r.URLTemplate, "messages.url_template")
+	m.KeepLegacyID = c.boolean(r.KeepLegacyID, "messages.keep_legacy_id")
 }
 
 func (c *converter) load(r *rawLoad, f *File) {

@@ -179,6 +179,13 @@ type Messages struct {
 	DefaultKind    string
 	UnknownKind    string // UnknownKindReject | UnknownKindText
 	GroupRichMedia string // RichMediaCustom | RichMediaText | RichMediaReject
+	// URLTemplate, when set, rewrites every media URL (a message's url, its
+	// attachments' and video thumbnails'): placeholders {url}, {scheme}, {host},
+	// {path}, {query}, {file_name}, {message_id}. The result must be an absolute
+	// http(s) URL, else the message is rejected.
+	URLTemplate string
+	// KeepLegacyID puts the legacy message id into CloudCustomData.
+	KeepLegacyID bool
 }
 
 // Kind returns the mapping of a legacy kind, applying DefaultKind to the empty
@@ -239,6 +246,11 @@ const (
 	// (mappings/README.md), so that each user's list stays one ordered stream.
 	FriendsSkip   = "skip" // read and counted, not imported
 	FriendsImport = "import"
+	// A message whose MsgBody and CloudCustomData exceed 12,000 bytes (spec
+	// §6.3, design §7 A5): OversizeReject rejects it; OversizeTruncate cuts its
+	// longest text at a UTF-8 boundary, with a marker, as a repair.
+	OversizeReject   = "reject"
+	OversizeTruncate = "truncate"
 )
 
 // Policies are the repairs extract and transform may make.
@@ -247,6 +259,7 @@ type Policies struct {
 	GroupCreateTime string // CreateTimeClamp | CreateTimeReject
 	OptionalFields  string // OptionalFieldsRepair | OptionalFieldsReject
 	Friends         string // FriendsSkip | FriendsImport
+	Oversize        string // OversizeReject | OversizeTruncate
 }
 
 // Sync chooses importmsg's SyncFromOldSystem (spec §7.1).

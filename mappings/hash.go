@@ -70,6 +70,10 @@ type hashView struct {
 		DefaultKind    string              `json:"default_kind"`
 		UnknownKind    string              `json:"unknown_kind"`
 		GroupRichMedia string              `json:"group_rich_media"`
+		// Keys added after format 3 are left out when unused, so that the hash
+		// of a mapping that does not use them stays what it was.
+		URLTemplate  string `json:"url_template,omitempty"`
+		KeepLegacyID bool   `json:"keep_legacy_id,omitempty"`
 	} `json:"messages"`
 	IDs struct {
 		Invalid       string `json:"invalid"`
@@ -82,7 +86,8 @@ type hashView struct {
 		OptionalFields  string `json:"optional_fields"`
 		// Friends is empty for the default (skip), so a mapping without the key
 		// hashes as before it existed.
-		Friends string `json:"friends,omitempty"`
+		Friends  string `json:"friends,omitempty"`
+		Oversize string `json:"oversize,omitempty"` // omitted when reject, the default
 	} `json:"policies"`
 	Sync struct {
 		Default       int    `json:"default"`
@@ -145,6 +150,8 @@ func (f *File) hashInput() []byte {
 	v.Messages.DefaultKind = f.Messages.DefaultKind
 	v.Messages.UnknownKind = f.Messages.UnknownKind
 	v.Messages.GroupRichMedia = f.Messages.GroupRichMedia
+	v.Messages.URLTemplate = f.Messages.URLTemplate
+	v.Messages.KeepLegacyID = f.Messages.KeepLegacyID
 	v.IDs.Invalid = f.IDs.Invalid
 	v.IDs.UnknownUsers = f.IDs.UnknownUsers
 	v.IDs.GroupIDPrefix = f.IDs.GroupIDPrefix
@@ -153,6 +160,9 @@ func (f *File) hashInput() []byte {
 	v.Policies.OptionalFields = f.Policies.OptionalFields
 	if f.Policies.Friends != FriendsSkip {
 		v.Policies.Friends = f.Policies.Friends
+	}
+	if f.Policies.Oversize != OversizeReject {
+		v.Policies.Oversize = f.Policies.Oversize
 	}
 	v.Sync.Default = f.Sync.Default
 	if !f.Sync.RealtimeAfter.IsZero() {

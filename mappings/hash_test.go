@@ -96,8 +96,8 @@ func TestHashStable(t *testing.T) {
 			d := edit(t, hashBase, "  groups: {file: groups.csv}", "  groups: {file: groups.csv, time: timestamptz}")
 			d = edit(t, d, "roles: {owner: Owner, member: Member}", "roles: {owner: Owner, member: Member}\ndefault_role: Member")
 			d = edit(t, d, "invalid: rewrite,", "invalid: rewrite, unknown_users: reject,")
-			d = edit(t, d, "group_create_time: clamp}", "group_create_time: clamp, optional_fields: repair}")
-			return edit(t, d, "  group_rich_media: custom", "  group_rich_media: custom\n  default_kind: text")
+			d = edit(t, d, "group_create_time: clamp}", "group_create_time: clamp, optional_fields: repair, oversize: reject}")
+			return edit(t, d, "  group_rich_media: custom", "  group_rich_media: custom\n  default_kind: text\n  keep_legacy_id: false")
 		}, nil},
 		{"identity column mapping", func(t *testing.T) string {
 			return edit(t, hashBase, "{file: groups.csv}", "{file: groups.csv, columns: {id: id}}")
@@ -173,6 +173,9 @@ func TestHashChangesWithTheMapping(t *testing.T) {
 		{"sync default", "sync: {default: 2,", "sync: {default: 5,"},
 		{"realtime after", "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"},
 		{"realtime after removed", `, realtime_after: "2026-11-01T00:00:00Z"`, ""},
+		{"url template", "  group_rich_media: custom", "  group_rich_media: custom\n  url_template: \"https://cdn.example.com/{path}\""},
+		{"keep legacy id", "  group_rich_media: custom", "  group_rich_media: custom\n  keep_legacy_id: true"},
+		{"oversize", "group_create_time: clamp}", "group_create_time: clamp, oversize: truncate}"},
 	}
 	seen := map[string]string{base: "base"}
 	for _, m := range mutations {
@@ -239,5 +242,16 @@ func TestSecretNeverExposed(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error shows a secret: %v", err)
 		}
+	}
+}
+
+// TestHashOfUnusedRichKeys pins the hash of hashBase, which uses none of
+// messages.url_template, messages.keep_legacy_id and policies.oversize: adding
+// them left the hash of such a mapping what it was under format 3 before them
+// (the value was computed by the code without them).
+func TestHashOfUnusedRichKeys(t *testing.T) {
+	const want = "529a14f915516e3fb9572ba1187361dbd28000f4e133ade78d89081299dc7f7c"
+	if got := hashOf(t, hashBase, nil); got != want {
+		t.Errorf("hash of a mapping without the rich-message keys = %s, want %s", got, want)
 	}
 }

@@ -87,6 +87,8 @@ type rawMessages struct {
 	DefaultKind    scalar              `yaml:"default_kind"`
 	UnknownKind    scalar              `yaml:"unknown_kind"`
 	GroupRichMedia scalar              `yaml:"group_rich_media"`
+	URLTemplate    scalar              `yaml:"url_template"`
+	KeepLegacyID   scalar              `yaml:"keep_legacy_id"`
 }
 
 type rawKind struct {
@@ -105,6 +107,7 @@ type rawPolicies struct {
 	GroupCreateTime scalar `yaml:"group_create_time"`
 	OptionalFields  scalar `yaml:"optional_fields"`
 	Friends         scalar `yaml:"friends"`
+	Oversize        scalar `yaml:"oversize"`
 }
 
 type rawSync struct {

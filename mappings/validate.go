@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -337,6 +338,11 @@ func (f *File) validateMessages(l *errorList) {
 	if msg := checkEnum(m.GroupRichMedia, RichMediaCustom, RichMediaText, RichMediaReject); msg != "" {
 		l.add("messages.group_rich_media", msg)
 	}
+	if m.URLTemplate != "" {
+		if msg := checkURLTemplate(m.URLTemplate); msg != "" {
+			l.add("messages.url_template", msg)
+		}
+	}
 }
 
 func (f *File) validatePolicies(l *errorList) {
@@ -373,6 +379,9 @@ func (f *File) validatePolicies(l *errorList) {
 	}
 	if msg := checkEnum(f.Policies.OptionalFields, OptionalFieldsRepair, OptionalFieldsReject); msg != "" {
 		l.add("policies.optional_fields", msg)
+	}
+	if msg := checkEnum(f.Policies.Oversize, OversizeReject, OversizeTruncate); msg != "" {
+		l.add("policies.oversize", msg)
 	}
 	if d := f.Sync.Default; d != vocab.SyncHistorical && d != vocab.SyncRealtime {
 		l.add("sync.default", fmt.Sprintf("%d is not a SyncFromOldSystem value: 2 (historical) or 5 (real-time) (spec §7.1)", d))
@@ -454,4 +463,31 @@ func elementList() string {
 		names = append(names, string(e))
 	}
 	return strings.Join(names, ", ")
+}
+
+// urlPlaceholders are the placeholders of messages.url_template; transform
+// expands them (transform.URLTemplate).
+var urlPlaceholders = []string{"url", "scheme", "host", "path", "query", "file_name", "message_id"}
+
+// checkURLTemplate returns why t is not a usable URL template, or "".
+func checkURLTemplate(t string) string {
+	rest := t
+	for {
+		i := strings.IndexAny(rest, "{}")
+		if i < 0 {
+			return ""
+		}
+		if rest[i] == '}' {
+			return "a '}' without its '{'"
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return "a '{' without its '}'"
+		}
+		name := rest[i+1 : i+j]
+		if !slices.Contains(urlPlaceholders, name) {
+			return fmt.Sprintf("unknown placeholder {%s} (valid: {%s})", name, strings.Join(urlPlaceholders, "}, {"))
+		}
+		rest = rest[i+j+1:]
+	}
 }

@@ -73,10 +73,13 @@ type ValidateOptions struct {
 	Payloads PayloadSink     // nil: payloads are dropped
 	// Spool, when set, receives every accepted record as the import sends it,
 	// phase by phase (see Build): the plan the run reads instead of the source.
-	Spool    Spooler
-	BadRows  *BadRows // the reader's bad-row hook; nil if the reader was opened without one
-	Examples int      // examples kept per rule; 0 = DefaultExamples
-	Top      int      // largest groups and conversations listed; 0 = DefaultTop
+	Spool   Spooler
+	BadRows *BadRows // the reader's bad-row hook; nil if the reader was opened without one
+	// OnMediaURL, when set, is called with every media URL of each accepted
+	// message, as the import sends it (validate --check-urls).
+	OnMediaURL func(entity extract.Entity, origin, legacyID, url string)
+	Examples   int // examples kept per rule; 0 = DefaultExamples
+	Top        int // largest groups and conversations listed; 0 = DefaultTop
 	// Rates are the configured calls/s per API; a missing API gets
 	// DefaultRateShare of tencentim.DocumentedRate.
 	Rates map[tencentim.Command]float64

@@ -7,6 +7,7 @@ import (
 
 	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/tencentim"
+	"github.com/immigrate/immigrate/urlcheck"
 )
 
 // ValidateResult is everything the dry run found. Its JSON form is report.json's
@@ -27,6 +28,8 @@ type ValidateResult struct {
 	Warnings               []string           `json:"warnings"`
 	// Rewrites lists every id rewritten under ids.invalid: rewrite (the id map).
 	Rewrites []Rewrite `json:"rewrites"`
+	// Links is what validate --check-urls found of the media URLs; nil without it.
+	Links *urlcheck.Result `json:"links,omitempty"`
 }
 
 // Rejected is the number of records that would be rejected, over every entity.

@@ -470,6 +470,7 @@ func (v *validator) groupMessage(m extract.Message) error {
 	if err != nil {
 		return fmt.Errorf("group message %s: encode: %w", m.ID, err)
 	}
+	v.mediaURLs(extract.GroupMessages, m, res.Msg.MsgBody)
 	v.planGroupMessage(res.GroupID, load.GroupMsgSize(raw))
 	if err := v.spoolRaw(load.PhaseGroupMessages, res.GroupID, m.Origin.String(), m.ID, raw); err != nil {
 		return err
@@ -591,6 +592,7 @@ func (v *validator) directMessage(m extract.Message) error {
 	v.convStream.Calls++
 	v.convStream.Records++
 	v.seen(extract.DirectMessages, m.SentAt)
+	v.mediaURLs(extract.DirectMessages, m, res.Msg.MsgBody)
 	if err := v.spool(load.PhaseDirectMessages, load.ConversationStream(res.Msg.FromAccount, res.Msg.ToAccount), m.Origin.String(), m.ID, res.Msg); err != nil {
 		return err
 	}
@@ -658,4 +660,54 @@ func (v *validator) skipFriend(f extract.Friend) error {
 	}
 	v.seen(extract.Friends, f.AddedAt)
 	return nil
+}
+
+// mediaURLs hands the media URLs of an accepted message's body to
+// opt.OnMediaURL: the Url fields of the rich-media elements (spec §6.2) and the
+// url and thumb_url of a media description in a custom element
+// (transform.MediaExt), each once per message.
+func (v *validator) mediaURLs(e extract.Entity, m extract.Message, body []tencentim.MsgElem) {
+	if v.opt.OnMediaURL == nil {
+		return
+	}
+	var urls []string
+	add := func(u string) {
+		if u != "" && !slices.Contains(urls, u) {
+			urls = append(urls, u)
+		}
+	}
+	for _, el := range body {
+		var c struct {
+			URL, Url, VideoUrl, ThumbUrl string
+			ImageInfoArray               []struct{ URL string }
+			Data, Ext                    string
+		}
+		if json.Unmarshal(el.MsgContent, &c) != nil {
+			continue
+		}
+		add(c.URL)
+		add(c.Url)
+		add(c.VideoUrl)
+		add(c.ThumbUrl)
+		for _, i := range c.ImageInfoArray {
+			add(i.URL)
+		}
+		if c.Ext == transform.MediaExt {
+			var one transform.MediaDescription
+			var many []transform.MediaDescription
+			if json.Unmarshal([]byte(c.Data), &many) != nil {
+				many = nil
+				if json.Unmarshal([]byte(c.Data), &one) == nil {
+					many = append(many, one)
+				}
+			}
+			for _, d := range many {
+				add(d.URL)
+				add(d.ThumbURL)
+			}
+		}
+	}
+	for _, u := range urls {
+		v.opt.OnMediaURL(e, m.Origin.String(), m.ID, u)
+	}
 }

@@ -179,6 +179,9 @@ func WriteValidateMarkdown(w io.Writer, res *plan.ValidateResult, meta ValidateM
 	sections := []func(*bytes.Buffer, *plan.ValidateResult) error{
 		writePlan, writeIssues, writeTimeRanges, writeLargest, writeRewrites, writeWarnings,
 	}
+	if res.Links != nil {
+		sections = append(sections, writeLinks)
+	}
 	for _, s := range sections {
 		b.WriteString("\n")
 		if err := s(&b, res); err != nil {
@@ -440,4 +443,25 @@ func writeFiles(dir string, files []namedWriter) error {
 		}
 	}
 	return nil
+}
+
+// writeLinks lists the dead media links validate --check-urls found, each with
+// its record; they reject nothing (the import sends the URL as it is).
+func writeLinks(b *bytes.Buffer, res *plan.ValidateResult) error {
+	l := res.Links
+	b.WriteString("## Media links\n\n")
+	fmt.Fprintf(b, "%s checked (HEAD), %s live, %d dead.\n", num(l.Checked), num(l.Live), len(l.Dead))
+	if len(l.Dead) == 0 {
+		return nil
+	}
+	b.WriteString("\n")
+	t := newTable("entity", "origin", "legacy id", "URL", "status", "error")
+	for _, d := range l.Dead {
+		status := ""
+		if d.Status != 0 {
+			status = fmt.Sprint(d.Status)
+		}
+		t.add(d.Entity, d.Origin, d.LegacyID, d.URL, status, d.Error)
+	}
+	return t.write(b)
 }

@@ -93,6 +93,14 @@ type Config struct {
 	// RealtimeAfter: C2C messages sent at or after it use SyncFromOldSystem 5. The
 	// zero time means never.
 	RealtimeAfter time.Time
+	// URLTemplate rewrites every media URL (see rewriteURL); "" keeps them.
+	URLTemplate string
+	// KeepLegacyID puts the legacy message id into CloudCustomData.
+	KeepLegacyID bool
+	// Oversize says what happens to a message whose MsgBody and CloudCustomData
+	// exceed 12,000 bytes (spec §6.3, design §7 A5): "reject" (default) or
+	// "truncate" (its longest text is cut, with a marker; a repair).
+	Oversize string
 	// AccountLimit is the edition's account limit (100 for the free edition, spec
 	// §3.3 70398); valid accounts past it are rejected. 0 means unlimited.
 	AccountLimit int
@@ -172,6 +180,7 @@ func (c Config) Validate() error {
 	checkPolicy("long_names", c.LongNames, bad, PolicyTruncate, PolicyReject)
 	checkPolicy("group_create_time", c.GroupCreateTime, bad, PolicyClamp, PolicyReject)
 	checkPolicy("unknown_users", c.UnknownUsers, bad, PolicyReject, PolicyImport)
+	checkPolicy("oversize", c.Oversize, bad, PolicyReject, PolicyTruncate)
 
 	if p := c.GroupIDPrefix; p != "" {
 		switch {

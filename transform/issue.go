@@ -165,17 +165,23 @@ const (
 	RuleMessageVideoMissing = "message.video.missing"
 	RuleMessageBodyTooLarge = "message.body.too_large"
 
-	RuleFriendUserUnknown     = "friend.user.unknown"
-	RuleFriendUserRejected    = "friend.user.rejected"
-	RuleFriendFriendUnknown   = "friend.friend.unknown"
-	RuleFriendFriendRejected  = "friend.friend.rejected"
-	RuleFriendSelf            = "friend.self"
-	RuleFriendDuplicate       = "friend.duplicate"
-	RuleFriendLimit           = "friend.limit"
-	RuleFriendRemarkTooLong   = "friend.remark.too_long"
-	RuleFriendRemarkTruncated = "friend.remark.truncated"
-	RuleFriendAddTimeInvalid  = "friend.add_time.invalid"
-	RuleFriendAddTimeFuture   = "friend.add_time.future"
+	RuleFriendUserUnknown         = "friend.user.unknown"
+	RuleFriendUserRejected        = "friend.user.rejected"
+	RuleFriendFriendUnknown       = "friend.friend.unknown"
+	RuleFriendFriendRejected      = "friend.friend.rejected"
+	RuleFriendSelf                = "friend.self"
+	RuleFriendDuplicate           = "friend.duplicate"
+	RuleFriendLimit               = "friend.limit"
+	RuleFriendRemarkTooLong       = "friend.remark.too_long"
+	RuleFriendRemarkTruncated     = "friend.remark.truncated"
+	RuleFriendAddTimeInvalid      = "friend.add_time.invalid"
+	RuleFriendAddTimeFuture       = "friend.add_time.future"
+	RuleMessageBodyTruncated      = "message.body.truncated"
+	RuleMessageAttachmentsInvalid = "message.attachments.invalid"
+	RuleMessageCustomMultiple     = "message.custom.multiple"
+	RuleMessageURLInvalid         = "message.url.invalid"
+	RuleMessageReactionsInvalid   = "message.reactions.invalid"
+	RuleGroupMessageCloudDropped  = "group_message.cloud_data.dropped"
 
 	// RuleFieldDropped is raised for each optional field the reader could not read
 	// and left out (extract.Record Dropped, policies.optional_fields: repair).
@@ -266,6 +272,12 @@ var catalog = []RuleInfo{
 	{RuleMessageSoundMissing, Reject, "sound without URL", "§6.2"},
 	{RuleMessageVideoMissing, Reject, "video without URL, thumbnail URL or thumbnail size", "§6.2"},
 	{RuleMessageBodyTooLarge, Reject, "serialized MsgBody larger than 12,000 bytes", "§6.3, design §7 A5"},
+	{RuleMessageBodyTruncated, Repair, "text cut at a UTF-8 boundary to fit 12,000 bytes (policies.oversize: truncate)", "§6.3, design §7 A5"},
+	{RuleMessageAttachmentsInvalid, Reject, "attachments is not a JSON array of media objects, or one of them is not media", "§6.1, §6.2"},
+	{RuleMessageCustomMultiple, Reject, "more than one TIMCustomElem in one message", "§6.2"},
+	{RuleMessageURLInvalid, Reject, "rewritten media URL (messages.url_template) is not an absolute http(s) URL", "§6.2"},
+	{RuleMessageReactionsInvalid, Reject, "reactions is not JSON", "§6.2 (CloudCustomData)"},
+	{RuleGroupMessageCloudDropped, Warning, "CloudCustomData left out: import_group_msg does not document it", "§8.9"},
 
 	{RuleFriendUserUnknown, Reject, "friend list owner is not a known user", "§5.1 (30003)"},
 	{RuleFriendUserRejected, Reject, "friend list owner is a rejected user", "§5.1"},

@@ -46,11 +46,14 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 		is.add(RuleGroupMessageOutOfOrder, "send time %s is before the group's previous message at %s; import_group_msg needs ascending times (spec §8.9, design §7 A2)", fmtTime(m.SentAt), fmtUnix(gs.lastMsg))
 	}
 
-	body := t.msgBody(&m, true, &is)
+	body := t.richBody(&m, true, &is)
 	if body != nil {
-		if n := bodySize(body); n > tencentim.MaxMsgBodyBytes {
-			is.add(RuleMessageBodyTooLarge, "MsgBody is %d bytes serialized; TIM allows %d (spec §6.3, design §7 A5)", n, tencentim.MaxMsgBodyBytes)
+		// import_group_msg does not document CloudCustomData (spec §8.9): it is
+		// not sent, and said so, rather than trusted to a field TIM may drop.
+		if cloud, ok := t.cloudData(&m, &is); ok && cloud != "" {
+			is.add(RuleGroupMessageCloudDropped, "CloudCustomData %s left out: import_group_msg does not document it (spec §8.9)", shown(cloud))
 		}
+		body = t.fitSize(body, "", &is)
 	}
 
 	if !is.rejected && gs.req.CreateTime != 0 && sec <= gs.req.CreateTime && t.createTime == PolicyReject {
@@ -133,13 +136,16 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 	t.userRefIssue(&is, r2, m.RecipientID, "recipient", RuleDirectMessageRecipientUnknown, RuleDirectMessageRecipientRejected, "spec §7.1 (90012)")
 
 	sec = t.sendTime(&is, m.SentAt)
-	body := t.msgBody(&m, false, &is)
+	body := t.richBody(&m, false, &is)
+	var cloud string
 	if body != nil {
-		// importmsg carries one message; with UserIDs of at most 32 bytes the rest
-		// of the request stays under 300 bytes, so a body within 12,000 keeps the
-		// request under the 12,288 of 93000 (design §7 A5).
-		if n := bodySize(body); n > tencentim.MaxMsgBodyBytes {
-			is.add(RuleMessageBodyTooLarge, "MsgBody is %d bytes serialized; TIM allows %d (spec §6.3, design §7 A5)", n, tencentim.MaxMsgBodyBytes)
+		var ok bool
+		if cloud, ok = t.cloudData(&m, &is); ok {
+			// importmsg carries one message; with UserIDs of at most 32 bytes the
+			// rest of the request stays under 300 bytes, so a body and
+			// CloudCustomData within 12,000 keep the request under the 12,288 of
+			// 93000 (design §7 A5).
+			body = t.fitSize(body, cloud, &is)
 		}
 	}
 	if is.rejected {
@@ -159,6 +165,7 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 		MsgRandom:         random,
 		MsgTimeStamp:      sec,
 		MsgBody:           body,
+		CloudCustomData:   cloud,
 	}}
 	if r == refImplied || r2 == refImplied {
 		var legacy, target []string

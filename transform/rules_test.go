@@ -258,6 +258,22 @@ func ruleCases() []ruleCase {
 			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Text = long(11980) })))},
 		{name: "group body over 12000 bytes by escaping", rule: RuleMessageBodyTooLarge,
 			recs: base(mark(with(gmsg("1", "g1", "u2", later), func(m *extract.Message) { m.Text = strings.Repeat("<", 2000) })))},
+		{name: "body over 12000 bytes truncated", rule: RuleMessageBodyTruncated, mod: func(c *Config) { c.Oversize = PolicyTruncate },
+			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Text = long(13000) }))), ok: true},
+		{name: "attachments not JSON", rule: RuleMessageAttachmentsInvalid,
+			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Attachments = "[{" })))},
+		{name: "attachment of a text kind", rule: RuleMessageAttachmentsInvalid,
+			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Attachments = `[{"kind":"text","url":"https://x/a"}]` })))},
+		{name: "custom message with group attachments", rule: RuleMessageCustomMultiple,
+			recs: base(mark(with(gmsg("1", "g1", "u1", later), func(m *extract.Message) {
+				m.Kind, m.Payload, m.Attachments = "card", "{}", `[{"kind":"file","url":"https://x/a.pdf"}]`
+			})))},
+		{name: "rewritten URL not absolute", rule: RuleMessageURLInvalid, mod: func(c *Config) { c.URLTemplate = "/cdn/{path}" },
+			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Kind, m.URL = "file", "https://x/a.pdf" })))},
+		{name: "reactions not JSON", rule: RuleMessageReactionsInvalid,
+			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Reactions = "+1 alice" })))},
+		{name: "group CloudCustomData dropped", rule: RuleGroupMessageCloudDropped,
+			recs: base(mark(with(gmsg("1", "g1", "u1", later), func(m *extract.Message) { m.ReplyTo = "0" }))), ok: true},
 	}
 }
 

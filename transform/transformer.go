@@ -55,6 +55,9 @@ type Transformer struct {
 	syncDefault    int
 	realtimeAfter  time.Time
 	accountLimit   int
+	urlTemplate    string
+	keepLegacyID   bool
+	oversize       string
 
 	// Users.
 	usersSeen     fpSet // legacy ids of every user record
@@ -132,6 +135,9 @@ func New(cfg Config) (*Transformer, error) {
 		syncDefault:    cmp.Or(cfg.SyncDefault, tencentim.SyncHistorical),
 		realtimeAfter:  cfg.RealtimeAfter,
 		accountLimit:   cfg.AccountLimit,
+		urlTemplate:    cfg.URLTemplate,
+		keepLegacyID:   cfg.KeepLegacyID,
+		oversize:       policy(cfg.Oversize, PolicyReject),
 		groupIndex:     make(map[string]int32),
 		lastGroup:      -1,
 		groupMsgSeen:   &fpSet{},

@@ -12,6 +12,7 @@ import (
 	"github.com/immigrate/immigrate/migration"
 	"github.com/immigrate/immigrate/plan"
 	"github.com/immigrate/immigrate/report"
+	"github.com/immigrate/immigrate/urlcheck"
 )
 
 func validateCommand() *cli.Command {
@@ -27,6 +28,9 @@ func validateCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "directory for the reports (default: the mapping's output)"},
 			&cli.StringFlag{Name: "now", Usage: "check as of this RFC 3339 time instead of the clock; the report is then reproducible"},
 			rttFlag(),
+			&cli.BoolFlag{Name: "check-urls", Usage: "HEAD every media URL the import would send and list the dead links in the report"},
+			&cli.IntFlag{Name: "check-urls-concurrency", Value: 8, Usage: "--check-urls: requests in flight"},
+			&cli.DurationFlag{Name: "check-urls-timeout", Value: 10 * time.Second, Usage: "--check-urls: timeout of one request"},
 		},
 		Action: runValidate,
 	}
@@ -136,7 +140,20 @@ func validateMapping(c *cli.Context, f *mappings.File, now time.Time, out string
 	}
 	opt := migration.ValidateOptions(f, now)
 	opt.Rejects, opt.BadRows, opt.RTT = rejects, bad, rtt
+	var links *urlcheck.Checker
+	if c.Command.Name == "validate" && c.Bool("check-urls") {
+		links = urlcheck.New(c.Context, urlcheck.Config{Concurrency: c.Int("check-urls-concurrency"), Timeout: c.Duration("check-urls-timeout")})
+		opt.OnMediaURL = func(e extract.Entity, origin, legacyID, url string) {
+			links.Add(urlcheck.Link{Entity: string(e), Origin: origin, LegacyID: legacyID, URL: url})
+		}
+	}
 	res, err = plan.Validate(c.Context, r, tr, opt)
+	if links != nil {
+		lr := links.Wait()
+		if res != nil {
+			res.Links = &lr
+		}
+	}
 	if err != nil {
 		return nil, rejects, fmt.Errorf("validate: %w", err)
 	}

@@ -124,7 +124,13 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // conversations, and one bad row of each field rule per entity.
 func Legacy() Dataset {
 	msgCols := func(second string) []string {
-		return []string{"id", second, "", "sent_at", "kind", "text", "payload", "url", "file_name", "size", "width", "height", "duration"}
+		return []string{"id", second, "", "sent_at", "kind", "text", "payload", "url", "file_name", "size", "width", "height", "duration",
+			"attachments", "reply_to", "thread_id", "edited_at", "reactions"}
+	}
+	// rich appends the rich-message fields (attachments, reply_to, thread_id,
+	// edited_at, reactions) to a message row.
+	rich := func(row []string, extra ...string) []string {
+		return append(row, append(extra, make([]string, 5-len(extra))...)...)
 	}
 	gm := msgCols("group_id")
 	gm[2] = "sender_id"
@@ -173,36 +179,39 @@ func Legacy() Dataset {
 			extract.GroupMessages: {
 				Columns: gm,
 				Rows: [][]string{
-					{"10", "g1", "u1", "2023-02-01T10:00:00Z", "text", "ten", "", "", "", "", "", "", ""},
-					{"9", "g1", "u2", "2023-02-01T10:00:00Z", "text", "nine", "", "", "", "", "", "", ""},
-					{"11", "g1", "u1", "2023-02-01T09:59:59.999Z", "text", "earlier", "", "", "", "", "", "", ""},
-					{"12", "g1", "u1", "2023-02-01 18:00:00.5+08", "text", "comma, \"quote\" and\nnewline", "", "", "", "", "", "", ""},
-					{"3", "g10", "u1", "2023-02-01T00:00:00Z", "image", "", "", "https://cdn.example/a.png", "a.png", "1024", "640", "480", ""},
-					{"13", "g1", "", "2023-02-01T00:00:00Z", "text", "no sender", "", "", "", "", "", "", ""},
-					{"14", "g1", "u1", "2023-13-01T00:00:00Z", "text", "bad month", "", "", "", "", "", "", ""},
-					{"15", "g2", "u1", "2023-02-01T00:00:00Z", "file", "", "", "https://cdn.example/f", "f.bin", "big", "", "", ""},
-					{"2", "g2", "u2", "2023-01-31T23:59:59Z", "text", "émoji 😀", "", "", "", "", "", "", ""},
-					{"1", "g10", "u2", "2023-02-01T00:00:00Z", "custom", "", `{"k":"v, w"}`, "", "", "", "", "", ""},
-					{"100", "g1", "u1", "2023-02-01T10:00:00Z", "text", "hundred", "", "", "", "", "", "", ""},
-					{"16", "g1", "u2", "2023-02-01T11:00:00+02:00", "text", "zone", "", "", "", "", "", "", ""},
-					{"", "g1", "u1", "2023-02-01T00:00:00Z", "text", "no id", "", "", "", "", "", "", ""},
+					rich([]string{"10", "g1", "u1", "2023-02-01T10:00:00Z", "text", "ten", "", "", "", "", "", "", ""}),
+					rich([]string{"9", "g1", "u2", "2023-02-01T10:00:00Z", "text", "nine", "", "", "", "", "", "", ""}),
+					rich([]string{"11", "g1", "u1", "2023-02-01T09:59:59.999Z", "text", "earlier", "", "", "", "", "", "", ""}),
+					rich([]string{"12", "g1", "u1", "2023-02-01 18:00:00.5+08", "text", "comma, \"quote\" and\nnewline", "", "", "", "", "", "", ""}),
+					rich([]string{"3", "g10", "u1", "2023-02-01T00:00:00Z", "image", "", "", "https://cdn.example/a.png", "a.png", "1024", "640", "480", ""},
+						`[{"kind":"file","url":"https://cdn.example/b.pdf","file_name":"b, \"final\".pdf","size":9}]`, "1", "1",
+						"2023-02-02 08:00:00+08", `{"+1":["u2"]}`),
+					rich([]string{"13", "g1", "", "2023-02-01T00:00:00Z", "text", "no sender", "", "", "", "", "", "", ""}),
+					rich([]string{"14", "g1", "u1", "2023-13-01T00:00:00Z", "text", "bad month", "", "", "", "", "", "", ""}),
+					rich([]string{"15", "g2", "u1", "2023-02-01T00:00:00Z", "file", "", "", "https://cdn.example/f", "f.bin", "big", "", "", ""}),
+					rich([]string{"2", "g2", "u2", "2023-01-31T23:59:59Z", "text", "émoji 😀", "", "", "", "", "", "", ""}),
+					rich([]string{"1", "g10", "u2", "2023-02-01T00:00:00Z", "custom", "", `{"k":"v, w"}`, "", "", "", "", "", ""}),
+					rich([]string{"100", "g1", "u1", "2023-02-01T10:00:00Z", "text", "hundred", "", "", "", "", "", "", ""}),
+					rich([]string{"16", "g1", "u2", "2023-02-01T11:00:00+02:00", "text", "zone", "", "", "", "", "", "", ""}),
+					rich([]string{"", "g1", "u1", "2023-02-01T00:00:00Z", "text", "no id", "", "", "", "", "", "", ""}),
 				},
 			},
 			extract.DirectMessages: {
 				Columns: dm,
 				Rows: [][]string{
-					{"5", "u2", "u1", "2023-03-01T00:00:00Z", "text", "five", "", "", "", "", "", "", ""},
-					{"4", "u1", "u2", "2023-03-01T00:00:00Z", "text", "four", "", "", "", "", "", "", ""},
-					{"3", "u1", "u3", "2023-02-28T00:00:00Z", "text", "three", "", "", "", "", "", "", ""},
-					{"20", "u3", "u1", "2023-02-27T00:00:00Z", "text", "twenty", "", "", "", "", "", "", ""},
-					{"1", "u1", "u2", "2023-03-01T00:00:00.000001Z", "text", "one", "", "", "", "", "", "", ""},
-					{"6", "u10", "u9", "2023-01-01T00:00:00Z", "sound", "", "", "https://cdn.example/s.mp3", "", "2048", "", "", "7"},
-					{"7", "u1", "", "2023-03-01T00:00:00Z", "text", "no recipient", "", "", "", "", "", "", ""},
-					{"8", "u2", "u1", "", "text", "no time", "", "", "", "", "", "", ""},
-					{"9", "u2", "u1", "2023-03-01T00:00:00Z", "sound", "", "", "https://cdn.example/9.mp3", "", "", "", "", "3.5"},
-					{"10", "u1", "u2", "2023-03-01T01:00:00+01:00", "text", "ten, same instant", "", "", "", "", "", "", ""},
-					{"11", "u9", "u10", "2022-12-31T23:59:59Z", "video", "", "", "https://cdn.example/v.mp4", "v.mp4", "4096", "1920", "1080", "60"},
-					{"12", "u1", "u1", "2023-01-01T00:00:00Z", "text", "note to self\twith a tab", "", "", "", "", "", "", ""},
+					rich([]string{"5", "u2", "u1", "2023-03-01T00:00:00Z", "text", "five", "", "", "", "", "", "", ""}),
+					rich([]string{"4", "u1", "u2", "2023-03-01T00:00:00Z", "text", "four", "", "", "", "", "", "", ""}, "", "5", "", "2023-03-01T01:00:00Z"),
+					rich([]string{"3", "u1", "u3", "2023-02-28T00:00:00Z", "text", "three", "", "", "", "", "", "", ""}),
+					rich([]string{"20", "u3", "u1", "2023-02-27T00:00:00Z", "text", "twenty", "", "", "", "", "", "", ""}),
+					rich([]string{"1", "u1", "u2", "2023-03-01T00:00:00.000001Z", "text", "one", "", "", "", "", "", "", ""}),
+					rich([]string{"6", "u10", "u9", "2023-01-01T00:00:00Z", "sound", "", "", "https://cdn.example/s.mp3", "", "2048", "", "", "7"}),
+					rich([]string{"7", "u1", "", "2023-03-01T00:00:00Z", "text", "no recipient", "", "", "", "", "", "", ""}),
+					rich([]string{"8", "u2", "u1", "", "text", "no time", "", "", "", "", "", "", ""}),
+					rich([]string{"9", "u2", "u1", "2023-03-01T00:00:00Z", "sound", "", "", "https://cdn.example/9.mp3", "", "", "", "", "3.5"}),
+					rich([]string{"10", "u1", "u2", "2023-03-01T01:00:00+01:00", "text", "ten, same instant", "", "", "", "", "", "", ""}),
+					rich([]string{"11", "u9", "u10", "2022-12-31T23:59:59Z", "video", "", "", "https://cdn.example/v.mp4", "v.mp4", "4096", "1920", "1080", "60"}),
+					rich([]string{"12", "u1", "u1", "2023-01-01T00:00:00Z", "text", "note to self\twith a tab", "", "", "", "", "", "", ""}),
+					rich([]string{"30", "u1", "u2", "2023-03-02T00:00:00Z", "text", "bad edit", "", "", "", "", "", "", ""}, "", "", "", "yesterday"),
 				},
 			},
 			extract.Friends: {

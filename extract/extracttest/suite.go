@@ -622,7 +622,9 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 				gm(9, extract.Message{ID: "1", GroupID: "g10", SenderID: "u2", SentAt: ts("2023-02-01T00:00:00Z"), Kind: "custom",
 					Payload: `{"k":"v, w"}`}),
 				gm(4, extract.Message{ID: "3", GroupID: "g10", SenderID: "u1", SentAt: ts("2023-02-01T00:00:00Z"), Kind: "image",
-					URL: "https://cdn.example/a.png", FileName: "a.png", Size: 1024, Width: 640, Height: 480}),
+					URL: "https://cdn.example/a.png", FileName: "a.png", Size: 1024, Width: 640, Height: 480,
+					Attachments: `[{"kind":"file","url":"https://cdn.example/b.pdf","file_name":"b, \"final\".pdf","size":9}]`,
+					ReplyTo:     "1", ThreadID: "1", EditedAt: ts("2023-02-02T00:00:00Z"), Reactions: `{"+1":["u2"]}`}),
 				gm(8, extract.Message{ID: "2", GroupID: "g2", SenderID: "u2", SentAt: ts("2023-01-31T23:59:59Z"), Kind: "text", Text: "émoji 😀"}),
 			}),
 			bad: o.bad(extract.GroupMessages, map[int]string{
@@ -637,7 +639,8 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 			records: render([]extract.Message{
 				dm(11, extract.Message{ID: "12", SenderID: "u1", RecipientID: "u1", SentAt: ts("2023-01-01T00:00:00Z"), Kind: "text",
 					Text: "note to self\twith a tab"}),
-				dm(1, extract.Message{ID: "4", SenderID: "u1", RecipientID: "u2", SentAt: ts("2023-03-01T00:00:00Z"), Kind: "text", Text: "four"}),
+				dm(1, extract.Message{ID: "4", SenderID: "u1", RecipientID: "u2", SentAt: ts("2023-03-01T00:00:00Z"), Kind: "text", Text: "four",
+					ReplyTo: "5", EditedAt: ts("2023-03-01T01:00:00Z")}),
 				dm(0, extract.Message{ID: "5", SenderID: "u2", RecipientID: "u1", SentAt: ts("2023-03-01T00:00:00Z"), Kind: "text", Text: "five"}),
 				dm(9, extract.Message{ID: "10", SenderID: "u1", RecipientID: "u2", SentAt: ts("2023-03-01T00:00:00Z"), Kind: "text",
 					Text: "ten, same instant"}),
@@ -650,7 +653,7 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 					URL: "https://cdn.example/s.mp3", Size: 2048, Duration: 7}),
 			}),
 			bad: o.bad(extract.DirectMessages, map[int]string{
-				6: extract.RuleMissing, 7: extract.RuleMissing, 8: extract.RuleNumber,
+				6: extract.RuleMissing, 7: extract.RuleMissing, 8: extract.RuleNumber, 12: extract.RuleTimestamp,
 			}),
 		},
 		{
