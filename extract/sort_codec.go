@@ -42,6 +42,7 @@ func appendKeyLine(b []byte, line int64) []byte {
 
 func groupMessageKey(b []byte, m *Message) []byte {
 	b = appendKeyString(b, m.GroupID)
+	b = appendKeyString(b, m.TopicID)
 	b = appendKeyTime(b, m.SentAt)
 	b = appendKeyID(b, m.ID)
 	return appendKeyLine(b, m.Origin.Line)
@@ -144,6 +145,7 @@ func encodeMessage(b []byte, m *Message) []byte {
 	b = binary.AppendVarint(b, int64(m.Width))
 	b = binary.AppendVarint(b, int64(m.Height))
 	b = binary.AppendVarint(b, int64(m.Duration))
+	b = appendStr(b, m.TopicID)
 	b = appendStr(b, m.Origin.Source)
 	return binary.AppendVarint(b, m.Origin.Line)
 }
@@ -153,6 +155,7 @@ func decodeMessage(d *spillDecoder, m *Message) {
 		ID: d.str(), GroupID: d.str(), SenderID: d.str(), RecipientID: d.str(), SentAt: d.time(),
 		Kind: d.str(), Text: d.str(), Payload: d.str(), URL: d.str(), FileName: d.str(),
 		Size: d.varint(), Width: int(d.varint()), Height: int(d.varint()), Duration: int(d.varint()),
+		TopicID: d.str(),
 	}
 	m.Origin.Source = d.str()
 	m.Origin.Line = d.varint()
