@@ -107,7 +107,7 @@ const (
 var usedAPIs = []tencentim.Command{
 	tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport, tencentim.CmdImportGroup,
 	tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg, tencentim.CmdGroupMsgGetSimple,
-	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg,
+	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdImportTopic,
 }
 
 // Engine imports a Source into the target (design §3-§5): the phases in the order
