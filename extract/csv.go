@@ -434,6 +434,11 @@ func (r *CSVReader) Friends(ctx context.Context, fn func(Friend) error) error {
 	return readCSVOrdered(ctx, r, Friends, friendCodec, (*decoder).friend, fn)
 }
 
+// Topics implements Reader.
+func (r *CSVReader) Topics(ctx context.Context, fn func(Topic) error) error {
+	return readCSV(ctx, r, Topics, (*decoder).topic, fn)
+}
+
 // Close removes the spill files of sorts still in progress; those reads then fail.
 // Reads that start after Close fail with ErrClosed.
 func (r *CSVReader) Close() error {

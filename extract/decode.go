@@ -16,6 +16,10 @@ const (
 
 	fGroupID, fGroupOwnerID, fGroupType, fGroupName, fGroupIntroduction  = 0, 1, 2, 3, 4
 	fGroupNotification, fGroupFaceURL, fGroupMaxMembers, fGroupCreatedAt = 5, 6, 7, 8
+	fGroupSupportTopic                                                   = 9
+
+	fTopicID, fTopicGroupID, fTopicName, fTopicCreatorID, fTopicIntroduction = 0, 1, 2, 3, 4
+	fTopicNotification, fTopicFaceURL, fTopicCreatedAt                       = 5, 6, 7
 
 	fMemberGroupID, fMemberUserID, fMemberRole, fMemberJoinedAt, fMemberUnread = 0, 1, 2, 3, 4
 
@@ -24,17 +28,18 @@ const (
 	fMsgID, fMsgSentAt, fMsgKind, fMsgText, fMsgPayload, fMsgURL, fMsgFileName = 0, 3, 4, 5, 6, 7, 8
 	fMsgSize, fMsgWidth, fMsgHeight, fMsgDuration                              = 9, 10, 11, 12
 	fMsgAttachments, fMsgReplyTo, fMsgThreadID, fMsgEditedAt, fMsgReactions    = 13, 14, 15, 16, 17
+	fMsgTopicID                                                                = 18 // group messages only
 
 	fFriendUserID, fFriendFriendID, fFriendRemark, fFriendAddedAt = 0, 1, 2, 3
 )
 
 // maxFields is the largest number of canonical fields of any entity.
-const maxFields = 18
+const maxFields = 19
 
 // timeField is the canonical position of each entity's one time field.
 var timeField = map[Entity]int{
 	Users: fUserCreatedAt, Groups: fGroupCreatedAt, Members: fMemberJoinedAt,
-	GroupMessages: fMsgSentAt, DirectMessages: fMsgSentAt, Friends: fFriendAddedAt,
+	GroupMessages: fMsgSentAt, DirectMessages: fMsgSentAt, Friends: fFriendAddedAt, Topics: fTopicCreatedAt,
 }
 
 // decoder turns one source row, as values in canonical field order ("" for an empty,
@@ -209,7 +214,33 @@ func (d *decoder) group(v []string, o Origin) (Group, bool) {
 	return Group{
 		ID: v[fGroupID], OwnerID: v[fGroupOwnerID], Type: v[fGroupType], Name: v[fGroupName],
 		Introduction: v[fGroupIntroduction], Notification: v[fGroupNotification], FaceURL: v[fGroupFaceURL],
-		MaxMembers: maxMembers, CreatedAt: t, Origin: o, Dropped: d.takeDropped(),
+		MaxMembers: maxMembers, CreatedAt: t, SupportTopic: truthy(v[fGroupSupportTopic]), Origin: o,
+		Dropped: d.takeDropped(),
+	}, true
+}
+
+// truthy reads a boolean flag column as PostgreSQL prints booleans (t/f) or as
+// exports spell them.
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "t", "true", "y", "yes":
+		return true
+	}
+	return false
+}
+
+func (d *decoder) topic(v []string, o Origin) (Topic, bool) {
+	if !d.checkRequired(v, o) {
+		return Topic{}, false
+	}
+	t, ok := d.timeAt(v, fTopicCreatedAt, o)
+	if !ok {
+		return Topic{}, false
+	}
+	return Topic{
+		ID: v[fTopicID], GroupID: v[fTopicGroupID], Name: v[fTopicName], CreatorID: v[fTopicCreatorID],
+		Introduction: v[fTopicIntroduction], Notification: v[fTopicNotification], FaceURL: v[fTopicFaceURL],
+		CreatedAt: t, Origin: o, Dropped: d.takeDropped(),
 	}, true
 }
 
@@ -255,7 +286,7 @@ func (d *decoder) message(v []string, o Origin) (Message, bool) {
 		m.EditedAt = at
 	}
 	if d.entity == GroupMessages {
-		m.GroupID, m.SenderID = v[1], v[2]
+		m.GroupID, m.SenderID, m.TopicID = v[1], v[2], v[fMsgTopicID]
 	} else {
 		m.SenderID, m.RecipientID = v[1], v[2]
 	}
@@ -295,9 +326,13 @@ func compareIDs(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// compareGroupMessages is the GroupMessages stream order: group, time, id.
+// compareGroupMessages is the GroupMessages stream order: group, topic (the
+// group's own messages first), time, id.
 func compareGroupMessages(a, b *Message) int {
 	if c := strings.Compare(a.GroupID, b.GroupID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.TopicID, b.TopicID); c != 0 {
 		return c
 	}
 	if c := a.SentAt.Compare(b.SentAt); c != 0 {

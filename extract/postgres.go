@@ -193,6 +193,11 @@ func (r *PostgresReader) Friends(ctx context.Context, fn func(Friend) error) err
 	return pgRead(ctx, r, Friends, (*decoder).friend, fn)
 }
 
+// Topics implements Reader.
+func (r *PostgresReader) Topics(ctx context.Context, fn func(Topic) error) error {
+	return pgRead(ctx, r, Topics, (*decoder).topic, fn)
+}
+
 // Fingerprint implements Fingerprinter: the row count of each configured query,
 // one SELECT count(*) over it per entity, on one connection.
 func (r *PostgresReader) Fingerprint(ctx context.Context) ([]SourcePart, error) {

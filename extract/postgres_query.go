@@ -179,7 +179,7 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 			textKey(str(f)))
 	}
 	switch e {
-	case Users, Groups:
+	case Users, Groups, Topics:
 		keys = append(keys, textKey(str(0)))
 		p.keyFields = []int{0}
 	case Members:
@@ -191,6 +191,9 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 		p.keyFields = []int{fMemberGroupID, fMemberUserID}
 	case GroupMessages:
 		keys = append(keys, textKey(str(1)))
+		if p.columns[fMsgTopicID] != "" {
+			keys = append(keys, textKey(str(fMsgTopicID))) // a topic is its own stream
+		}
 		if err := timeKey(); err != nil {
 			return nil, err
 		}

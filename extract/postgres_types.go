@@ -40,7 +40,7 @@ func kindOf(e Entity, f int) fieldKind {
 		return kindTime
 	}
 	switch entityFields[e][f] {
-	case "id", "owner_id", "group_id", "user_id", "sender_id", "recipient_id", "friend_id":
+	case "id", "owner_id", "group_id", "user_id", "sender_id", "recipient_id", "friend_id", "topic_id", "creator_id":
 		return kindID
 	case "max_members", "unread", "size", "width", "height", "duration":
 		return kindInt

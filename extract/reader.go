@@ -34,12 +34,14 @@ import "context"
 // shortlex — by length, then bytewise — which is numeric order for integer ids.
 //
 //   - Members: by group_id, then joined_at (an empty one first), then user_id.
-//   - GroupMessages: by group_id, then sent_at, then id. One group is one stream.
+//   - GroupMessages: by group_id, then topic_id (the group's own messages, with an
+//     empty one, first), then sent_at, then id. One group's own messages are one
+//     stream, and each topic's another.
 //   - DirectMessages: by conversation (ConversationKey(sender, recipient)), then
 //     sent_at, then id. One conversation is one stream.
 //   - Friends: by user_id, then friend_id. One user's friend list is one stream
 //     (friend_import writes one user's list at a time, spec §5.1).
-//   - Users, Groups: CSV gives file order; PostgreSQL gives key order (id,
+//   - Users, Groups, Topics: CSV gives file order; PostgreSQL gives key order (id,
 //     bytewise).
 //
 // A stream ends where its key changes: the caller sees a new group_id or a new
@@ -60,5 +62,6 @@ type Reader interface {
 	GroupMessages(ctx context.Context, fn func(Message) error) error
 	DirectMessages(ctx context.Context, fn func(Message) error) error
 	Friends(ctx context.Context, fn func(Friend) error) error
+	Topics(ctx context.Context, fn func(Topic) error) error
 	Close() error
 }

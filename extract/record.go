@@ -16,11 +16,13 @@ const (
 	GroupMessages  Entity = "group_messages"
 	DirectMessages Entity = "direct_messages"
 	Friends        Entity = "friends"
+	// Topics are the topics of topic-enabled Community groups (spec §8.11).
+	Topics Entity = "topics"
 )
 
 // Entities returns every entity, in migration order.
 func Entities() []Entity {
-	return []Entity{Users, Groups, Members, GroupMessages, DirectMessages, Friends}
+	return []Entity{Users, Groups, Topics, Members, GroupMessages, DirectMessages, Friends}
 }
 
 // Valid reports whether e is one of the known entities.
@@ -32,14 +34,16 @@ func (e Entity) Valid() bool {
 // entityFields holds the canonical field names of each entity, in the order the
 // readers project them. The mapping file maps source columns onto these names.
 var entityFields = map[Entity][]string{
-	Users:   {"id", "nick", "face_url", "created_at"},
-	Groups:  {"id", "owner_id", "type", "name", "introduction", "notification", "face_url", "max_members", "created_at"},
+	Users: {"id", "nick", "face_url", "created_at"},
+	Groups: {"id", "owner_id", "type", "name", "introduction", "notification", "face_url", "max_members", "created_at",
+		"support_topic"},
 	Members: {"group_id", "user_id", "role", "joined_at", "unread"},
 	GroupMessages: {"id", "group_id", "sender_id", "sent_at", "kind", "text", "payload", "url", "file_name",
-		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions"},
+		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions", "topic_id"},
 	DirectMessages: {"id", "sender_id", "recipient_id", "sent_at", "kind", "text", "payload", "url", "file_name",
 		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions"},
 	Friends: {"user_id", "friend_id", "remark", "added_at"},
+	Topics:  {"id", "group_id", "name", "creator_id", "introduction", "notification", "face_url", "created_at"},
 }
 
 // entityRequired holds the fields without which a record is skipped as a BadRow.
@@ -50,6 +54,7 @@ var entityRequired = map[Entity][]string{
 	GroupMessages:  {"id", "group_id", "sender_id", "sent_at"},
 	DirectMessages: {"id", "sender_id", "recipient_id", "sent_at"},
 	Friends:        {"user_id", "friend_id"},
+	Topics:         {"id", "group_id"},
 }
 
 // entityOptional holds the fields a record can lose: when one of them cannot be
@@ -66,6 +71,7 @@ var entityOptional = map[Entity][]string{
 	Groups:  {"introduction", "notification", "face_url", "max_members", "created_at"},
 	Members: {"role", "unread"},
 	Friends: {"remark", "added_at"},
+	Topics:  {"introduction", "notification", "face_url"},
 }
 
 // Fields returns the canonical field names of e (nil for an unknown entity). The
@@ -142,6 +148,23 @@ type Group struct {
 	FaceURL      string
 	MaxMembers   int
 	CreatedAt    time.Time
+	// SupportTopic marks a Community group whose messages live in topics (spec
+	// §8.7, §8.11): the support_topic field is true, t, yes, y or 1.
+	SupportTopic bool
+	Origin       Origin
+	Dropped      []DroppedField // see User.Dropped
+}
+
+// Topic is one topic of a topic-enabled Community group (spec §8.11).
+type Topic struct {
+	ID           string
+	GroupID      string
+	Name         string
+	CreatorID    string
+	Introduction string
+	Notification string
+	FaceURL      string
+	CreatedAt    time.Time
 	Origin       Origin
 	Dropped      []DroppedField // see User.Dropped
 }
@@ -191,7 +214,10 @@ type Message struct {
 	ThreadID  string
 	EditedAt  time.Time
 	Reactions string
-	Origin    Origin
+	// TopicID is the legacy topic of a group message ("" for the group's own):
+	// each topic is a stream of its own, after the group's own messages.
+	TopicID string
+	Origin  Origin
 }
 
 // Friend is one direction of a legacy friendship.

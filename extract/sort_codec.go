@@ -42,6 +42,7 @@ func appendKeyLine(b []byte, line int64) []byte {
 
 func groupMessageKey(b []byte, m *Message) []byte {
 	b = appendKeyString(b, m.GroupID)
+	b = appendKeyString(b, m.TopicID)
 	b = appendKeyTime(b, m.SentAt)
 	b = appendKeyID(b, m.ID)
 	return appendKeyLine(b, m.Origin.Line)
@@ -158,6 +159,7 @@ func encodeMessage(b []byte, m *Message) []byte {
 	b = appendStr(b, m.ThreadID)
 	b = appendTime(b, m.EditedAt)
 	b = appendStr(b, m.Reactions)
+	b = appendStr(b, m.TopicID)
 	b = appendStr(b, m.Origin.Source)
 	return binary.AppendVarint(b, m.Origin.Line)
 }
@@ -168,6 +170,7 @@ func decodeMessage(d *spillDecoder, m *Message) {
 		Kind: d.str(), Text: d.str(), Payload: d.str(), URL: d.str(), FileName: d.str(),
 		Size: d.varint(), Width: int(d.varint()), Height: int(d.varint()), Duration: int(d.varint()),
 		Attachments: d.str(), ReplyTo: d.str(), ThreadID: d.str(), EditedAt: d.time(), Reactions: d.str(),
+		TopicID: d.str(),
 	}
 	m.Origin.Source = d.str()
 	m.Origin.Line = d.varint()

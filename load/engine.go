@@ -107,7 +107,7 @@ const (
 var usedAPIs = []tencentim.Command{
 	tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport, tencentim.CmdImportGroup,
 	tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg, tencentim.CmdGroupMsgGetSimple,
-	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport,
+	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport, tencentim.CmdImportTopic,
 }
 
 // Engine imports a Source into the target (design §3-§5): the phases in the order
@@ -588,9 +588,15 @@ func (e *Engine) markGroupFailed(id string) {
 	e.groupsMu.Unlock()
 }
 
+// groupFailed reports whether the target refused group id, or, for a topic
+// stream (SplitTopicStream), the topic or its group.
 func (e *Engine) groupFailed(id string) bool {
+	group, _ := SplitTopicStream(id)
 	e.groupsMu.RLock()
 	_, ok := e.failedGrps[id]
+	if !ok && group != id {
+		_, ok = e.failedGrps[group]
+	}
 	e.groupsMu.RUnlock()
 	return ok
 }

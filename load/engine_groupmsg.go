@@ -73,9 +73,10 @@ func GroupMsgSize(payload []byte) int { return len(payload) + 1 }
 // groupMsgCapacity is how many bytes of messages (as groupMsgBytes counts them)
 // one import_group_msg call of group groupID may carry: the request limit minus
 // the envelope around MsgList, plus the comma the last message does not have.
-func groupMsgCapacity(groupID string, recentContactFlag bool) int {
+func groupMsgCapacity(stream string, recentContactFlag bool) int {
+	groupID, topicID := SplitTopicStream(stream)
 	raw, err := json.Marshal(tencentim.ImportGroupMsgRequest{
-		GroupID: groupID, RecentContactFlag: contactFlag(groupID, recentContactFlag), MsgList: []tencentim.GroupMsg{},
+		GroupID: groupID, TopicID: topicID, RecentContactFlag: contactFlag(groupID, recentContactFlag), MsgList: []tencentim.GroupMsg{},
 	})
 	if err != nil {
 		return 0 // every message goes alone; the call reports the failure
@@ -92,8 +93,23 @@ func contactFlag(groupID string, enabled bool) int {
 	return 0
 }
 
-// importGroupMsgs imports one batch of one group and records every message's
-// outcome, in order.
+// TopicInfix joins a topic's custom part to its community's GroupId: a custom
+// TopicId is GroupId + "@TOPIC#_" + custom part (spec §8.3).
+const TopicInfix = "@TOPIC#_"
+
+// SplitTopicStream splits a group message stream into the GroupId and the TopicId
+// ("" for the group's own messages). A topic's messages are a stream of their own
+// keyed by the TopicId, which begins with its GroupId (spec §8.3, §8.9): each topic
+// has its own order, resume mark and intents.
+func SplitTopicStream(stream string) (groupID, topicID string) {
+	if i := strings.Index(stream, TopicInfix); i > 0 {
+		return stream[:i], stream
+	}
+	return stream, ""
+}
+
+// importGroupMsgs imports one batch of one group (or topic) and records every
+// message's outcome, in order.
 func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, records []Record) error {
 	batch := make([]groupMessage, len(records))
 	for i, r := range records {
@@ -146,16 +162,17 @@ func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, records []
 // sendGroupMsgs makes the call(s) for msgs and returns one result per message. Its
 // error ends the run. inDoubt says that an interrupted run may have sent some of
 // msgs: they are read back before the first attempt.
-func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []groupMessage, inDoubt bool) ([]msgResult, error) {
+func (e *Engine) sendGroupMsgs(ctx context.Context, stream string, msgs []groupMessage, inDoubt bool) ([]msgResult, error) {
 	results := make([]msgResult, len(msgs))
 	pending := make([]int, len(msgs)) // indexes into msgs not yet settled
 	for i := range pending {
 		pending[i] = i
 	}
+	groupID, topicID := SplitTopicStream(stream)
 	flag := contactFlag(groupID, e.cfg.RecentContactFlag)
 	var resp *tencentim.ImportGroupMsgResponse
 	attempt := func(ctx context.Context) error {
-		req := tencentim.ImportGroupMsgRequest{GroupID: groupID, RecentContactFlag: flag, MsgList: make([]tencentim.GroupMsg, len(pending))}
+		req := tencentim.ImportGroupMsgRequest{GroupID: groupID, TopicID: topicID, RecentContactFlag: flag, MsgList: make([]tencentim.GroupMsg, len(pending))}
 		for j, i := range pending {
 			req.MsgList[j] = msgs[i].Msg
 		}
@@ -187,7 +204,7 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []group
 		if !ambiguous(prev) {
 			return nil
 		}
-		stored, err := e.readBack(ctx, groupID, msgs, pending, len(pending))
+		stored, err := e.readBack(ctx, stream, msgs, pending, len(pending))
 		if err != nil {
 			if stops(ctx, err) {
 				return err
@@ -203,12 +220,12 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []group
 		// (group_msg_batch may change between runs): read back as far as the API
 		// allows, which covers any batch (≤ 7, design §7 A1). A failed read-back
 		// stops the run rather than risk a blind resend; the next run retries it.
-		stored, rerr := e.readBack(ctx, groupID, msgs, pending, tencentim.MaxGroupMsgGetSimple)
+		stored, rerr := e.readBack(ctx, stream, msgs, pending, tencentim.MaxGroupMsgGetSimple)
 		if rerr != nil {
 			if stops(ctx, rerr) {
 				return nil, rerr
 			}
-			return nil, fmt.Errorf("reconcile group %s after an interrupted run: %w", groupID, rerr)
+			return nil, fmt.Errorf("reconcile group %s after an interrupted run: %w", stream, rerr)
 		}
 		err = reconcile(stored)
 	}
@@ -234,8 +251,9 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []group
 	case stops(ctx, err):
 		return nil, err
 	case errors.As(err, &te) && (te.Code == 10007 || te.Code == 10010 || te.Code == 10015):
-		// The group itself is refused: the rest of its stream would be too.
-		e.markGroupFailed(groupID)
+		// The group (or the topic) itself is refused: the rest of its stream would
+		// be too.
+		e.markGroupFailed(stream)
 	case bisectable(err) && len(pending) > 1:
 		// A request-level refusal (e.g. 10004 for an element type) names no
 		// message: send the halves in order to find the ones at fault.
@@ -244,11 +262,11 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []group
 			sub[j] = msgs[i]
 		}
 		mid := len(sub) / 2
-		first, err := e.sendGroupMsgs(ctx, groupID, sub[:mid], false)
+		first, err := e.sendGroupMsgs(ctx, stream, sub[:mid], false)
 		if err != nil {
 			return nil, err
 		}
-		second, err := e.sendGroupMsgs(ctx, groupID, sub[mid:], false)
+		second, err := e.sendGroupMsgs(ctx, stream, sub[mid:], false)
 		if err != nil {
 			return nil, err
 		}
@@ -268,12 +286,14 @@ func (e *Engine) sendGroupMsgs(ctx context.Context, groupID string, msgs []group
 // (at most MaxGroupMsgGetSimple). The engine is the only writer of its groups and
 // sends one batch per group at a time, so a batch that was applied sits at the end
 // of the group's history.
-func (e *Engine) readBack(ctx context.Context, groupID string, msgs []groupMessage, pending []int, n int) ([]bool, error) {
+func (e *Engine) readBack(ctx context.Context, stream string, msgs []groupMessage, pending []int, n int) ([]bool, error) {
+	groupID, topicID := SplitTopicStream(stream)
 	var resp *tencentim.GroupMsgGetSimpleResponse
 	err := e.call(ctx, PhaseGroupMessages, tencentim.CmdGroupMsgGetSimple, func(ctx context.Context) error {
 		var err error
 		resp, err = exchange[tencentim.GroupMsgGetSimpleResponse](ctx, e.client, tencentim.CmdGroupMsgGetSimple, &tencentim.GroupMsgGetSimpleRequest{
 			GroupID:      groupID,
+			TopicID:      topicID, // a topic's history is its own (spec §8.14, §14 item 66)
 			ReqMsgNumber: min(n, tencentim.MaxGroupMsgGetSimple),
 		})
 		return err

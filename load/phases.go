@@ -15,8 +15,9 @@ import (
 //
 //	accounts         tencentim.AccountImportRequest
 //	groups           tencentim.ImportGroupRequest
+//	topics           tencentim.ImportTopicRequest      (Stream: GroupId)
 //	members          tencentim.ImportMember            (Stream: GroupId)
-//	group_messages   tencentim.GroupMsg                (Stream: GroupId)
+//	group_messages   tencentim.GroupMsg                (Stream: GroupId, or TopicId for a topic's)
 //	unread           tencentim.SetUnreadMsgNumRequest  (Stream: GroupId)
 //	direct_messages  tencentim.ImportMsgRequest        (Stream: ConversationStream)
 //	friends          tencentim.AddFriendItem           (Stream: From_Account)
@@ -68,7 +69,16 @@ func phases() []phaseDef {
 			send: func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.importGroup(ctx, b[0]) },
 		},
 		{
-			phase: PhaseMembers, entity: "group_members", noun: "members", after: PhaseGroups,
+			// Topics of topic-enabled communities (spec §8.11): after their group,
+			// before any message is imported into them.
+			phase: PhaseTopics, entity: "topics", noun: "topics", after: PhaseGroups,
+			apis:        []tencentim.Command{tencentim.CmdImportTopic},
+			groupScoped: true,
+			cut:         one,
+			send:        func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.importTopic(ctx, b[0]) },
+		},
+		{
+			phase: PhaseMembers, entity: "group_members", noun: "members", after: PhaseTopics,
 			apis:        []tencentim.Command{tencentim.CmdImportGroupMember},
 			groupScoped: true,
 			cut: func(_ *Config, r Record) (string, batcher, error) {

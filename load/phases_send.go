@@ -163,6 +163,37 @@ func (e *Engine) importGroup(ctx context.Context, r Record) error {
 	return e.rejectErr(PhaseGroups, req.GroupID, r.Item, err)
 }
 
+// ---- topics (spec §8.11) ----
+
+// importTopic imports one topic under its custom TopicId (spec §8.3), derived from
+// the legacy id like a GroupId (design §4 rule 1). A refused topic is marked
+// failed, so that its messages are rejected without a call.
+func (e *Engine) importTopic(ctx context.Context, r Record) error {
+	req, err := decode[tencentim.ImportTopicRequest](PhaseTopics, r)
+	if err != nil {
+		return err
+	}
+	var amb ambiguityTracker
+	err = e.call(ctx, PhaseTopics, tencentim.CmdImportTopic, func(ctx context.Context) error {
+		_, err := exchange[tencentim.ImportTopicResponse](ctx, e.client, tencentim.CmdImportTopic, &req)
+		return err
+	}, amb.beforeRetry)
+	var te *tencentim.Error
+	switch {
+	case err == nil:
+		e.confirm(PhaseTopics, req.TopicID, r.Item, OutcomeImported)
+		return nil
+	case stops(ctx, err):
+		return err
+	case errors.As(err, &te) && te.Code == 10021 && req.TopicID != "":
+		// spec §8.11: 10021 "topic ID is already in use": an earlier run imported it.
+		e.confirm(PhaseTopics, req.TopicID, r.Item, amb.present())
+		return nil
+	}
+	e.markGroupFailed(req.TopicID)
+	return e.rejectErr(PhaseTopics, req.TopicID, r.Item, err)
+}
+
 // ---- members (spec §8.8) ----
 
 func (e *Engine) importMembers(ctx context.Context, groupID string, batch []Record) error {

@@ -13,6 +13,7 @@ type Phase string
 const (
 	PhaseAccounts       Phase = "accounts"
 	PhaseGroups         Phase = "groups"
+	PhaseTopics         Phase = "topics"
 	PhaseMembers        Phase = "members"
 	PhaseGroupMessages  Phase = "group_messages"
 	PhaseUnread         Phase = "unread"

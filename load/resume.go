@@ -202,9 +202,10 @@ func (cp *Checkpoint) confirmed(ph Phase, stream string, it Item, o Outcome) {
 		return
 	}
 	c := outcomeCounts(o)
-	if ph == PhaseGroups && o == OutcomeRejected && stream != "" {
+	if (ph == PhaseGroups || ph == PhaseTopics) && o == OutcomeRejected && stream != "" {
 		// Before the groups mark covers the group, so a resumed run that skips
-		// the group still knows it is not in the target.
+		// the group still knows it is not in the target; a topic likewise (its
+		// stream is its TopicId).
 		cp.w.Confirm(checkpoint.Mark{Phase: PhaseFailedGroups, Stream: stream, LegacyID: it.LegacyID}, checkpoint.Counts{})
 	}
 	if t := cp.trackers[ph]; t != nil {

@@ -61,6 +61,7 @@ type rawEntities struct {
 	GroupMessages  *rawEntity `yaml:"group_messages"`
 	DirectMessages *rawEntity `yaml:"direct_messages"`
 	Friends        *rawEntity `yaml:"friends"`
+	Topics         *rawEntity `yaml:"topics"`
 }
 
 func (r *rawEntities) byEntity() map[extract.Entity]*rawEntity {
@@ -71,6 +72,7 @@ func (r *rawEntities) byEntity() map[extract.Entity]*rawEntity {
 		extract.GroupMessages:  r.GroupMessages,
 		extract.DirectMessages: r.DirectMessages,
 		extract.Friends:        r.Friends,
+		extract.Topics:         r.Topics,
 	}
 }
 

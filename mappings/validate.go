@@ -231,7 +231,7 @@ func (f *File) validateEntities(l *errorList) {
 	// Members and group messages are imported into groups; without the groups
 	// entity every one of them would be rejected.
 	if _, ok := f.Entities[extract.Groups]; !ok {
-		for _, e := range []extract.Entity{extract.Members, extract.GroupMessages} {
+		for _, e := range []extract.Entity{extract.Members, extract.GroupMessages, extract.Topics} {
 			if _, ok := f.Entities[e]; ok {
 				l.add("entities."+string(e), "needs entities.groups as well")
 			}

@@ -137,6 +137,7 @@ type Plan struct {
 const (
 	planAccounts       = "accounts"
 	planGroups         = "groups"
+	planTopics         = "topics"
 	planMembers        = "members"
 	planGroupMessages  = "group_messages"
 	planUnread         = "unread"
@@ -281,8 +282,13 @@ func (v *validator) plan(accounts int64) Plan {
 		c := v.longestConv
 		longestConv = &c
 	}
-	phases := append(acct,
-		phase(planGroups, tencentim.CmdImportGroup, groups, groups, workers, nil),
+	phases := append(acct, phase(planGroups, tencentim.CmdImportGroup, groups, groups, workers, nil))
+	if topics := v.topics; topics > 0 {
+		// A row only when there are topics, so that a plan without them reads
+		// as before.
+		phases = append(phases, phase(planTopics, tencentim.CmdImportTopic, topics, topics, workers, nil))
+	}
+	phases = append(phases,
 		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls, workers, nil),
 		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls, streams, longestGroup),
 		phase(planUnread, tencentim.CmdSetUnreadMsgNum, unread, unread, workers, nil),

@@ -43,7 +43,7 @@ func (v *validator) result() (*ValidateResult, error) {
 	res := &ValidateResult{}
 	for _, e := range extract.Entities() {
 		c := *v.counts[e]
-		if e == extract.Friends && c.Read == 0 {
+		if (e == extract.Friends || e == extract.Topics) && c.Read == 0 {
 			continue
 		}
 		if c.Read != c.Valid+c.Rejected+c.Skipped || c.Repaired > c.Valid {

@@ -197,7 +197,7 @@ func (src spoolSource) Records(ctx context.Context, ph load.Phase, fn func(load.
 func (src spoolSource) LargeStreams(ph load.Phase) []load.StreamRef {
 	var out []load.StreamRef
 	for _, s := range src.s.r.Largest(string(ph)) {
-		if !src.s.dropped[s.Stream] {
+		if !src.s.droppedStream(s.Stream) {
 			out = append(out, load.StreamRef{Key: s.Stream, Records: s.Records, Pos: s.Offset})
 		}
 	}
@@ -221,7 +221,7 @@ func (src spoolSource) RecordsBesides(ctx context.Context, ph load.Phase, fn fun
 
 func (src spoolSource) keep(fn func(load.Record) error) func(spool.Record) error {
 	return func(rec spool.Record) error {
-		if rec.Stream != "" && src.s.dropped[rec.Stream] {
+		if rec.Stream != "" && src.s.droppedStream(rec.Stream) {
 			return nil
 		}
 		return fn(load.Record{Item: load.Item{Origin: rec.Origin, LegacyID: rec.LegacyID}, Stream: rec.Stream, Payload: rec.Payload})
@@ -233,4 +233,11 @@ func (spoolSource) wrap(err error) error {
 		return fmt.Errorf("%w (delete it, or run with --fresh, to validate the source again)", err)
 	}
 	return err
+}
+
+// droppedStream reports whether stream belongs to a group rejected at the end of
+// the validate pass: the group's own stream or one of its topics'.
+func (s *Spool) droppedStream(stream string) bool {
+	group, _ := load.SplitTopicStream(stream)
+	return s.dropped[stream] || s.dropped[group]
 }

@@ -51,6 +51,7 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 	}{
 		{extract.Users, func() error { return r.Users(ctx, v.user) }},
 		{extract.Groups, func() error { return r.Groups(ctx, v.group) }},
+		{extract.Topics, func() error { return r.Topics(ctx, v.topic) }},
 		{extract.Members, func() error { return r.Members(ctx, v.member) }},
 		{extract.GroupMessages, func() error {
 			err := r.GroupMessages(ctx, v.groupMessage)
@@ -60,6 +61,7 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 			return err
 		}},
 		{extract.Groups, v.finalGroups},
+		{extract.Topics, v.finalTopics},
 		{extract.DirectMessages, func() error {
 			err := r.DirectMessages(ctx, v.directMessage)
 			v.endConversation()
@@ -105,6 +107,8 @@ type validator struct {
 	// Groups that pass 2 repaired, by legacy id: a group is counted repaired once,
 	// when Groups confirms it.
 	repairedGroups map[string]bool
+	repairedTopics map[string]bool // likewise for topics, by "group/topic"
+	topics         int64           // accepted topics: import_topic calls
 	finals         []transform.GroupFinal
 	// Accepted members with an unread count to restore, by target GroupId: a
 	// group rejected by finalGroups takes its members along, and the run restores
@@ -164,6 +168,7 @@ func newValidator(t *transform.Transformer, opt ValidateOptions) *validator {
 		rules:          map[ruleKey]*RuleSummary{},
 		ranges:         map[extract.Entity]*TimeRange{},
 		repairedGroups: map[string]bool{},
+		repairedTopics: map[string]bool{},
 		msgCalls:       map[string]int64{},
 		unread:         map[string]int64{},
 	}
@@ -471,8 +476,8 @@ func (v *validator) groupMessage(m extract.Message) error {
 		return fmt.Errorf("group message %s: encode: %w", m.ID, err)
 	}
 	v.mediaURLs(extract.GroupMessages, m, res.Msg.MsgBody)
-	v.planGroupMessage(res.GroupID, load.GroupMsgSize(raw))
-	if err := v.spoolRaw(load.PhaseGroupMessages, res.GroupID, m.Origin.String(), m.ID, raw); err != nil {
+	v.planGroupMessage(res.Stream, load.GroupMsgSize(raw))
+	if err := v.spoolRaw(load.PhaseGroupMessages, res.Stream, m.Origin.String(), m.ID, raw); err != nil {
 		return err
 	}
 	if v.opt.Payloads == nil {
@@ -482,17 +487,88 @@ func (v *validator) groupMessage(m extract.Message) error {
 	return v.payload(extract.GroupMessages, m.ID, GroupMessagePayload{GroupID: res.GroupID, Msg: res.Msg})
 }
 
+// topic counts a topic read: rejected or skipped here, accepted when Topics
+// gives its final payload (finalTopics), like a group.
+func (v *validator) topic(tp extract.Topic) error {
+	if v.sinkErr != nil {
+		return v.sinkErr
+	}
+	res := v.t.Topic(tp)
+	c := v.counts[extract.Topics]
+	c.Read++
+	for i := range res.Issues {
+		is := &res.Issues[i]
+		v.issue(is.Entity, is.Rule, is.Severity.String(), is.Origin.String(), is.LegacyID, is.Message)
+	}
+	id := tp.GroupID + "/" + tp.ID
+	switch classify(res.OK, res.Issues) {
+	case outcomeRepaired:
+		v.repairedTopics[id] = true
+		v.seen(extract.Topics, tp.CreatedAt)
+	case outcomeValid:
+		v.seen(extract.Topics, tp.CreatedAt)
+	case outcomeSkipped:
+		c.Skipped++
+	case outcomeRejected:
+		c.Rejected++
+		return v.reject(extract.Topics, tp.Origin.String(), id, res.Issues)
+	}
+	return nil
+}
+
+// finalTopics counts and spools the topics from their final payloads, after the
+// groups': a topic of a group rejected there is rejected with it (its messages
+// went with the group's count).
+func (v *validator) finalTopics() error {
+	c := v.counts[extract.Topics]
+	for _, f := range v.t.Topics(v.finals) {
+		for i := range f.Issues {
+			is := &f.Issues[i]
+			v.issue(is.Entity, is.Rule, is.Severity.String(), is.Origin.String(), is.LegacyID, is.Message)
+		}
+		switch o := classify(f.OK, f.Issues); {
+		case o == outcomeRejected:
+			c.Rejected++
+			if err := v.reject(extract.Topics, f.Legacy.String(), f.LegacyID, f.Issues); err != nil {
+				return err
+			}
+			continue
+		case o == outcomeRepaired || v.repairedTopics[f.LegacyID]:
+			c.Valid++
+			c.Repaired++
+		default:
+			c.Valid++
+		}
+		v.topics++
+		// The stream is the TopicId: a refused topic's messages are rejected
+		// without a call (load.SplitTopicStream).
+		if err := v.spool(load.PhaseTopics, f.Topic.TopicID, f.Legacy.String(), f.LegacyID, f.Topic); err != nil {
+			return err
+		}
+		if v.opt.Payloads != nil {
+			if err := v.payload(extract.Topics, f.LegacyID, f.Topic); err != nil {
+				return err
+			}
+		}
+	}
+	v.repairedTopics = nil
+	return nil
+}
+
 // planGroupMessage counts the import_group_msg call that an accepted message of
 // group groupID opens, if any. The engine sends each run of consecutive messages
 // of one group as one stream (engine_stream.go), so a batch never spans groups,
 // nor a group's messages that other groups' interrupt.
-func (v *validator) planGroupMessage(groupID string, size int) {
-	if !v.msgBatchOpen || groupID != v.msgGroup {
-		v.msgGroup, v.msgBatchOpen = groupID, true
-		v.msgBatch = load.GroupMsgBatcher(groupID, v.opt.GroupMsgBatch, v.opt.RecentContactFlag)
+func (v *validator) planGroupMessage(stream string, size int) {
+	if !v.msgBatchOpen || stream != v.msgGroup {
+		v.msgGroup, v.msgBatchOpen = stream, true
+		v.msgBatch = load.GroupMsgBatcher(stream, v.opt.GroupMsgBatch, v.opt.RecentContactFlag)
 	}
 	if v.msgBatch.Add(size) {
-		v.msgCalls[groupID]++
+		// A topic's calls count for its group: the group's streams together
+		// bound the estimate from above.
+		group, _ := load.SplitTopicStream(stream)
+		v.msgCalls[group]++
 	}
 }
 

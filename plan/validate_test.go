@@ -28,6 +28,7 @@ type memReader struct {
 	gmsgs    []extract.Message
 	dmsgs    []extract.Message
 	friends  []extract.Friend
+	topics   []extract.Topic
 	bad      map[extract.Entity][]extract.BadRow
 	onBadRow func(extract.BadRow)
 }
@@ -66,6 +67,9 @@ func (r *memReader) DirectMessages(ctx context.Context, fn func(extract.Message)
 }
 func (r *memReader) Friends(ctx context.Context, fn func(extract.Friend) error) error {
 	return each(ctx, r, extract.Friends, r.friends, fn)
+}
+func (r *memReader) Topics(ctx context.Context, fn func(extract.Topic) error) error {
+	return each(ctx, r, extract.Topics, r.topics, fn)
 }
 func (r *memReader) Close() error { return nil }
 

@@ -82,6 +82,7 @@ func (a EntityAccounting) Gap() string {
 var entityPhase = map[extract.Entity]load.Phase{
 	extract.Users:          load.PhaseAccounts,
 	extract.Groups:         load.PhaseGroups,
+	extract.Topics:         load.PhaseTopics,
 	extract.Members:        load.PhaseMembers,
 	extract.GroupMessages:  load.PhaseGroupMessages,
 	extract.DirectMessages: load.PhaseDirectMessages,

@@ -113,6 +113,13 @@ func (t *Transformer) Group(g extract.Group) GroupResult {
 		req.MaxMemberCount, st.maxMembers, st.maxSet = g.MaxMembers, g.MaxMembers, true
 	}
 
+	if g.SupportTopic {
+		if !community {
+			is.add(RuleGroupTopicsNotCommunity, "group has support_topic but its type %s is not Community; import_group takes SupportTopic for Community only (spec §8.7)", shown(typ))
+		}
+		req.SupportTopic = 1
+	}
+
 	if !g.CreatedAt.IsZero() {
 		switch sec := g.CreatedAt.Unix(); {
 		case sec <= 0:

@@ -99,10 +99,25 @@ func mark[T any](v T) T {
 		r.Origin.Source = markSource
 	case *extract.Friend:
 		r.Origin.Source = markSource
+	case *extract.Topic:
+		r.Origin.Source = markSource
 	default:
 		panic(fmt.Sprintf("mark: unexpected record %T", v))
 	}
 	return v
+}
+
+func community(id string) extract.Group {
+	return with(grp(id, "u1"), func(g *extract.Group) { g.Type, g.SupportTopic = "Community", true })
+}
+
+func topic(id, g string) extract.Topic {
+	return extract.Topic{ID: id, GroupID: g, Name: "topic " + id, CreatorID: "u2", CreatedAt: t0.Add(time.Minute),
+		Origin: extract.Origin{Source: "topics.csv"}}
+}
+
+func tmsg(id, g, tp, sender string, at time.Time) extract.Message {
+	return with(gmsg(id, g, sender, at), func(m *extract.Message) { m.TopicID = tp })
 }
 
 // baseRecords are three users and a public group g1 owned by u1, created at t0.
@@ -124,6 +139,7 @@ type outcome struct {
 type runResult struct {
 	outcomes []outcome
 	groups   []GroupFinal
+	topics   []TopicFinal
 	tr       *Transformer
 }
 
@@ -146,6 +162,11 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 				if pass == 1 {
 					o := tr.Group(r)
 					res.outcomes = append(res.outcomes, outcome{r.ID, extract.Groups, r.Origin, o.OK, o.Issues, o.GroupID})
+				}
+			case extract.Topic:
+				if pass == 1 { // after the groups listed before it
+					o := tr.Topic(r)
+					res.outcomes = append(res.outcomes, outcome{r.GroupID + "/" + r.ID, extract.Topics, r.Origin, o.OK, o.Issues, o.TopicID})
 				}
 			case extract.Member:
 				if pass == 2 {
@@ -172,6 +193,7 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 		}
 	}
 	res.groups = tr.Groups()
+	res.topics = tr.Topics(res.groups)
 	return res
 }
 

@@ -144,6 +144,26 @@ const (
 	RuleGroupMessageMediaRejected  = "group_message.media_rejected"
 	RuleGroupMessageOutOfOrder     = "group_message.time.out_of_order"
 	RuleGroupMessageRandomRehashed = "group_message.random.rehashed"
+	RuleGroupMessageTopicUnknown   = "group_message.topic.unknown"
+	RuleGroupMessageTopicRejected  = "group_message.topic.rejected"
+
+	RuleGroupTopicsNotCommunity = "group.support_topic.not_community"
+
+	RuleTopicIDDuplicate       = "topic.id.duplicate"
+	RuleTopicIDInvalid         = "topic.id.invalid"
+	RuleTopicGroupUnknown      = "topic.group.unknown"
+	RuleTopicGroupRejected     = "topic.group.rejected"
+	RuleTopicGroupNoTopics     = "topic.group.no_topics"
+	RuleTopicNameEmpty         = "topic.name.empty"
+	RuleTopicNameTooLong       = "topic.name.too_long"
+	RuleTopicNameTruncated     = "topic.name.truncated"
+	RuleTopicTextTooLong       = "topic.text.too_long"
+	RuleTopicTextTruncated     = "topic.text.truncated"
+	RuleTopicCreatorUnknown    = "topic.creator.unknown"
+	RuleTopicCreatorRejected   = "topic.creator.rejected"
+	RuleTopicCreateTimeInvalid = "topic.create_time.invalid"
+	RuleTopicCreateTimeDerived = "topic.create_time.derived"
+	RuleTopicCreateTimeClamped = "topic.create_time.clamped"
 
 	RuleDirectMessageSenderUnknown     = "direct_message.sender.unknown"
 	RuleDirectMessageSenderRejected    = "direct_message.sender.rejected"
@@ -252,6 +272,26 @@ var catalog = []RuleInfo{
 	{RuleGroupMessageMediaRejected, Reject, "image/file/sound/video in a group (group_rich_media: reject)", "§6.1, §8.9"},
 	{RuleGroupMessageOutOfOrder, Reject, "message earlier than the group's previous message", "§8.9, design §7 A2"},
 	{RuleGroupMessageRandomRehashed, Warning, "Random would repeat within 300 s in the group: derived another", "§8.9, design §7 A4"},
+	{RuleGroupMessageTopicUnknown, Reject, "message of a topic absent from topics", "§8.9, §8.11 (10010)"},
+	{RuleGroupMessageTopicRejected, Reject, "message of a rejected topic", "§8.9, §8.11"},
+
+	{RuleGroupTopicsNotCommunity, Reject, "support_topic on a group whose type is not Community", "§8.7"},
+
+	{RuleTopicIDDuplicate, Reject, "topic id seen before in its group", "§8.3 (10021)"},
+	{RuleTopicIDInvalid, Reject, "legacy topic id cannot form a custom TopicId", "§8.3, design §7 A36"},
+	{RuleTopicGroupUnknown, Reject, "topic of a group absent from groups", "§8.11 (10010)"},
+	{RuleTopicGroupRejected, Reject, "topic of a rejected group", "§8.11"},
+	{RuleTopicGroupNoTopics, Reject, "topic of a group that is not a topic-enabled Community", "§8.11 (11000)"},
+	{RuleTopicNameEmpty, Reject, "topic name is empty", "§8.11, A20"},
+	{RuleTopicNameTooLong, Reject, "topic name is longer than 30 bytes (long_names: reject)", "§8.4"},
+	{RuleTopicNameTruncated, Repair, "topic name truncated to 30 bytes on a UTF-8 boundary", "§8.4"},
+	{RuleTopicTextTooLong, Reject, "topic introduction, notification or face URL over its limit (long_names: reject)", "§8.4"},
+	{RuleTopicTextTruncated, Repair, "topic introduction, notification or face URL truncated to its limit", "§8.4"},
+	{RuleTopicCreatorUnknown, Reject, "topic creator is not a known user", "§8.11"},
+	{RuleTopicCreatorRejected, Reject, "topic creator was rejected", "§8.11"},
+	{RuleTopicCreateTimeInvalid, Reject, "topic CreateTime before 1970 or after now", "§8.11"},
+	{RuleTopicCreateTimeDerived, Repair, "topic without CreateTime: set before its first message", "§8.9, §8.11"},
+	{RuleTopicCreateTimeClamped, Repair, "topic CreateTime moved between its group's CreateTime and its first message", "§8.9, §8.11"},
 
 	{RuleDirectMessageSenderUnknown, Reject, "sender is not a known user", "§7.1 (90008)"},
 	{RuleDirectMessageSenderRejected, Reject, "sender is a rejected user", "§7.1"},

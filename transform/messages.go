@@ -10,9 +10,12 @@ import (
 // GroupMessageResult is the outcome of one group message.
 type GroupMessageResult struct {
 	GroupID string
-	Msg     tencentim.GroupMsg
-	OK      bool
-	Issues  []Issue
+	// Stream is the message's stream: the GroupId, or the TopicId of a topic's
+	// message (load.SplitTopicStream).
+	Stream string
+	Msg    tencentim.GroupMsg
+	OK     bool
+	Issues []Issue
 }
 
 // DirectMessageResult is the outcome of one direct (C2C) message.
@@ -29,11 +32,22 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 	if t.groupRefIssue(&is, gs, m.GroupID, RuleGroupMessageGroupUnknown, RuleGroupMessageGroupRejected, "spec §8.9") {
 		return GroupMessageResult{Issues: is.list}
 	}
-	if m.GroupID != t.gmGroup {
-		t.gmGroup = m.GroupID
+	var ts *topicState
+	if m.TopicID != "" {
+		if ts = t.topicOf(&is, &m); ts == nil {
+			return GroupMessageResult{Issues: is.list}
+		}
+	}
+	if m.GroupID != t.gmGroup || m.TopicID != t.gmTopic {
+		// A topic is a message sequence of its own (spec §8.9, §14 item 66).
+		t.gmGroup, t.gmTopic = m.GroupID, m.TopicID
 		t.window.reset()
 	}
-	res := GroupMessageResult{GroupID: gs.req.GroupID}
+	res := GroupMessageResult{GroupID: gs.req.GroupID, Stream: gs.req.GroupID}
+	last := gs.lastMsg
+	if ts != nil {
+		res.Stream, last = ts.req.TopicID, ts.lastMsg
+	}
 
 	if !t.groupMsgSeen.Add(fingerprint(m.ID)) {
 		is.add(RuleMessageIDDuplicate, "group message id %s appears more than once; only its first record can be imported", shown(m.ID))
@@ -42,8 +56,8 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 	t.userRefIssue(&is, r, m.SenderID, "sender", RuleGroupMessageSenderUnknown, RuleGroupMessageSenderRejected, "spec §8.9, design §7 A14")
 
 	sec := t.sendTime(&is, m.SentAt)
-	if sec > 0 && sec < gs.lastMsg {
-		is.add(RuleGroupMessageOutOfOrder, "send time %s is before the group's previous message at %s; import_group_msg needs ascending times (spec §8.9, design §7 A2)", fmtTime(m.SentAt), fmtUnix(gs.lastMsg))
+	if sec > 0 && sec < last {
+		is.add(RuleGroupMessageOutOfOrder, "send time %s is before the group's previous message at %s; import_group_msg needs ascending times (spec §8.9, design §7 A2)", fmtTime(m.SentAt), fmtUnix(last))
 	}
 
 	body := t.richBody(&m, true, &is)
@@ -73,10 +87,19 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 	}
 	res.Msg = tencentim.GroupMsg{FromAccount: sender, SendTime: sec, Random: random, MsgBody: body}
 	gs.messages++
-	if gs.firstMsg == 0 {
+	if gs.firstMsg == 0 || sec < gs.firstMsg {
+		// A topic's messages come after the group's own, and may be earlier.
 		gs.firstMsg = sec
 	}
-	gs.lastMsg = max(gs.lastMsg, sec)
+	if ts != nil {
+		ts.messages++
+		if ts.firstMsg == 0 {
+			ts.firstMsg = sec
+		}
+		ts.lastMsg = max(ts.lastMsg, sec)
+	} else {
+		gs.lastMsg = max(gs.lastMsg, sec)
+	}
 	if r == refImplied {
 		t.commitImplied(&is, []string{m.SenderID}, []string{sender})
 	}

@@ -256,6 +256,44 @@ func ruleCases() []ruleCase {
 			})))},
 		{name: "body over 12000 bytes", rule: RuleMessageBodyTooLarge,
 			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Text = long(11980) })))},
+		// Topics (spec §8.11).
+		{name: "support_topic on a public group", rule: RuleGroupTopicsNotCommunity,
+			recs: base(mark(with(grp("g2", "u1"), func(g *extract.Group) { g.SupportTopic = true })))},
+		{name: "duplicate topic", rule: RuleTopicIDDuplicate, recs: base(community("c1"), topic("t1", "c1"), mark(topic("t1", "c1")))},
+		{name: "topic id with a space", rule: RuleTopicIDInvalid, recs: base(community("c1"), mark(topic("t 1", "c1")))},
+		{name: "topic id over 48 bytes", rule: RuleTopicIDInvalid, recs: base(community("c1"), mark(topic(long(49), "c1")))},
+		{name: "topic of an unknown group", rule: RuleTopicGroupUnknown, recs: base(mark(topic("t1", "nope")))},
+		{name: "topic of a rejected group", rule: RuleTopicGroupRejected,
+			recs: base(with(community("c1"), func(g *extract.Group) { g.Name = "" }), mark(topic("t1", "c1")))},
+		{name: "topic of a group rejected at the end", rule: RuleTopicGroupRejected, mod: rejectClamp, final: "topic:c1/t1",
+			recs: base(community("c1"), topic("t1", "c1"), tmsg("1", "c1", "t1", "u2", t0.Add(-hour)))},
+		{name: "topic of a group without topics", rule: RuleTopicGroupNoTopics, recs: base(mark(topic("t1", "g1")))},
+		{name: "topic without name", rule: RuleTopicNameEmpty,
+			recs: base(community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.Name = "" })))},
+		{name: "topic name too long", rule: RuleTopicNameTooLong, mod: rejectLong,
+			recs: base(community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.Name = long(31) })))},
+		{name: "topic name truncated", rule: RuleTopicNameTruncated, ok: true,
+			recs: base(community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.Name = long(31) })))},
+		{name: "topic introduction too long", rule: RuleTopicTextTooLong, mod: rejectLong,
+			recs: base(community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.Introduction = long(241) })))},
+		{name: "topic face URL truncated", rule: RuleTopicTextTruncated, ok: true,
+			recs: base(community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.FaceURL = long(101) })))},
+		{name: "topic creator unknown", rule: RuleTopicCreatorUnknown,
+			recs: base(community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.CreatorID = "nobody" })))},
+		{name: "topic creator rejected", rule: RuleTopicCreatorRejected,
+			recs: base(user("a b"), community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.CreatorID = "a b" })))},
+		{name: "topic from the future", rule: RuleTopicCreateTimeInvalid,
+			recs: base(community("c1"), mark(with(topic("t1", "c1"), func(tp *extract.Topic) { tp.CreatedAt = future })))},
+		{name: "topic without CreateTime", rule: RuleTopicCreateTimeDerived, ok: true, final: "topic:c1/t1",
+			recs: base(community("c1"), with(topic("t1", "c1"), func(tp *extract.Topic) { tp.CreatedAt = time.Time{} }),
+				tmsg("1", "c1", "t1", "u2", later))},
+		{name: "topic created after its first message", rule: RuleTopicCreateTimeClamped, ok: true, final: "topic:c1/t1",
+			recs: base(community("c1"), with(topic("t1", "c1"), func(tp *extract.Topic) { tp.CreatedAt = later.Add(hour) }),
+				tmsg("1", "c1", "t1", "u2", later))},
+		{name: "message of an unknown topic", rule: RuleGroupMessageTopicUnknown,
+			recs: base(community("c1"), mark(tmsg("1", "c1", "t9", "u2", later)))},
+		{name: "message of a rejected topic", rule: RuleGroupMessageTopicRejected,
+			recs: base(community("c1"), with(topic("t1", "c1"), func(tp *extract.Topic) { tp.Name = "" }), mark(tmsg("1", "c1", "t1", "u2", later)))},
 		{name: "group body over 12000 bytes by escaping", rule: RuleMessageBodyTooLarge,
 			recs: base(mark(with(gmsg("1", "g1", "u2", later), func(m *extract.Message) { m.Text = strings.Repeat("<", 2000) })))},
 		{name: "body over 12000 bytes truncated", rule: RuleMessageBodyTruncated, mod: func(c *Config) { c.Oversize = PolicyTruncate },
@@ -284,7 +322,10 @@ func TestRules(t *testing.T) {
 			var entity extract.Entity
 			var ok bool
 			var issues []Issue
-			if tc.final != "" {
+			if id, isTopic := strings.CutPrefix(tc.final, "topic:"); isTopic {
+				f := res.finalTopic(t, id)
+				entity, ok, issues = extract.Topics, f.OK, f.Issues
+			} else if tc.final != "" {
 				f := res.final(t, tc.final)
 				entity, ok, issues = extract.Groups, f.OK, f.Issues
 			} else {
@@ -384,4 +425,16 @@ func TestRulesCatalog(t *testing.T) {
 	if Rules()[0].Code == "changed" {
 		t.Errorf("Rules returns the package's own slice")
 	}
+}
+
+// finalTopic returns the TopicFinal of "group/topic".
+func (r runResult) finalTopic(t testing.TB, id string) TopicFinal {
+	t.Helper()
+	for _, f := range r.topics {
+		if f.LegacyID == id {
+			return f
+		}
+	}
+	t.Fatalf("no final topic %q", id)
+	return TopicFinal{}
 }

@@ -71,6 +71,8 @@ type Transformer struct {
 	// Groups.
 	groupIndex   map[string]int32 // legacy id → index in groups
 	groups       []groupState
+	topicIndex   map[string]int32 // topicKey(group, topic) → index in topics
+	topics       []topicState
 	groupTargets fpSet
 	lastGroup    int // index of the last group looked up, -1 = none
 
@@ -86,6 +88,7 @@ type Transformer struct {
 	// Group message stream.
 	groupMsgSeen SeenSet
 	gmGroup      string
+	gmTopic      string
 	window       randomWindow
 
 	// Direct message stream.

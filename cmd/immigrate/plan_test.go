@@ -54,6 +54,9 @@ func TestRunReadsTheSourceOnce(t *testing.T) {
 	}
 	everyEntity := map[extract.Entity]int{}
 	for _, e := range extract.Entities() {
+		if e == extract.Topics {
+			continue // the demo source has no topics, so its mapping names none
+		}
 		everyEntity[e] = 1
 	}
 	sources := []struct {

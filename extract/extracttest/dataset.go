@@ -224,6 +224,14 @@ func Legacy() Dataset {
 					{"u3", "u1", "", "yesterday"},
 				},
 			},
+			extract.Topics: {
+				Columns: []string{"id", "group_id", "name", "creator_id", "introduction", "created_at"},
+				Rows: [][]string{
+					{"t1", "g1", "General, first", "u1", "", "2023-01-01T00:00:00Z"},
+					{"t2", "", "no group", "u1", "", ""},
+					{"t3", "g1", "话题 three", "", "intro\nline", ""},
+				},
+			},
 		},
 	}
 }

@@ -458,6 +458,9 @@ func methods(r extract.Reader) []method {
 		{extract.Friends, func(ctx context.Context, fn func() error) error {
 			return r.Friends(ctx, func(extract.Friend) error { return fn() })
 		}},
+		{extract.Topics, func(ctx context.Context, fn func() error) error {
+			return r.Topics(ctx, func(extract.Topic) error { return fn() })
+		}},
 	}
 }
 
@@ -556,6 +559,7 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 		return rec
 	}
 	f := func(row int, rec extract.Friend) extract.Friend { rec.Origin = o.of(extract.Friends, row); return rec }
+	tp := func(row int, rec extract.Topic) extract.Topic { rec.Origin = o.of(extract.Topics, row); return rec }
 	var zero time.Time
 	return []entityCase{
 		{
@@ -667,6 +671,15 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 				f(4, extract.Friend{UserID: "u3", FriendID: "u1", Dropped: dropped("added_at", extract.RuleTimestamp)}),
 			})[0]),
 			bad: o.bad(extract.Friends, badIfStrict(map[int]string{2: extract.RuleMissing}, 4, extract.RuleTimestamp)),
+		},
+		{
+			entity: extract.Topics,
+			read:   reader(func(r extract.Reader) func(context.Context, func(extract.Topic) error) error { return r.Topics }),
+			records: render([]extract.Topic{
+				tp(0, extract.Topic{ID: "t1", GroupID: "g1", Name: "General, first", CreatorID: "u1", CreatedAt: ts("2023-01-01T00:00:00Z")}),
+				tp(2, extract.Topic{ID: "t3", GroupID: "g1", Name: "话题 three", Introduction: "intro\nline"}),
+			}),
+			bad: o.bad(extract.Topics, map[int]string{1: extract.RuleMissing}),
 		},
 	}
 }
