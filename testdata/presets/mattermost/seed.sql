@@ -1,0 +1,10 @@
+CREATE TABLE users (id varchar(26) PRIMARY KEY, createat bigint, username varchar(64), nickname varchar(64), firstname varchar(64), lastname varchar(64), deleteat bigint);
+CREATE TABLE teams (id varchar(26) PRIMARY KEY, displayname varchar(64), name varchar(64));
+CREATE TABLE channels (id varchar(26) PRIMARY KEY, createat bigint, deleteat bigint, teamid varchar(26), type varchar(1), displayname varchar(64), name varchar(64), header varchar(1024), purpose varchar(250), creatorid varchar(26));
+CREATE TABLE channelmembers (channelid varchar(26), userid varchar(26), roles varchar(256), schemeuser boolean, schemeadmin boolean, schemeguest boolean, PRIMARY KEY(channelid,userid));
+CREATE TABLE posts (id varchar(26) PRIMARY KEY, createat bigint, deleteat bigint, userid varchar(26), channelid varchar(26), rootid varchar(26), message varchar(65535), type varchar(26));
+INSERT INTO users VALUES ('u1aaaaaaaaaaaaaaaaaaaaaaaa',1700000000000,'alice','','Alice','Ä',0),('u2bbbbbbbbbbbbbbbbbbbbbbbb',1700000000000,'bob','Bob 🐱','','',1700000500000);
+INSERT INTO teams VALUES ('t1','Eng','eng'),('t2','Sales','sales');
+INSERT INTO channels VALUES ('c1',1700000001000,0,'t1','O','Town Square','town-square','','',''),('c2',1700000001000,0,'t2','O','Town Square','town-square','','','u1aaaaaaaaaaaaaaaaaaaaaaaa'),('d1',1700000001000,0,'','D','','u1aaaaaaaaaaaaaaaaaaaaaaaa__u2bbbbbbbbbbbbbbbbbbbbbbbb','','','');
+INSERT INTO channelmembers VALUES ('c1','u1aaaaaaaaaaaaaaaaaaaaaaaa','',true,true,false),('c1','u2bbbbbbbbbbbbbbbbbbbbbbbb','channel_user',true,false,false),('c2','u1aaaaaaaaaaaaaaaaaaaaaaaa','channel_user channel_admin',true,false,false);
+INSERT INTO posts VALUES ('p1',1700000002000,0,'u1aaaaaaaaaaaaaaaaaaaaaaaa','c1','','héllo 👋','' ),('p2',1700000003000,0,'u2bbbbbbbbbbbbbbbbbbbbbbbb','c1','','','system_join_channel'),('p3',1700000004000,0,'u2bbbbbbbbbbbbbbbbbbbbbbbb','d1','','hi alice',''),('p4',1700000005000,0,'u1aaaaaaaaaaaaaaaaaaaaaaaa','c2','','',''),('p5',1700000006000,0,'u1aaaaaaaaaaaaaaaaaaaaaaaa','c2','','x',''),('p6',1700000006000,1,'u1aaaaaaaaaaaaaaaaaaaaaaaa','c2','','deleted','');
