@@ -72,7 +72,7 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 	doubt := map[string][]string{} // group-message stream → legacy ids an open intent may have sent
 	for _, ph := range load.Phases() {
 		st := d.Phases[string(ph)]
-		batch := !streamPhase(ph)
+		batch := !load.StreamPhase(ph)
 		var (
 			stream           string
 			started          bool
@@ -188,7 +188,7 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 				}
 			}
 			st.New++
-			if streamPhase(ph) {
+			if load.StreamPhase(ph) {
 				pos++
 			}
 			return w.Append(string(ph), spool.Record{Stream: r.Stream, Origin: r.Origin, LegacyID: r.LegacyID, Payload: r.Payload})
@@ -222,8 +222,6 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 	}
 	return d, nil
 }
-
-func streamPhase(ph load.Phase) bool { return load.StreamPhase(ph) }
 
 // rankKey fingerprints records, ranking consecutive records of one legacy id.
 type rankKey struct {

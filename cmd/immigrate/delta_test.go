@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,33 +11,21 @@ import (
 	"time"
 
 	"github.com/immigrate/immigrate/extract/synth"
-	"github.com/immigrate/immigrate/secret"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
 
-// deltaSource writes a small synthetic export to dir with a mapping that imports
-// it into the sandbox at url, and returns the mapping's path.
-func deltaSource(t *testing.T, dir, url, key string) string {
+// deltaSource writes a small synthetic export to dir and returns a mapping that
+// imports it into the sandbox at url.
+func deltaSource(t *testing.T, dir, url string) string {
 	t.Helper()
 	cfg := synth.Config{Seed: 11, Users: 30, Groups: 4, MembersMin: 2, MembersMax: 8, GroupMessages: 120, DirectMessages: 150}
 	if _, err := synth.WriteCSV(t.Context(), cfg, dir); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "csv.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Rows are appended out of stream order: the reader sorts them.
-	s := strings.ReplaceAll(string(b), "sorted: true", "sorted: false")
-	start := strings.Index(s, "\ntarget:\n")
-	end := strings.Index(s[start+1:], "\n\n")
-	s = s[:start] + fmt.Sprintf("\ntarget:\n  endpoint: %s\n  sdkappid: 1400000000\n  secret_key: %s\n", url, key) + s[start+1+end+1:] +
-		"\nload:\n  rates: {account_import: 50000, multiaccount_import: 50000, import_group: 50000, import_group_member: 50000, import_group_msg: 50000, set_unread_msg_num: 50000, importmsg: 50000}\n"
-	mapping := filepath.Join(dir, "delta.yaml")
-	if err := os.WriteFile(mapping, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return mapping
+	return pointAt(t, filepath.Join(dir, "csv.yaml"), url, func(s string) string {
+		return strings.ReplaceAll(s, "sorted: true", "sorted: false")
+	})
 }
 
 // grow appends rows of every entity to the export in dir: a new user, a new
@@ -79,17 +66,6 @@ func grow(t *testing.T, dir string, at time.Time) {
 	}
 }
 
-func newDeltaSandbox(t *testing.T, key string) (*sandbox.Server, string) {
-	t.Helper()
-	srv, err := sandbox.New(sandbox.Config{SDKAppID: 1400000000, SecretKey: secret.New(key), Admins: []string{"administrator"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return srv, hs.URL
-}
-
 func stateJSON(t *testing.T, srv *sandbox.Server) []byte {
 	t.Helper()
 	b, err := json.MarshalIndent(srv.State(), "", " ")
@@ -104,12 +80,11 @@ func stateJSON(t *testing.T, srv *sandbox.Server) []byte {
 // as a single run over the grown source leaves it. A group message older than
 // its group's imported history is then reported with its own rule.
 func TestDeltaRun(t *testing.T) {
-	const key = "delta-test-key"
 	at := time.Now().Add(-time.Hour).Truncate(time.Second)
 
-	srv, url := newDeltaSandbox(t, key)
+	srv, url := e2eSandbox(t, nil)
 	dir := t.TempDir()
-	mapping := deltaSource(t, dir, url, key)
+	mapping := deltaSource(t, dir, url)
 	out := filepath.Join(dir, "out")
 	code, _, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
 	if code != exitOK {
@@ -128,9 +103,9 @@ func TestDeltaRun(t *testing.T) {
 	}
 
 	// The same export grown, in one run into another sandbox.
-	ref, refURL := newDeltaSandbox(t, key)
+	ref, refURL := e2eSandbox(t, nil)
 	refDir := t.TempDir()
-	refMapping := deltaSource(t, refDir, refURL, key)
+	refMapping := deltaSource(t, refDir, refURL)
 	grow(t, refDir, at)
 	if code, _, stderr := runCLI(t, t.Context(), "run", "-c", refMapping, "--out", filepath.Join(refDir, "out")); code != exitOK {
 		t.Fatalf("reference run: exit %d\n%s", code, stderr)
