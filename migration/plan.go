@@ -85,7 +85,7 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 				// with today's clock (new records are not in the future of the
 				// migration's start); the delta is cut under the run lock.
 				fmt.Fprintf(stderr, "plan %s: the source changed since it was written; validating the grown source for a delta run ...\n", dir)
-				full := dir + ".full"
+				full := dir + fullSuffix
 				res, err := buildSpool(ctx, f, full, now, o.RTT, rejects, o.OnRead)
 				if err != nil {
 					return nil, err
