@@ -148,7 +148,7 @@ func followPlan(ctx context.Context, stderr io.Writer, store checkpoint.Store, o
 		if err != nil {
 			return time.Time{}, err
 		}
-		d, err := plan.BuildDelta(ctx, pl.deltaOf, base, pl.Spool, cov, g.Number+1, dir+deltaSuffix, pl.rejects)
+		d, err := plan.BuildDelta(ctx, pl.deltaOf, base, pl.Spool, cov, g.Number+1, dir+deltaSuffix)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -188,8 +188,13 @@ func followPlan(ctx context.Context, stderr io.Writer, store checkpoint.Store, o
 		}
 		return g.Clock, nil
 	case pg == g.Number+1 && meta.Delta != nil:
+		var counts []checkpoint.PhaseCount
+		if n := int64(len(meta.Delta.Refused)); n > 0 {
+			counts = []checkpoint.PhaseCount{{Phase: string(load.PhaseGroupMessages), Counts: checkpoint.Counts{Rejected: n}}}
+		}
 		err := store.Rebase(ctx, checkpoint.Generation{
 			Number: pg, Clock: meta.Now, Keep: []string{load.PhaseFailedGroups}, Intents: meta.Delta.Intents,
+			Rejects: meta.Delta.Refused, Counts: counts,
 		})
 		if err != nil {
 			return time.Time{}, err

@@ -32,7 +32,6 @@ type Plan struct {
 	// OpenCheckpoint turns it into the delta plan under the run lock.
 	deltaOf *plan.Spool
 	fullDir string
-	rejects load.RejectSink
 }
 
 // PlanOptions are the settings of PreparePlan.
@@ -97,7 +96,7 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 				if err != nil {
 					return nil, err
 				}
-				return &Plan{Spool: fsp, Built: true, Clock: now, Started: now, deltaOf: sp, fullDir: full, rejects: rejects}, nil
+				return &Plan{Spool: fsp, Built: true, Clock: now, Started: now, deltaOf: sp, fullDir: full}, nil
 			}
 			if err := sp.Rejects(ctx, rejects.Reject); err != nil {
 				return nil, err

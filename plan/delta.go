@@ -59,6 +59,10 @@ type Delta struct {
 	Phases     map[string]DeltaPhase `json:"phases"`
 	// Intents are the earlier plan's open intents at the delta plan's positions.
 	Intents []checkpoint.Intent `json:"intents,omitempty"`
+	// Refused are the new records left out as RuleBeforeImported: the rebase
+	// records them in the checkpoint, so that every later run and verify knows
+	// them.
+	Refused []checkpoint.Reject `json:"refused,omitempty"`
 	// Base is when the full plan the delta was cut from was written: the next
 	// delta is cut against that plan (kept beside the delta plan), so that it
 	// knows what earlier generations covered.
@@ -66,15 +70,16 @@ type Delta struct {
 }
 
 // BuildDelta writes to dir the delta of full (the plan of the grown source) over
-// old (the plan cov follows), generation gen, and sends its own rejects to
-// rejects (may be nil). The validate rejects of full are kept in the delta plan.
+// old (the plan cov follows), generation gen. The validate rejects of full are
+// kept in the delta plan; the records it leaves out as RuleBeforeImported are in
+// its Delta.Refused, for the checkpoint.
 //
 // When old is itself a delta plan, base is the full plan it was cut from (its
 // Delta.Base names it): a record of base is covered unless old holds it and cov
 // does not cover it there, as base's records missing from old were covered (or
 // refused) by an earlier generation. base is nil when old is a generation-0 plan,
 // which is its own base.
-func BuildDelta(ctx context.Context, old, base, full *Spool, cov Coverage, gen int64, dir string, rejects load.RejectSink) (*Delta, error) {
+func BuildDelta(ctx context.Context, old, base, full *Spool, cov Coverage, gen int64, dir string) (*Delta, error) {
 	if old.Meta().Delta != nil {
 		if base == nil {
 			return nil, fmt.Errorf("delta: the plan is a delta of generation %d and its base plan is missing", old.Meta().Delta.Generation)
@@ -225,12 +230,9 @@ func BuildDelta(ctx context.Context, old, base, full *Spool, cov Coverage, gen i
 				}
 				if lt, ok := last[r.Stream]; ok && t <= lt {
 					st.Refused++
-					rj := load.Reject{Entity: "group_messages", Origin: r.Origin, LegacyID: r.LegacyID, Rule: RuleBeforeImported,
+					d.Refused = append(d.Refused, checkpoint.Reject{Entity: "group_messages", Origin: r.Origin, LegacyID: r.LegacyID, Rule: RuleBeforeImported,
 						Message: fmt.Sprintf("group %s already holds messages up to %s, imported by an earlier run; this message of %s can no longer be placed (spec §8.9)",
-							r.Stream, time.Unix(lt, 0).UTC().Format(time.RFC3339), time.Unix(t, 0).UTC().Format(time.RFC3339))}
-					if err := (teeRejects{w, rejects}).Reject(rj); err != nil {
-						return err
-					}
+							r.Stream, time.Unix(lt, 0).UTC().Format(time.RFC3339), time.Unix(t, 0).UTC().Format(time.RFC3339))})
 					return nil
 				}
 				touched[r.Stream] = true

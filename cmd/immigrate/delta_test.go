@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/extract/synth"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
@@ -151,6 +152,18 @@ func TestDeltaRun(t *testing.T) {
 		t.Errorf("counts after bulk + two deltas %v, one run over the twice grown source %v", rr.Entities, refRR.Entities)
 	}
 
+	// Verify compares with the whole source, not the delta plan's share.
+	code, doc, log := verifyCLI(t, mapping, out)
+	if code != exitOK || !doc.OK {
+		t.Fatalf("verify after two deltas: exit %d\n%s", code, log)
+	}
+	if c := doc.Result.Counts(extract.Users); c.Expected != 32 || c.Present != 32 {
+		t.Errorf("verify after two deltas, users: %+v; want the 30 + 2 of every generation", c)
+	}
+	if c := doc.Result.Counts(extract.DirectMessages); c.Present != 154 {
+		t.Errorf("verify after two deltas, direct messages: %+v; want 150 + 2 + 2 present", c)
+	}
+
 	// A group message older than its group's imported history can no longer be
 	// placed (spec §8.9): the third delta reports it with its own rule.
 	appendExport(t, dir, map[string][]string{
@@ -170,6 +183,11 @@ func TestDeltaRun(t *testing.T) {
 	}
 	if !strings.Contains(string(rej), `"legacy_id":"d-20"`) || !strings.Contains(string(rej), `"rule":"group_message.before_imported"`) {
 		t.Errorf("rejects.jsonl does not name d-20 with group_message.before_imported:\n%s", rej)
+	}
+	// Verify knows it as rejected, not missing.
+	code, doc, log = verifyCLI(t, mapping, out)
+	if c := doc.Result.Counts(extract.GroupMessages); code != exitOK || c.Rejected != 1 || c.Missing != 0 {
+		t.Errorf("verify after the refused message: exit %d, group messages %+v\n%s", code, c, log)
 	}
 }
 
