@@ -252,7 +252,13 @@ func (sb *sandboxProc) state(t *testing.T) []byte {
 // with the fast load settings; edit may change the text further.
 func writeMapping(t *testing.T, name, endpoint string, edit func(string) string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(env.data, "csv.yaml"))
+	return writeMappingIn(t, env.data, name, endpoint, edit)
+}
+
+// writeMappingIn is writeMapping for the export in dir.
+func writeMappingIn(t *testing.T, dir, name, endpoint string, edit func(string) string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "csv.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +274,7 @@ func writeMapping(t *testing.T, name, endpoint string, edit func(string) string)
 	if edit != nil {
 		s = edit(s)
 	}
-	path := filepath.Join(env.data, name+".yaml")
+	path := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -389,6 +395,13 @@ func runToEnd(t *testing.T, mapping, out string, extra ...string) (int, *runProc
 // and the runs made.
 func killLoop(t *testing.T, rng *rand.Rand, mapping, out string, kills int) (killed, runs int) {
 	t.Helper()
+	return killLoopTimed(t, rng, mapping, out, kills, env.startup, env.load)
+}
+
+// killLoopTimed is killLoop for a migration whose uninterrupted run takes
+// startup to its load and load of load.
+func killLoopTimed(t *testing.T, rng *rand.Rand, mapping, out string, kills int, startup, load time.Duration) (killed, runs int) {
+	t.Helper()
 	var points []time.Duration // load-time points of the load kills, ascending
 	startups := 0
 	for range kills {
@@ -400,7 +413,7 @@ func killLoop(t *testing.T, rng *rand.Rand, mapping, out string, kills int) (kil
 		// a reference slowed by other work on the machine may have run below the
 		// configured rates, so the migration outlasts the last point even when
 		// later runs go faster than the reference did.
-		points = append(points, time.Duration(rng.Int64N(int64(env.load)*60/100)))
+		points = append(points, time.Duration(rng.Int64N(int64(load)*60/100)))
 	}
 	slices.Sort(points)
 	var loaded time.Duration // load time of the killed runs
@@ -412,7 +425,7 @@ func killLoop(t *testing.T, rng *rand.Rand, mapping, out string, kills int) (kil
 		case killed >= kills:
 		case startups > 0 && (len(points) == 0 || rng.IntN(startups+len(points)) < startups):
 			startups--
-			timer = time.After(time.Duration(rng.Int64N(int64(env.startup) + 1)))
+			timer = time.After(time.Duration(rng.Int64N(int64(startup) + 1)))
 		default:
 			p := points[0]
 			points = points[1:]
