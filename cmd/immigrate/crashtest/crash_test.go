@@ -288,6 +288,7 @@ type runProc struct {
 	cmd    *exec.Cmd
 	start  time.Time
 	loaded chan struct{} // closed when the run starts its load
+	seen   chan struct{} // closed when stderr shows the watched line (startRunWatch)
 	done   chan struct{} // closed when the process exited
 	out    *bytes.Buffer // stdout and stderr, interleaved
 
@@ -305,10 +306,17 @@ func startRun(t *testing.T, mapping, out string, extra ...string) *runProc {
 
 func startRunKey(t *testing.T, key, mapping, out string, extra ...string) *runProc {
 	t.Helper()
+	return startRunWatch(t, key, "", mapping, out, extra...)
+}
+
+// startRunWatch is startRunKey that also closes the run's seen channel when a
+// line of its stderr contains watch ("" for never).
+func startRunWatch(t *testing.T, key, watch, mapping, out string, extra ...string) *runProc {
+	t.Helper()
 	args := append([]string{"run", "-c", mapping, "--out", out}, extra...)
 	cmd := exec.Command(env.bin, args...)
 	cmd.Env = append(os.Environ(), keyEnv+"="+key)
-	r := &runProc{cmd: cmd, loaded: make(chan struct{}), done: make(chan struct{}), out: &bytes.Buffer{}}
+	r := &runProc{cmd: cmd, loaded: make(chan struct{}), seen: make(chan struct{}), done: make(chan struct{}), out: &bytes.Buffer{}}
 	pr, pw := io.Pipe()
 	var mu sync.Mutex
 	cmd.Stdout = lockedWriter{&mu, r.out}
@@ -317,7 +325,7 @@ func startRunKey(t *testing.T, key, mapping, out string, extra ...string) *runPr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
+	var once, watched sync.Once
 	scanned := make(chan struct{})
 	go func() {
 		defer close(scanned)
@@ -326,6 +334,9 @@ func startRunKey(t *testing.T, key, mapping, out string, extra ...string) *runPr
 			line := sc.Text()
 			if strings.HasPrefix(line, "importing into ") {
 				once.Do(func() { r.loadAt = time.Now(); close(r.loaded) })
+			}
+			if watch != "" && strings.Contains(line, watch) {
+				watched.Do(func() { close(r.seen) })
 			}
 			mu.Lock()
 			r.out.WriteString(line + "\n")

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -176,6 +177,25 @@ func TestDeltaCrash(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "crash")
 	copyDir(t, base, dir)
 	mapping, out = bulkThenGrow(t, dir, "delta-crash", sb.url)
+	// Two kills in the switch to the delta first: one while the grown source is
+	// validated or the delta cut, one the moment the delta plan is in place
+	// (before or while the checkpoint is rebased onto it).
+	r = startRun(t, mapping, out)
+	select {
+	case <-time.After(time.Duration(rng.Int64N(int64(startup)*8/10) + 1)):
+	case <-r.done:
+	}
+	if code := r.signal(syscall.SIGKILL); code != -1 {
+		t.Fatalf("the delta run ended before the kill during its cut: exit %d\n%s", code, r.tail())
+	}
+	r = startRunWatch(t, secretKey, "delta (generation 1): ", mapping, out)
+	select {
+	case <-r.seen:
+	case <-r.done:
+	}
+	if code := r.signal(syscall.SIGKILL); code != -1 {
+		t.Fatalf("the delta run ended before the kill at its swap: exit %d\n%s", code, r.tail())
+	}
 	began := time.Now()
 	killed, runs := killLoopTimed(t, rng, mapping, out, kills, startup, load)
 	t.Logf("delta run: %d SIGKILLs over %d runs, %s in all", killed, runs, time.Since(began).Round(time.Millisecond))
