@@ -18,13 +18,17 @@ import (
 // deltaSource writes a small synthetic export to dir and returns a mapping that
 // imports it into the sandbox at url.
 func deltaSource(t *testing.T, dir, url string) string {
+	realtimeAfter := time.Now().Add(-45 * time.Hour).Truncate(time.Second)
 	t.Helper()
 	cfg := synth.Config{Seed: 11, Users: 30, Groups: 4, MembersMin: 2, MembersMax: 8, GroupMessages: 120, DirectMessages: 150}
 	if _, err := synth.WriteCSV(t.Context(), cfg, dir); err != nil {
 		t.Fatal(err)
 	}
-	// Rows are appended out of stream order: the reader sorts them.
+	// Rows are appended out of stream order: the reader sorts them. Messages
+	// after realtimeAfter are real-time ones (SyncFromOldSystem 5): only those the
+	// deltas add.
 	return pointAt(t, filepath.Join(dir, "csv.yaml"), url, func(s string) string {
+		s = strings.Replace(s, "sync:\n  default: 2\n", fmt.Sprintf("sync:\n  default: 2\n  realtime_after: %q\n", realtimeAfter.Format(time.RFC3339)), 1)
 		return strings.ReplaceAll(s, "sorted: true", "sorted: false")
 	})
 }
@@ -90,6 +94,15 @@ func TestDeltaRun(t *testing.T) {
 	delta := stateJSON(t, srv)
 	if bytes.Equal(bulk, delta) {
 		t.Fatal("the delta run did not change the target")
+	}
+	// sync.realtime_after holds in a delta run: its one-to-one messages are
+	// real-time ones, unread by their recipients (spec §7.1: SyncFromOldSystem 5).
+	unread := map[string]int{}
+	for _, u := range srv.State().C2CUnread {
+		unread[u.UserID+" from "+u.PeerAccount] = u.Count
+	}
+	if unread["u01 from u900"] != 1 || unread["u02 from u01"] != 1 {
+		t.Errorf("unread after the delta: %v; want u01 from u900 and u02 from u01 at 1 (real-time messages)", unread)
 	}
 
 	// The same export grown, in one run into another sandbox.
