@@ -69,9 +69,12 @@ func (v *verifier) report(e extract.Entity, r record, target string, d diff) {
 // placeholders of deleted or expired ones (IsPlaceMsg 1); none when the group does
 // not exist. Pages walk back from the latest: each asks for the seqs below the
 // smallest seen (spec §8.14).
-func (v *verifier) readGroupHistory(ctx context.Context, groupID string) ([]tencentim.SimpleGroupMsg, error) {
+func (v *verifier) readGroupHistory(ctx context.Context, stream string) ([]tencentim.SimpleGroupMsg, error) {
 	var out []tencentim.SimpleGroupMsg
-	err := tencentim.WalkGroupHistory(ctx, tencentim.GroupMsgGetSimpleRequest{GroupID: groupID},
+	// A topic's messages are a stream of their own with their own history
+	// (spec §8.14).
+	groupID, topicID := load.SplitTopicStream(stream)
+	err := tencentim.WalkGroupHistory(ctx, tencentim.GroupMsgGetSimpleRequest{GroupID: groupID, TopicID: topicID},
 		func(ctx context.Context, req *tencentim.GroupMsgGetSimpleRequest) (*tencentim.GroupMsgGetSimpleResponse, error) {
 			var resp tencentim.GroupMsgGetSimpleResponse
 			return &resp, v.c.Call(ctx, tencentim.CmdGroupMsgGetSimple, req, &resp)
@@ -81,7 +84,7 @@ func (v *verifier) readGroupHistory(ctx context.Context, groupID string) ([]tenc
 		return nil, nil // no such group: every message is missing
 	}
 	if err != nil {
-		return nil, fmt.Errorf("group_msg_get_simple %s: %w", groupID, err)
+		return nil, fmt.Errorf("group_msg_get_simple %s: %w", stream, err)
 	}
 	return out, nil
 }

@@ -148,6 +148,7 @@ var entities = []struct {
 	{extract.Members, load.PhaseMembers},
 	{extract.GroupMessages, load.PhaseGroupMessages},
 	{extract.DirectMessages, load.PhaseDirectMessages},
+	{extract.Friends, load.PhaseFriends},
 }
 
 // Run reads back every record of src (the plan the import sends; sampled by
@@ -171,7 +172,7 @@ func Run(ctx context.Context, c Caller, src load.Source, cfg Config) (*Result, e
 	}
 	v := &verifier{c: c, cfg: cfg, tally: newTally(cfg.MaxFindings, cfg.Progress)}
 	v.tally.rejected = cfg.Rejected
-	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages}
+	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages, v.friends}
 	for _, step := range steps {
 		if err := step(ctx, src); err != nil {
 			return nil, err
@@ -379,7 +380,11 @@ func (t *tally) result(sample float64, warnings []string) *Result {
 	res := &Result{Sample: sample, Warnings: warnings, FindingsDropped: t.dropped}
 	for i, e := range entities {
 		order[e.entity] = i
-		res.Entities = append(res.Entities, *t.counts[e.entity])
+		c := *t.counts[e.entity]
+		if e.entity == extract.Friends && c == (Counts{Entity: e.entity}) {
+			continue // friends are imported only when the mapping says so
+		}
+		res.Entities = append(res.Entities, c)
 	}
 	res.Findings = slices.Clone(t.findings)
 	slices.SortFunc(res.Findings, func(a, b Finding) int {
