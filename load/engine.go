@@ -112,7 +112,7 @@ var usedAPIs = []tencentim.Command{
 	tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport, tencentim.CmdImportGroup,
 	tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg, tencentim.CmdGroupMsgGetSimple,
 	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport, tencentim.CmdImportTopic,
-	tencentim.CmdAccountCheck, tencentim.CmdAdminGetRoamMsg, // first contact with a populated target (firstcontact.go)
+	tencentim.CmdAccountCheck, tencentim.CmdAdminGetRoamMsg, tencentim.CmdFriendGet, // first contact with a populated target (firstcontact.go)
 }
 
 // Engine imports a Source into the target (design §3-§5): the phases in the order

@@ -40,6 +40,9 @@ import (
 //     time counts as present and is not sent. An older one cannot be read back:
 //     it is sent, and the target's dedup (spec §7.1) drops it if it is there;
 //     Summary.SentPastRetention counts them, as "imported or deduplicated".
+//   - Friends, on a populated target: each user's list is read back (friend_get,
+//     spec §5.3); the friends it lists count as present (still sent: friend_import
+//     replaces a friend, spec §5.1).
 
 // PhasePresentGroups is the checkpoint pseudo-phase recording the groups and
 // topics that were in the target before the migration imported them: one mark per
@@ -264,6 +267,49 @@ func (e *Engine) directHeld(ctx context.Context, stream string, payload []byte) 
 	}
 	return held[directMsgKey(m.MsgSeq, m.MsgRandom, m.MsgTimeStamp)], nil
 }
+
+// ---- friends ----
+
+// friendsHeld returns from's friends in the target before this run, when the
+// target is populated (nil otherwise): friend_get (spec §5.3) pages the list once
+// per user and run. friend_import replaces a friend (spec §5.1), so they are still
+// sent; they count as present.
+func (e *Engine) friendsHeld(ctx context.Context, from string) (map[string]bool, error) {
+	if !e.fc.populated.Load() {
+		return nil, nil
+	}
+	if held, ok := e.fc.heldSet(friendsKey + from); ok {
+		return held, nil
+	}
+	held := map[string]bool{}
+	req := tencentim.FriendGetRequest{FromAccount: from}
+	for {
+		var resp *tencentim.FriendGetResponse
+		err := e.call(ctx, PhaseFriends, tencentim.CmdFriendGet, func(ctx context.Context) error {
+			var err error
+			resp, err = exchange[tencentim.FriendGetResponse](ctx, e.client, tencentim.CmdFriendGet, &req)
+			return err
+		}, nil)
+		if stops(ctx, err) {
+			return nil, err
+		}
+		if err != nil {
+			break // refused (the account has no list): nothing is there
+		}
+		for _, u := range resp.UserDataItem {
+			held[u.ToAccount] = true
+		}
+		if resp.CompleteFlag != 0 || len(resp.UserDataItem) == 0 || resp.NextStartIndex <= req.StartIndex {
+			break
+		}
+		req.StartIndex = resp.NextStartIndex
+	}
+	e.fc.setHeld(friendsKey+from, held)
+	return held, nil
+}
+
+// friendsKey prefixes a user's friend list among the read-back streams.
+const friendsKey = "friends\x00"
 
 // ---- the checkpoint's side ----
 

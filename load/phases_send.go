@@ -307,8 +307,12 @@ func (e *Engine) importFriends(ctx context.Context, from string, batch []Record)
 		}
 		items[i] = it
 	}
+	held, err := e.friendsHeld(ctx, from)
+	if err != nil {
+		return err
+	}
 	var resp *tencentim.FriendImportResponse
-	err := e.call(ctx, PhaseFriends, tencentim.CmdFriendImport, func(ctx context.Context) error {
+	err = e.call(ctx, PhaseFriends, tencentim.CmdFriendImport, func(ctx context.Context) error {
 		var err error
 		resp, err = exchange[tencentim.FriendImportResponse](ctx, e.client, tencentim.CmdFriendImport,
 			&tencentim.FriendImportRequest{FromAccount: from, AddFriendItem: items})
@@ -328,8 +332,10 @@ func (e *Engine) importFriends(ctx context.Context, from string, batch []Record)
 				err = e.reject(PhaseFriends, from, f.Item, RuleNoResult, "friend_import did not return a result for this friend")
 			case r.ResultCode == 0:
 				// The vendor documents no "already a friend" answer: an import
-				// replaces the friend, so an existing one is imported again.
-				e.confirm(PhaseFriends, from, f.Item, OutcomeImported)
+				// replaces the friend, so an existing one is imported again,
+				// and counts as present when friend_get listed it first
+				// (firstcontact.go).
+				e.confirm(PhaseFriends, from, f.Item, heldOutcome(held[items[i].ToAccount]))
 			default:
 				err = e.reject(PhaseFriends, from, f.Item, codeRule(r.ResultCode), codeMessage(tencentim.CmdFriendImport, r.ResultCode, r.ResultInfo))
 			}

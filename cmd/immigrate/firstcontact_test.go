@@ -29,7 +29,7 @@ func TestFirstContact(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, url := e2eSandbox(t, nil)
 			dir := t.TempDir()
-			cfg := synth.Config{Seed: 11, Users: 30, Groups: 4, MembersMin: 2, MembersMax: 8, GroupMessages: 120, DirectMessages: 150}
+			cfg := synth.Config{Seed: 11, Users: 30, Groups: 4, MembersMin: 2, MembersMax: 8, GroupMessages: 120, DirectMessages: 150, Friends: 40}
 			if _, err := synth.WriteCSV(t.Context(), cfg, dir); err != nil {
 				t.Fatal(err)
 			}
@@ -71,6 +71,7 @@ func TestFirstContact(t *testing.T) {
 						a.Entity, a.Imported, a.Present, a.Rejected, wantImported, wantPresent, w.Rejected)
 				}
 			}
+			t.Logf("accounting %v", again.Entities)
 			past := strings.Contains(stdout, "150 one-to-one messages older than its roaming retention")
 			if past == tc.readable {
 				t.Errorf("summary (past the retention: %v):\n%s", !tc.readable, stdout)
