@@ -16,10 +16,13 @@ import (
 // (spec §8.14) and finds every message the import sends by its Random (derived
 // from the legacy id, design §4 rule 2): missing when absent, different when its
 // sender, time or body differ, or when it comes before a message the plan sends
-// earlier (order: the target's MsgSeq is the import order).
+// earlier (order: the target's MsgSeq is the import order). A topic's messages
+// are a stream of their own, keyed by the TopicId, and read back with it: a
+// topic's history is its own (spec §8.11, §8.14).
 func (v *verifier) groupMessages(ctx context.Context, src load.Source) error {
-	return v.eachStream(ctx, src, load.PhaseGroupMessages, func(ctx context.Context, groupID string, recs []record) error {
-		got, err := v.readGroupHistory(ctx, groupID)
+	return v.eachStream(ctx, src, load.PhaseGroupMessages, func(ctx context.Context, stream string, recs []record) error {
+		groupID, topicID := load.SplitTopicStream(stream)
+		got, err := v.readGroupHistory(ctx, groupID, topicID)
 		if err != nil {
 			return err
 		}
@@ -35,7 +38,7 @@ func (v *verifier) groupMessages(ctx context.Context, src load.Source) error {
 			}
 			cands := byRandom[m.Random]
 			if len(cands) == 0 {
-				v.tally.find(extract.GroupMessages, r, groupID, KindMissing, fmt.Sprintf("no message with Random %d", m.Random))
+				v.tally.find(extract.GroupMessages, r, stream, KindMissing, fmt.Sprintf("no message with Random %d", m.Random))
 				continue
 			}
 			// Randoms may repeat in a group's history; take the first not yet
@@ -50,7 +53,7 @@ func (v *verifier) groupMessages(ctx context.Context, src load.Source) error {
 				d.add(FieldOrder, fmt.Sprintf("MsgSeq %d comes before MsgSeq %d of a message sent earlier", g.MsgSeq, lastSeq))
 			}
 			lastSeq = max(lastSeq, g.MsgSeq)
-			v.report(extract.GroupMessages, r, fmt.Sprintf("%s MsgSeq %d", groupID, g.MsgSeq), d)
+			v.report(extract.GroupMessages, r, fmt.Sprintf("%s MsgSeq %d", stream, g.MsgSeq), d)
 		}
 		return nil
 	})
@@ -65,13 +68,13 @@ func (v *verifier) report(e extract.Entity, r record, target string, d diff) {
 	v.tally.find(e, r, target, KindDifferent, d.detail, d.fields...)
 }
 
-// readGroupHistory returns a group's stored messages, newest first, without the
-// placeholders of deleted or expired ones (IsPlaceMsg 1); none when the group does
-// not exist. Pages walk back from the latest: each asks for the seqs below the
-// smallest seen (spec §8.14).
-func (v *verifier) readGroupHistory(ctx context.Context, groupID string) ([]tencentim.SimpleGroupMsg, error) {
+// readGroupHistory returns a group's stored messages (a topic's, when topicID is
+// set), newest first, without the placeholders of deleted or expired ones
+// (IsPlaceMsg 1); none when the group does not exist. Pages walk back from the
+// latest: each asks for the seqs below the smallest seen (spec §8.14).
+func (v *verifier) readGroupHistory(ctx context.Context, groupID, topicID string) ([]tencentim.SimpleGroupMsg, error) {
 	var out []tencentim.SimpleGroupMsg
-	req := &tencentim.GroupMsgGetSimpleRequest{GroupID: groupID, ReqMsgNumber: tencentim.MaxGroupMsgGetSimple}
+	req := &tencentim.GroupMsgGetSimpleRequest{GroupID: groupID, ReqMsgNumber: tencentim.MaxGroupMsgGetSimple, TopicID: topicID}
 	for {
 		var resp tencentim.GroupMsgGetSimpleResponse
 		err := v.c.Call(ctx, tencentim.CmdGroupMsgGetSimple, req, &resp)
