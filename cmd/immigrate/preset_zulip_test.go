@@ -65,7 +65,10 @@ func TestPresetZulip(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, endpoint := e2eSandbox(t, nil)
-	cfg := pointAt(t, stripped, endpoint, nil)
+	// roaming_days 0: verify reads back the whole one-to-one history.
+	cfg := pointAt(t, stripped, endpoint, func(s string) string {
+		return strings.Replace(s, "  edition: pro\n", "  edition: pro\n  roaming_days: 0\n", 1)
+	})
 	t.Setenv("IMMIGRATE_SOURCE_PG_URL", url)
 
 	// validate: counts per entity and the planted issues.
@@ -84,6 +87,12 @@ func TestPresetZulip(t *testing.T) {
 			Issues []struct {
 				Entity, Rule, Severity string
 				Count                  int
+			}
+			Plan struct {
+				Phases []struct {
+					Phase string
+					Items int
+				}
 			}
 		}
 	}
@@ -104,6 +113,22 @@ func TestPresetZulip(t *testing.T) {
 		if got := counts[e]; got != want {
 			t.Errorf("validate %s: read, valid, rejected = %v, want %v", e, got, want)
 		}
+	}
+	phases := map[string]int{}
+	for _, p := range report.Result.Plan.Phases {
+		phases[p.Phase] += p.Items
+	}
+	wantPhases := map[string]int{
+		"accounts":        db.users,
+		"groups":          db.streams + db.dmGroups,
+		"topics":          db.topics,
+		"members":         db.subscriptions - db.streams - db.dmGroups,
+		"group_messages":  db.groupMessages,
+		"unread":          db.dmUnread,
+		"direct_messages": db.personal - db.self,
+	}
+	if fmt.Sprint(phases) != fmt.Sprint(wantPhases) {
+		t.Errorf("plan: records per phase %v, want %v", phases, wantPhases)
 	}
 	issues := map[string]int{}
 	for _, is := range report.Result.Issues {
@@ -215,6 +240,7 @@ func TestPresetZulip(t *testing.T) {
 		"@TGS#_zulip_s1": {"10": "Owner", "11": "Admin", "12": "Admin", "14": "Admin", "13": "Member", "15": "Member", "16": "Member", "17": "Member", "18": "Member"},
 		"@TGS#_zulip_s2": {"11": "Owner", "10": "Admin", "13": "Member", "15": "Member", "17": "Member"},
 		"@TGS#_zulip_s3": {"16": "Owner", "13": "Member", "14": "Member"},
+		"@TGS#_zulip_s4": {"10": "Owner", "11": "Admin", "13": "Member"}, // no creator: the first owner
 		"zulip_dm1":      {"10": "Owner", "13": "Member", "14": "Member", "17": "Member"},
 	}
 	for gid, want := range wantRoles {
@@ -320,6 +346,12 @@ func TestPresetZulip(t *testing.T) {
 		}
 	}
 
+	// verify reads everything back and finds it all.
+	code, stdout, stderr = runCLI(t, t.Context(), "verify", "-c", cfg, "--out", filepath.Join(dir, "verify"))
+	if code != exitOK {
+		t.Errorf("verify: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
 	// The same command again resumes a finished migration: nothing changes.
 	if code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", cfg, "--out", rout); code != exitRejected {
 		t.Fatalf("second run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -333,6 +365,7 @@ func TestPresetZulip(t *testing.T) {
 // own notions (recipient types, message types, subscriptions), not the preset's.
 type zulipDB struct {
 	users, streams, dmGroups, topics, subscriptions, groupMessages, personal, self int
+	dmUnread                                                                       int                              // group DM members with unread messages
 	names                                                                          map[string]string                // user id → full_name
 	topicMsgs                                                                      map[string]map[string]zulipTopic // stream id → lower(topic) → …
 	dmGroupMsgs                                                                    map[string]int                   // huddle id → messages
@@ -444,6 +477,9 @@ func zulipTruth(t *testing.T, conn *pgx.Conn) zulipDB {
 			db.subscribers[gid] = map[string]int{}
 		}
 		db.subscribers[gid][user] = unread
+		if unread > 0 && strings.HasPrefix(gid, "zulip_dm") {
+			db.dmUnread++
+		}
 	}
 	if rows.Err() != nil {
 		t.Fatal(rows.Err())

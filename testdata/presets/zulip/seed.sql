@@ -12,7 +12,7 @@ INSERT INTO zerver_client (id, name) VALUES (1, 'website'), (2, 'ZulipMobile'), 
 INSERT INTO zerver_recipient (id, type, type_id)
 SELECT 100 + u, 1, u FROM unnest(ARRAY[1, 2, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]) AS u;
 -- Streams (type 2) and the direct message group (type 3).
-INSERT INTO zerver_recipient (id, type, type_id) VALUES (201, 2, 1), (202, 2, 2), (203, 2, 3), (301, 3, 1);
+INSERT INTO zerver_recipient (id, type, type_id) VALUES (201, 2, 1), (202, 2, 2), (203, 2, 3), (204, 2, 4), (301, 3, 1);
 
 INSERT INTO zerver_userprofile (id, password, last_login, is_superuser, delivery_email, email, full_name,
     date_joined, api_key, uuid, is_staff, is_active, is_billing_admin, is_bot, bot_type, role,
@@ -68,7 +68,10 @@ INSERT INTO zerver_stream (id, name, realm_id, date_created, creator_id, deactiv
   (2, 'design & ux', 1, '2023-01-02 00:00:00+00', 11, false, 'Private: design reviews',
    '<p>Private: design reviews</p>', 202, true, true, false, false, NULL, 4, 2, 2, 3, 4, 2001, 1),
   (3, 'legacy-archive', 1, '2022-06-01 00:00:00+00', 16, true, 'Old project (archived)',
-   '<p>Old project (archived)</p>', 203, false, true, false, false, NULL, 4, 4, 2, 3, 4, 3001, 1);
+   '<p>Old project (archived)</p>', 203, false, true, false, false, NULL, 4, 4, 2, 3, 4, 3001, 1),
+  -- created with the realm, by nobody (creator NULL), as Zulip's default streams are
+  (4, 'general', 1, '2023-01-01 00:00:00+00', NULL, false, '',
+   '', 204, false, true, false, false, NULL, 4, 4, 2, 3, 4, 6001, 1);
 
 INSERT INTO zerver_huddle (id, huddle_hash, recipient_id, group_size) VALUES
   (1, '539a7faf91fcc7d152f4b2ca007bdefc40188b34', 301, 4);  -- sha1('10,13,14,17')
@@ -89,6 +92,8 @@ INSERT INTO zerver_subscription (active, is_user_active, is_muted, color, pin_to
   (true, true, false, '#e79ab5', false, 202, 15),
   (true, false, false, '#a6c7e5', false, 203, 16), (true, true, false, '#a6c7e5', false, 203, 14),
   (true, true, false, '#a6c7e5', false, 203, 13),
+  (true, true, false, '#c2c2c2', false, 204, 10), (true, true, false, '#c2c2c2', false, 204, 11),
+  (true, true, false, '#c2c2c2', false, 204, 13),
   (true, true, false, '#c2c2c2', false, 301, 10), (true, true, false, '#c2c2c2', false, 301, 13),
   (true, true, false, '#c2c2c2', false, 301, 14), (true, true, false, '#c2c2c2', false, 301, 17);
 
@@ -128,6 +133,9 @@ INSERT INTO zerver_message (id, type, subject, content, rendered_content, render
   (2002, 1, 'colors 🎨', 'Palette: `#ff6600` / `#0066ff`', '<p>…</p>', 1, '2024-03-02 09:10:00+00', NULL, NULL, false, false, false, 17, 1, 1, 202, true),
   (2003, 1, '', 'Welcome to #**design & ux**!', '<p>…</p>', 1, '2024-03-02 08:00:00+00', NULL, NULL, false, false, true, 10, 1, 1, 202, true),
   (2004, 1, 'colors 🎨', E'> Palette: `#ff6600`\n\nLove it', '<p>…</p>', 1, '2024-03-02 09:20:00+00', NULL, NULL, false, false, false, 13, 2, 1, 202, true),
+  (2005, 1, '✔ login bug', 'Fixed in v2.0.1, resolving.', '<p>…</p>', 1, '2024-03-02 10:00:00+00', NULL, NULL, false, false, false, 11, 1, 1, 202, true),
+  -- #general (no creator)
+  (6001, 1, 'welcome', 'Welcome to **Acme** on Zulip! 👋', '<p>…</p>', 1, '2023-01-01 00:00:00+00', NULL, NULL, false, false, false, 11, 1, 1, 204, true),
   -- #legacy-archive (deactivated)
   (3001, 1, 'history', 'This channel is archived.', '<p>…</p>', 1, '2023-01-10 10:00:00+00', NULL, NULL, false, false, false, 16, 1, 1, 203, true),
   (3002, 1, 'history', 'To be, or not to be', '<p>…</p>', 1, '2023-01-11 10:00:00+00', NULL, NULL, false, false, false, 14, 1, 1, 203, true),
