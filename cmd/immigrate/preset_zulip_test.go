@@ -140,6 +140,9 @@ func TestPresetZulip(t *testing.T) {
 		"group_messages group_message.media_converted repair":     1, // message 1008, a PDF and a PNG
 		"topics topic.name.truncated repair":                      1, // the 59-byte topic name
 		"groups group.name.truncated repair":                      1, // the group DM named after 4 members
+		"groups group.create_time.clamped repair":                 1, // #general's welcome message at its creation
+		"groups group.create_time.derived repair":                 0, // a group DM is dated by its first message
+		"topics topic.create_time.clamped repair":                 0, // a topic is dated by its first message
 		"group_members member.owner_row warning":                  db.streams + db.dmGroups,
 		"group_messages group_message.cloud_data.dropped warning": 4, // 1002, 1003, 2004, 4003: edits, reactions
 	} {
