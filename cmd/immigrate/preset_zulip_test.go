@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -32,23 +33,7 @@ import (
 // messages per topic and per conversation with their text as in the database,
 // and a few payloads byte for byte.
 func TestPresetZulip(t *testing.T) {
-	url, schema := pgtest.Schema(t)
-	var ddl []byte
-	for _, name := range []string{"schema.sql", "seed.sql"} {
-		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "presets", "zulip", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ddl = append(append(ddl, b...), '\n')
-	}
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()+"; SET search_path = "+pgx.Identifier{schema}.Sanitize()+";\n"+string(ddl)); err != nil {
-		t.Fatal(err)
-	}
+	url, conn := zulipDatabase(t, "")
 	db := zulipTruth(t, conn)
 
 	preset, err := os.ReadFile(filepath.Join("..", "..", "mappings", "presets", "zulip.yaml"))
@@ -361,6 +346,73 @@ func TestPresetZulip(t *testing.T) {
 	}
 	if again := srv.State(); fmt.Sprint(again) != fmt.Sprint(st) {
 		t.Error("the second run changed the sandbox")
+	}
+}
+
+// zulipDatabase creates a schema of its own on the test server with
+// testdata/presets/zulip's schema.sql and seed.sql, then the SQL more, and
+// returns its URL and a connection to it (closed when tb ends).
+func zulipDatabase(tb testing.TB, more string) (string, *pgx.Conn) {
+	tb.Helper()
+	url, schema := pgtest.Schema(tb)
+	var ddl []byte
+	for _, name := range []string{"schema.sql", "seed.sql"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "presets", "zulip", name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ddl = append(append(ddl, b...), '\n')
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()+"; SET search_path = "+pgx.Identifier{schema}.Sanitize()+";\n"+string(ddl)+more); err != nil {
+		tb.Fatal(err)
+	}
+	return url, conn
+}
+
+// BenchmarkPresetZulipValidate validates mappings/presets/zulip.yaml over the seed
+// grown by 100,000 stream messages (2 streams, 500 topics) and 100,000 one-to-one
+// messages, at the preset's page size and at 100,000 rows a page, and reports
+// messages/s. Each page re-sorts the entity's rows (the reader's keys are
+// expressions, so no index serves them), so the page size bounds the passes.
+func BenchmarkPresetZulipValidate(b *testing.B) {
+	url, _ := zulipDatabase(b, `
+INSERT INTO zerver_message (id, type, subject, content, date_sent, has_attachment, has_image, has_link,
+    sender_id, sending_client_id, realm_id, recipient_id, is_channel_message)
+SELECT 100000 + g, 1, 'topic ' || (g % 500), 'synthetic **stream** message ' || g,
+       timestamptz '2024-04-01' + g * interval '1 second', false, false, false, 10 + g % 8, 1, 1, 201 + g % 2, true
+FROM generate_series(1, 100000) AS g;
+INSERT INTO zerver_message (id, type, subject, content, date_sent, has_attachment, has_image, has_link,
+    sender_id, sending_client_id, realm_id, recipient_id, is_channel_message)
+SELECT 300000 + g, 1, E'\x07', 'synthetic direct message ' || g,
+       timestamptz '2024-04-01' + g * interval '1 second', false, false, false, 10 + g % 8, 1, 1, 110 + (g + 1) % 8, false
+FROM generate_series(1, 100000) AS g;
+ANALYZE;`)
+	preset, err := os.ReadFile(filepath.Join("..", "..", "mappings", "presets", "zulip.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("IMMIGRATE_SOURCE_PG_URL", url)
+	b.Setenv("TIM_SDKAPPID", "1400000001")
+	b.Setenv("TIM_SECRET_KEY", "bench-secret-key")
+	pageSize := regexp.MustCompile(`(?m)^    page_size: \d+$`)
+	for _, size := range []string{"", "100000"} {
+		name, m := "preset", preset
+		if size != "" {
+			name, m = "page_size="+size, pageSize.ReplaceAll(preset, []byte("    page_size: "+size))
+		}
+		b.Run(name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "zulip.yaml")
+			if err := os.WriteFile(path, m, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			benchValidate(b, path)
+		})
 	}
 }
 
