@@ -139,12 +139,7 @@ func (e *Engine) accountCheck(ctx context.Context, ids []string) (map[string]boo
 	for i, id := range ids {
 		req.CheckItem[i] = tencentim.AccountCheckItem{UserID: id}
 	}
-	var resp *tencentim.AccountCheckResponse
-	err := e.call(ctx, PhaseAccounts, tencentim.CmdAccountCheck, func(ctx context.Context) error {
-		var err error
-		resp, err = exchange[tencentim.AccountCheckResponse](ctx, e.client, tencentim.CmdAccountCheck, &req)
-		return err
-	}, nil)
+	resp, err := readCall[tencentim.AccountCheckResponse](ctx, e, PhaseAccounts, tencentim.CmdAccountCheck, &req)
 	switch {
 	case stops(ctx, err):
 		return nil, err
@@ -180,13 +175,7 @@ func (e *Engine) groupHeld(ctx context.Context, stream string, msgs []groupMessa
 		groupID, topicID := SplitTopicStream(stream)
 		err := tencentim.WalkGroupHistory(ctx, tencentim.GroupMsgGetSimpleRequest{GroupID: groupID, TopicID: topicID},
 			func(ctx context.Context, req *tencentim.GroupMsgGetSimpleRequest) (*tencentim.GroupMsgGetSimpleResponse, error) {
-				var resp *tencentim.GroupMsgGetSimpleResponse
-				err := e.call(ctx, PhaseGroupMessages, tencentim.CmdGroupMsgGetSimple, func(ctx context.Context) error {
-					var err error
-					resp, err = exchange[tencentim.GroupMsgGetSimpleResponse](ctx, e.client, tencentim.CmdGroupMsgGetSimple, req)
-					return err
-				}, nil)
-				return resp, err
+				return readCall[tencentim.GroupMsgGetSimpleResponse](ctx, e, PhaseGroupMessages, tencentim.CmdGroupMsgGetSimple, req)
 			},
 			func(page []tencentim.SimpleGroupMsg) bool {
 				older := false
@@ -242,13 +231,7 @@ func (e *Engine) directHeld(ctx context.Context, stream string, payload []byte) 
 		a, b, _ := strings.Cut(stream, "\x00")
 		err := tencentim.WalkRoam(ctx, tencentim.AdminGetRoamMsgRequest{OperatorAccount: a, PeerAccount: b, MinTime: m.MsgTimeStamp, MaxTime: e.now().Unix()},
 			func(ctx context.Context, req *tencentim.AdminGetRoamMsgRequest) (*tencentim.AdminGetRoamMsgResponse, error) {
-				var resp *tencentim.AdminGetRoamMsgResponse
-				err := e.call(ctx, PhaseDirectMessages, tencentim.CmdAdminGetRoamMsg, func(ctx context.Context) error {
-					var err error
-					resp, err = exchange[tencentim.AdminGetRoamMsgResponse](ctx, e.client, tencentim.CmdAdminGetRoamMsg, req)
-					return err
-				}, nil)
-				return resp, err
+				return readCall[tencentim.AdminGetRoamMsgResponse](ctx, e, PhaseDirectMessages, tencentim.CmdAdminGetRoamMsg, req)
 			},
 			func(page []tencentim.RoamMsg) bool {
 				for _, r := range page {
@@ -284,12 +267,7 @@ func (e *Engine) friendsHeld(ctx context.Context, from string) (map[string]bool,
 	held := map[string]bool{}
 	req := tencentim.FriendGetRequest{FromAccount: from}
 	for {
-		var resp *tencentim.FriendGetResponse
-		err := e.call(ctx, PhaseFriends, tencentim.CmdFriendGet, func(ctx context.Context) error {
-			var err error
-			resp, err = exchange[tencentim.FriendGetResponse](ctx, e.client, tencentim.CmdFriendGet, &req)
-			return err
-		}, nil)
+		resp, err := readCall[tencentim.FriendGetResponse](ctx, e, PhaseFriends, tencentim.CmdFriendGet, &req)
 		if stops(ctx, err) {
 			return nil, err
 		}
@@ -310,6 +288,18 @@ func (e *Engine) friendsHeld(ctx context.Context, from string) (map[string]bool,
 
 // friendsKey prefixes a user's friend list among the read-back streams.
 const friendsKey = "friends\x00"
+
+// readCall makes one read call of the first contact, paced and retried like the
+// phase's own calls.
+func readCall[T any](ctx context.Context, e *Engine, ph Phase, cmd tencentim.Command, req any) (*T, error) {
+	var resp *T
+	err := e.call(ctx, ph, cmd, func(ctx context.Context) error {
+		var err error
+		resp, err = exchange[T](ctx, e.client, cmd, req)
+		return err
+	}, nil)
+	return resp, err
+}
 
 // ---- the checkpoint's side ----
 

@@ -638,6 +638,20 @@ func status(t *testing.T, mapping, out string) string {
 	return string(b)
 }
 
+// crashKills is how many SIGKILLs a crash test makes: IMMIGRATE_CRASH_KILLS, or
+// def.
+func crashKills(t *testing.T, def int) int {
+	s := os.Getenv("IMMIGRATE_CRASH_KILLS")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("IMMIGRATE_CRASH_KILLS=%q: want a positive number", s)
+	}
+	return n
+}
+
 func rngFor(t *testing.T) *rand.Rand {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("IMMIGRATE_CRASH_SEED"); s != "" {
@@ -659,14 +673,7 @@ func rngFor(t *testing.T) *rand.Rand {
 // the target ends in exactly the state of an uninterrupted run (design §4).
 func TestCrash(t *testing.T) {
 	setup(t)
-	kills := 10
-	if s := os.Getenv("IMMIGRATE_CRASH_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("IMMIGRATE_CRASH_KILLS=%q: want a positive number", s)
-		}
-		kills = n
-	}
+	kills := crashKills(t, 10)
 	tests := []struct {
 		name   string
 		faults string

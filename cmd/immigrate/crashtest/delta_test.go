@@ -144,14 +144,7 @@ func bulkThenGrow(t *testing.T, dir, name, url string) (mapping, out string) {
 // uninterrupted run over the whole export, with the same accounting and rejects.
 func TestDeltaCrash(t *testing.T) {
 	setup(t)
-	kills := 6
-	if s := os.Getenv("IMMIGRATE_CRASH_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("IMMIGRATE_CRASH_KILLS=%q: want a positive number", s)
-		}
-		kills = max(n*6/10, 1)
-	}
+	kills := max(crashKills(t, 10)*6/10, 1) // the delta is about a third of the load
 	const share = 0.65 // of the messages in the bulk run
 	base := filepath.Join(t.TempDir(), "base")
 	held := cutExport(t, base, share)
