@@ -145,7 +145,7 @@ func bulkThenGrow(t *testing.T, dir, name, url string) (mapping, out string) {
 func TestDeltaCrash(t *testing.T) {
 	setup(t)
 	kills := max(crashKills(t, 10)*6/10, 1) // the delta is about a third of the load
-	const share = 0.65 // of the messages in the bulk run
+	const share = 0.65                      // of the messages in the bulk run
 	base := filepath.Join(t.TempDir(), "base")
 	held := cutExport(t, base, share)
 
