@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/immigrate/immigrate/extract/synth"
 )
@@ -85,4 +86,68 @@ type accountingRow struct {
 	Imported int64  `json:"imported"`
 	Present  int64  `json:"already_present"`
 	Rejected int64  `json:"rejected"`
+}
+
+// TestFirstContactPartial: the target holds the migration as it stood before the
+// source grew (a bulk run whose checkpoint was then lost); a run with a new
+// checkpoint over the grown source imports exactly what is missing and counts
+// the rest as already present: the target ends as one run over the grown source
+// leaves it.
+func TestFirstContactPartial(t *testing.T) {
+	at := time.Now().Add(-time.Hour).Truncate(time.Second)
+	srv, url := e2eSandbox(t, nil)
+	dir := t.TempDir()
+	mapping := deltaSource(t, dir, url)
+	mapping = roamingForever(t, mapping)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out); code != exitOK {
+		t.Fatalf("bulk run: exit %d\n%s", code, stderr)
+	}
+	var bulk, again, ref struct {
+		Entities []accountingRow `json:"accounting"`
+	}
+	readJSON(t, filepath.Join(out, "run-report.json"), &bulk)
+	grow(t, dir, at)
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitOK {
+		t.Fatalf("run over the grown source against the populated target: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	readJSON(t, filepath.Join(out, "run-report.json"), &again)
+
+	refSrv, refURL := e2eSandbox(t, nil)
+	refDir := t.TempDir()
+	refMapping := roamingForever(t, deltaSource(t, refDir, refURL))
+	grow(t, refDir, at)
+	if code, _, stderr := runCLI(t, t.Context(), "run", "-c", refMapping, "--out", filepath.Join(refDir, "out")); code != exitOK {
+		t.Fatalf("reference run: exit %d\n%s", code, stderr)
+	}
+	readJSON(t, filepath.Join(refDir, "out", "run-report.json"), &ref)
+	if got, want := stateJSON(t, srv), stateJSON(t, refSrv); !bytes.Equal(got, want) {
+		t.Errorf("the target differs from one run over the grown source:\n%s", firstDiff(got, want))
+	}
+	for i, a := range again.Entities {
+		b, r := bulk.Entities[i], ref.Entities[i]
+		if a.Present != b.Imported || a.Imported != r.Imported-b.Imported || a.Rejected != r.Rejected {
+			t.Errorf("%s: imported %d, already present %d, rejected %d; want %d new, the bulk run's %d present, %d rejected",
+				a.Entity, a.Imported, a.Present, a.Rejected, r.Imported-b.Imported, b.Imported, r.Rejected)
+		}
+	}
+}
+
+// roamingForever sets the mapping's roaming retention far beyond the data's age,
+// so that one-to-one history can be read back.
+func roamingForever(t *testing.T, mapping string) string {
+	t.Helper()
+	b, err := os.ReadFile(mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "  edition: pro\n", "  edition: pro\n  roaming_days: 36500\n", 1)
+	if err := os.WriteFile(mapping, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return mapping
 }
