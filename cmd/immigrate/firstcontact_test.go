@@ -58,6 +58,10 @@ func TestFirstContact(t *testing.T) {
 				t.Errorf("the run against the populated target changed it:\n%s", firstDiff(stateJSON(t, srv), before))
 			}
 			readJSON(t, filepath.Join(out, "run-report.json"), &again)
+			_, st, _ := runCLI(t, t.Context(), "status", "-c", mapping, "--out", out)
+			if !strings.Contains(st, "the target held accounts before this migration") || !strings.Contains(st, "4 group(s) and topic(s) were in the target before") {
+				t.Errorf("status does not say what the run found in the target:\n%s", st)
+			}
 			if len(again.Entities) != len(first.Entities) {
 				t.Fatalf("accounting %v, the first run's %v", again.Entities, first.Entities)
 			}
