@@ -66,7 +66,7 @@ func mmID(name string) string { return name + strings.Repeat("z", 26-len(name)) 
 // schema holding awkward data (bots, guests, a deactivated user, two
 // town-squares, O/P/G/D channels, threads, edits with their history rows,
 // deleted and system posts, files, reactions, long and non-ASCII text, a
-// self-DM), and checks the plan's counts, the rejects by rule, and the
+// self-DM, which becomes a group), and checks the plan's counts, the rejects by rule, and the
 // sandbox's state, a few messages byte for byte.
 func TestPresetMattermost(t *testing.T) {
 	url := mattermostDB(t)
@@ -93,7 +93,7 @@ func TestPresetMattermost(t *testing.T) {
 	// validate: the counts per entity and the plan per phase.
 	vout := filepath.Join(dir, "validate")
 	if code, stdout, stderr := runCLI(t, t.Context(), "validate", "-c", cfg, "--out", vout); code != exitRejected {
-		t.Fatalf("validate: exit %d, want %d (two planted rejects)\nstdout:\n%s\nstderr:\n%s", code, exitRejected, stdout, stderr)
+		t.Fatalf("validate: exit %d, want %d (the planted empty post)\nstdout:\n%s\nstderr:\n%s", code, exitRejected, stdout, stderr)
 	}
 	rep := readValidateReport(t, vout)
 	for _, want := range []struct {
@@ -102,14 +102,14 @@ func TestPresetMattermost(t *testing.T) {
 	}{
 		// 6 users: alice, bob, a guest, a deactivated user, erin, a bot.
 		{extract.Users, 6, 6, 0, 0},
-		// 2 town-squares, a P channel, an O channel, a G channel; not the archived one, nor D channels.
-		{extract.Groups, 5, 5, 0, 0},
+		// 2 town-squares, a P channel, an O channel, a G channel, the self-DM; not the archived channel nor the other D channels.
+		{extract.Groups, 6, 6, 0, 0},
 		// 16 memberships of those channels; each owner's own row is skipped.
 		{extract.Members, 16, 11, 0, 5},
-		// 17 current posts (no system posts, deleted posts, edit history or archived channel); one empty.
-		{extract.GroupMessages, 17, 16, 1, 0},
-		// 6 posts of D channels; the self-DM's is rejected.
-		{extract.DirectMessages, 6, 5, 1, 0},
+		// 18 current posts (no system posts, deleted posts, edit history or archived channel), the self-DM's one; one empty.
+		{extract.GroupMessages, 18, 17, 1, 0},
+		// 5 posts of the two D channels between two users.
+		{extract.DirectMessages, 5, 5, 0, 0},
 	} {
 		got := rep.Result.Counts(want.entity)
 		if got.Read != want.read || got.Valid != want.valid || got.Rejected != want.rejected || got.Skipped != want.skipped {
@@ -121,7 +121,7 @@ func TestPresetMattermost(t *testing.T) {
 	for _, p := range rep.Result.Plan.Phases {
 		items[p.Phase] += p.Items
 	}
-	for phase, want := range map[string]int64{"accounts": 6, "groups": 5, "members": 11, "group_messages": 16, "direct_messages": 5} {
+	for phase, want := range map[string]int64{"accounts": 6, "groups": 6, "members": 11, "group_messages": 17, "direct_messages": 5} {
 		if items[phase] != want {
 			t.Errorf("plan: phase %s carries %d records, want %d", phase, items[phase], want)
 		}
@@ -139,7 +139,6 @@ func TestPresetMattermost(t *testing.T) {
 	}
 	slices.Sort(rejects)
 	wantRejects := []string{
-		"direct_messages[id=" + mmID("pself1") + "] direct_message.self",
 		"group_messages[id=" + mmID("pempty") + "] message.text.empty",
 	}
 	if !slices.Equal(rejects, wantRejects) {
@@ -180,6 +179,7 @@ func TestPresetMattermost(t *testing.T) {
 			map[string]string{alice: "Owner", erin: "Member"}, 1},
 		{"chgm", "Private", "alice, bob, carol, erin", alice,
 			map[string]string{alice: "Owner", bob: "Member", carol: "Member", erin: "Member"}, 3},
+		{"chdmerinself", "Private", "erin (you)", erin, map[string]string{erin: "Owner"}, 1},
 	} {
 		g, ok := groups["mm_"+mmID(w.channel)]
 		if !ok {
@@ -195,8 +195,8 @@ func TestPresetMattermost(t *testing.T) {
 				g.GroupID, g.Type, g.Name, g.Owner, members, len(g.Messages), w.typ, w.name, w.owner, w.members, w.messages)
 		}
 	}
-	if len(groups) != 5 {
-		t.Errorf("sandbox holds %d groups, want 5", len(groups))
+	if len(groups) != 6 {
+		t.Errorf("sandbox holds %d groups, want 6", len(groups))
 	}
 
 	// Group posts byte for byte: text, and text + files as one custom element.
@@ -225,6 +225,10 @@ func TestPresetMattermost(t *testing.T) {
 		if got := byText(ts, w.from, w.find); got != w.body {
 			t.Errorf("town-square post of %s with %q\n got %s\nwant %s", w.from, w.find, got, w.body)
 		}
+	}
+	if self := groups["mm_"+mmID("chdmerinself")].Messages; len(self) != 1 ||
+		string(self[0].MsgBody) != `[{"MsgType":"TIMTextElem","MsgContent":{"Text":"note to self"}}]` || self[0].FromAccount != erin {
+		t.Errorf("the self-DM group holds %+v, want erin's note to self", self)
 	}
 	for _, m := range ts {
 		if bytes.Contains(m.MsgBody, []byte("10:00")) || bytes.Contains(m.MsgBody, []byte("wrong channel")) || bytes.Contains(m.MsgBody, []byte("joined the channel")) {
