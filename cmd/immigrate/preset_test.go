@@ -273,6 +273,12 @@ func TestPresetMattermost(t *testing.T) {
 		}
 	}
 
+	// verify reads everything back and finds all the run's plan sent (one-to-one
+	// history older than the roaming retention would be counted apart).
+	if code, stdout, stderr := runCLI(t, t.Context(), "verify", "-c", cfg, "--out", out); code != exitOK {
+		t.Errorf("verify: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, stdout, stderr)
+	}
+
 	// The preset never reads users.password: its hash is nowhere in the output
 	// (reports, plan, checkpoint).
 	hash := mattermostString(t, url, "SELECT password FROM users WHERE id = $1", alice)
