@@ -14,6 +14,7 @@ func TestPresetsParse(t *testing.T) {
 	t.Setenv("IMMIGRATE_SOURCE_PG_URL", "postgres://reader@db.internal:5432/chat")
 	t.Setenv("TIM_SDKAPPID", "1400000001")
 	t.Setenv("TIM_SECRET_KEY", "0123456789abcdef")
+	t.Setenv("MATTERMOST_FILES_URL", "https://files.example.com/mattermost")
 	paths, err := filepath.Glob(filepath.Join("presets", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
