@@ -175,6 +175,21 @@ func TestPresetSynapse(t *testing.T) {
 	checkSynapseState(t, st, longTarget)
 	checkSynapseMessages(t, st, db)
 
+	// The plan holds what validate accepted; verify reads the target back and
+	// finds all of it there.
+	planned := planCounts(t, rout)
+	vcode, doc, voutput := verifyCLI(t, cfg, rout)
+	if vcode != exitOK {
+		t.Errorf("verify: exit %d, want %d\n%s", vcode, exitOK, voutput)
+	}
+	for e, n := range map[extract.Entity]int64{extract.Users: 9, extract.Groups: 7, extract.Members: 14,
+		extract.GroupMessages: 21, extract.DirectMessages: 8} {
+		c := doc.Result.Counts(e)
+		if planned[e] != n || c.Expected != n || c.Present != n {
+			t.Errorf("%s: %d in the plan, verify %+v; want %d planned, expected and present", e, planned[e], c, n)
+		}
+	}
+
 	// A second run resumes from the checkpoint: nothing is imported twice.
 	code, stdout, stderr = runCLI(t, t.Context(), "run", "-c", cfg, "--out", rout)
 	if code != exitRejected {

@@ -253,6 +253,9 @@ SELECT pg_temp.text('ali_privet', '!AliasOnlyRoom:example.org', '@telegram_777:e
 SELECT pg_temp.room('!DmAliceBobRoom:example.org', '@alice:example.org', 'dab', 'invite', '{}', 'Alice 🌸');
 SELECT pg_temp.member('dab_invite_bob', '!DmAliceBobRoom:example.org', '@bob:example.org', 'invite', 'Bob', '@alice:example.org', '{"is_direct": true}');
 SELECT pg_temp.member('dab_join_bob', '!DmAliceBobRoom:example.org', '@bob:example.org', 'join', 'Bob');
+-- Element asks to verify keys with an m.room.message in the DM: not a message anyone wrote.
+SELECT pg_temp.ev('dm_verify', '!DmAliceBobRoom:example.org', 'm.room.message', '@alice:example.org',
+  '{"msgtype": "m.key.verification.request", "body": "Alice 🌸 is requesting to verify your key, but your client does not support in-chat key verification.", "from_device": "ALICEPHONE", "methods": ["m.sas.v1"], "to": "@bob:example.org"}');
 SELECT pg_temp.text('dm_hey', '!DmAliceBobRoom:example.org', '@alice:example.org', 'hey bob 😀');
 SELECT pg_temp.ev('dm_view', '!DmAliceBobRoom:example.org', 'm.room.message', '@bob:example.org',
   '{"msgtype": "m.image", "body": "look at this view", "filename": "view.jpg", "url": "mxc://example.org/ViewJpg789", "info": {"mimetype": "image/jpeg", "size": 204800, "w": 1024, "h": 768}}');
