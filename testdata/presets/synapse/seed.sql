@@ -195,6 +195,10 @@ SELECT pg_temp.text('gen_long_id', '!GeneralRoomAbcdef:example.org', '@averyvery
 SELECT pg_temp.text('gen_oops', '!GeneralRoomAbcdef:example.org', '@bob:example.org', 'wrong room, sorry');
 SELECT pg_temp.ev('gen_oops_redaction', '!GeneralRoomAbcdef:example.org', 'm.room.redaction', '@bob:example.org',
   '{"redacts": "<<gen_oops>>", "reason": "wrong room"}');
+-- A NUL in a body: valid JSON (escaped as \u0000) that Synapse keeps in
+-- event_json, but jsonb cannot hold it.
+SELECT pg_temp.text('gen_nul', '!GeneralRoomAbcdef:example.org', '@telegram_777:example.org', 'bridged NULPLACEHOLDER text');
+UPDATE event_json SET json = replace(json, 'NULPLACEHOLDER', '\u0000') WHERE event_id = pg_temp.eid('gen_nul');
 -- A bridge that sends an empty body: rejected (message.text.empty).
 SELECT pg_temp.text('gen_empty', '!GeneralRoomAbcdef:example.org', '@telegram_777:example.org', '');
 SELECT pg_temp.text('gen_thread_root', '!GeneralRoomAbcdef:example.org', '@bob:example.org', 'Release plan?');
