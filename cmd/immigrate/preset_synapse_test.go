@@ -36,7 +36,8 @@ func synapseMedia(server, media string) string {
 
 // loadSynapse creates a schema of its own in the test server and loads
 // Synapse's schema (testdata/presets/synapse/schema.sql, vendored from
-// upstream) and the seed into it. It returns the URL that reads it.
+// upstream) and the seed into it. It returns the URL that reads it and a
+// connection to it.
 func loadSynapse(t *testing.T) (string, *pgx.Conn) {
 	t.Helper()
 	url, schema := pgtest.Schema(t)
@@ -199,6 +200,24 @@ func TestPresetSynapse(t *testing.T) {
 	first, _ := json.Marshal(st)
 	if string(again) != string(first) {
 		t.Errorf("the second run changed the sandbox: %s", firstDiff(first, again))
+	}
+
+	// The key came from the environment; no report, plan or checkpoint holds it.
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), e2eKey) {
+			t.Errorf("%s holds the secret key", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
