@@ -37,8 +37,9 @@ func synapseMedia(server, media string) string {
 // loadSynapse creates a schema of its own in the test server and loads
 // Synapse's schema (testdata/presets/synapse/schema.sql, vendored from
 // upstream) and the seed into it. It returns the URL that reads it and a
-// connection to it.
-func loadSynapse(t *testing.T) (string, *pgx.Conn) {
+// connection to it. extra runs after the seed, in the same session (so it may
+// call the seed's pg_temp functions).
+func loadSynapse(t testing.TB, extra string) (string, *pgx.Conn) {
 	t.Helper()
 	url, schema := pgtest.Schema(t)
 	var sql strings.Builder
@@ -52,6 +53,7 @@ func loadSynapse(t *testing.T) (string, *pgx.Conn) {
 		sql.Write(b)
 		sql.WriteString("\n")
 	}
+	sql.WriteString(extra)
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +72,7 @@ func loadSynapse(t *testing.T) (string, *pgx.Conn) {
 // in the sandbox, a few messages byte for byte, and a second run that imports
 // nothing twice.
 func TestPresetSynapse(t *testing.T) {
-	url, db := loadSynapse(t)
+	url, db := loadSynapse(t, "")
 	srv, endpoint := e2eSandbox(t, nil)
 
 	preset, err := os.ReadFile(filepath.Join("..", "..", "mappings", "presets", "synapse.yaml"))
@@ -407,5 +409,55 @@ func checkSynapseMessages(t *testing.T, st sandbox.State, db *pgx.Conn) {
 		if got := group[tc.room][ts(tc.key)]; len(got) != 1 || got[0] != tc.want {
 			t.Errorf("%s (%s):\n got %q\nwant %q", tc.name, tc.key, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkPresetSynapseValidate validates the preset against the seed plus
+// 20,000 messages (half in General, half in the alice–bob DM; every 10th
+// edited, every 5th with a reaction) and reports messages/s: the cost of the
+// preset's queries (event_json, relations, edits, reactions per message) on
+// top of the reader's paging.
+func BenchmarkPresetSynapseValidate(b *testing.B) {
+	const n = 10_000 // per room
+	url, _ := loadSynapse(b, fmt.Sprintf(`
+DO $$
+BEGIN
+  FOR i IN 1..%d LOOP
+    PERFORM pg_temp.text('bulk_g' || i, '!GeneralRoomAbcdef:example.org', '@bob:example.org', 'group message ' || i);
+    PERFORM pg_temp.text('bulk_d' || i, '!DmAliceBobRoom:example.org', '@alice:example.org', 'direct message ' || i);
+    IF i %% 10 = 0 THEN
+      PERFORM pg_temp.ev('bulk_e' || i, '!DmAliceBobRoom:example.org', 'm.room.message', '@alice:example.org',
+        '{"msgtype": "m.text", "body": "* edited", "m.new_content": {"msgtype": "m.text", "body": "edited ' || i ||
+        '"}, "m.relates_to": {"rel_type": "m.replace", "event_id": "<<bulk_d' || i || '>>"}}');
+    END IF;
+    IF i %% 5 = 0 THEN
+      PERFORM pg_temp.ev('bulk_r' || i, '!GeneralRoomAbcdef:example.org', 'm.reaction', '@alice:example.org',
+        '{"m.relates_to": {"rel_type": "m.annotation", "event_id": "<<bulk_g' || i || '>>", "key": "👍"}}');
+    END IF;
+  END LOOP;
+END $$;
+ANALYZE;
+`, n))
+	preset, err := os.ReadFile(filepath.Join("..", "..", "mappings", "presets", "synapse.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const pageSize = "    page_size: 10000\n"
+	if !strings.Contains(string(preset), pageSize) {
+		b.Fatalf("preset has no %q", pageSize)
+	}
+	b.Setenv("IMMIGRATE_SOURCE_PG_URL", url)
+	b.Setenv("TIM_SDKAPPID", strconv.Itoa(e2eSDKAppID))
+	b.Setenv("TIM_SECRET_KEY", e2eKey)
+	// Every page runs the query again: smaller pages show what that costs.
+	for _, size := range []int{10_000, 1_000} {
+		b.Run(fmt.Sprintf("page_size=%d", size), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "synapse.yaml")
+			m := strings.Replace(string(preset), pageSize, fmt.Sprintf("    page_size: %d\n", size), 1)
+			if err := os.WriteFile(path, []byte(m), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			benchValidate(b, path)
+		})
 	}
 }
