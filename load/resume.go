@@ -202,7 +202,7 @@ func (cp *Checkpoint) confirmed(ph Phase, stream string, it Item, o Outcome) {
 		return
 	}
 	c := outcomeCounts(o)
-	if (ph == PhaseGroups || ph == PhaseTopics) && o == OutcomeRejected && stream != "" {
+	if (ph == PhaseGroups || ph == PhaseTopics || ph == PhaseGroupDMs) && o == OutcomeRejected && stream != "" {
 		// Before the groups mark covers the group, so a resumed run that skips
 		// the group still knows it is not in the target; a topic likewise (its
 		// stream is its TopicId).

@@ -143,6 +143,7 @@ const (
 	planUnread         = "unread"
 	planDirectMessages = "direct_messages"
 	planFriends        = "friends"
+	planGroupDMs       = "group_dms"
 )
 
 // PhasePlan is one phase's API calls and how long they take (see estimate.go).
@@ -288,8 +289,13 @@ func (v *validator) plan(accounts int64) Plan {
 		// as before.
 		phases = append(phases, phase(planTopics, tencentim.CmdImportTopic, topics, topics, workers, nil))
 	}
+	dmRows := v.groupDMPlan(func(name string, cmd tencentim.Command, items, calls int64) PhasePlan {
+		return phase(name, cmd, items, calls, workers, nil)
+	}, &msgs, &msgCalls, &longestGroup)
 	phases = append(phases,
-		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls, workers, nil),
+		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls, workers, nil))
+	phases = append(phases, dmRows...)
+	phases = append(phases,
 		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls, streams, longestGroup),
 		phase(planUnread, tencentim.CmdSetUnreadMsgNum, unread, unread, workers, nil),
 		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct, streams, longestConv),
