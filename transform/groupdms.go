@@ -227,7 +227,8 @@ func (t *Transformer) groupOfTarget(target string) string {
 // message lost; past the group type's capacity the message is rejected instead.
 // It reports whether the message stays accepted.
 func (t *Transformer) dmSender(is *issueList, gs *groupState, sender, legacy string) bool {
-	if slices.Contains(gs.dm.members, sender) {
+	listed := gs.dm.members[:gs.dm.listed] // sorted
+	if _, ok := slices.BinarySearch(listed, sender); ok || slices.Contains(gs.dm.members[gs.dm.listed:], sender) {
 		return true
 	}
 	if len(gs.dm.members) >= gs.maxMembers {
@@ -253,14 +254,27 @@ func GroupDMName(nicks []string, limit int) string {
 	slices.SortStableFunc(nicks, func(a, b string) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))
 	})
-	for k := len(nicks); k >= 1; k-- {
-		name := strings.Join(nicks[:k], ", ")
-		if k < len(nicks) {
-			name += " +" + strconv.Itoa(len(nicks)-k)
+	// The longest prefix of k nicks that fits with its suffix, by length alone:
+	// one join at the end, whatever the number of members.
+	fit, length := 0, 0
+	for k := 1; k <= len(nicks); k++ {
+		if k > 1 {
+			length += len(", ")
 		}
-		if len(name) <= limit {
-			return name
+		length += len(nicks[k-1])
+		if length+dmNameSuffixLen(len(nicks)-k) <= limit {
+			fit = k
 		}
+		if length > limit {
+			break // longer prefixes only grow
+		}
+	}
+	if fit > 0 {
+		name := strings.Join(nicks[:fit], ", ")
+		if fit < len(nicks) {
+			name += " +" + strconv.Itoa(len(nicks)-fit)
+		}
+		return name
 	}
 	if len(nicks) == 0 {
 		return ""
@@ -270,6 +284,14 @@ func GroupDMName(nicks []string, limit int) string {
 		suffix = " +" + strconv.Itoa(len(nicks)-1)
 	}
 	return truncateUTF8(nicks[0], max(limit-len(suffix), 0)) + suffix
+}
+
+// dmNameSuffixLen is the length of the " +N" suffix counting n members left out.
+func dmNameSuffixLen(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return len(" +") + len(strconv.Itoa(n))
 }
 
 // GroupDMs returns the final payloads of every group DM that passed GroupDM, in
