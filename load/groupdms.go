@@ -25,8 +25,10 @@ type GroupDM struct {
 // importGroupDM imports one group DM. Both calls are idempotent under our
 // deterministic GroupId (design §4 rule 1): a resend finds the group (10021) and
 // its members (Result 2), so a group DM interrupted between the two is finished
-// by the next run. The record is Imported when this run wrote the group or a
-// member, Present when all of it was there. A refused import_group rejects it and
+// by the next run. The record is Imported when this run created the group,
+// Present when the group was there before (its members are topped up all the
+// same), like a group: its messages are then read back before they are sent
+// (firstcontact.go). A refused import_group rejects it and
 // marks the group failed, so that its messages are rejected without a call; a
 // member refused (Result 0, or a request error) rejects the record naming the
 // members, but the group and its messages stay: senders need not be members
@@ -49,7 +51,9 @@ func (e *Engine) importGroupDM(ctx context.Context, r Record) error {
 	case stops(ctx, err):
 		return err
 	case errors.As(err, &te) && te.Code == 10021 && req.GroupID != "":
-		outcome = amb.present()
+		if outcome = amb.present(); outcome == OutcomePresent {
+			e.fc.markGroup(req.GroupID)
+		}
 	default:
 		e.markGroupFailed(req.GroupID)
 		return e.rejectErr(PhaseGroupDMs, req.GroupID, r.Item, err)
@@ -61,13 +65,12 @@ func (e *Engine) importGroupDM(ctx context.Context, r Record) error {
 		batch := list[:n]
 		list = list[n:]
 		var resp *tencentim.ImportGroupMemberResponse
-		var mamb ambiguityTracker
 		err := e.call(ctx, PhaseGroupDMs, tencentim.CmdImportGroupMember, func(ctx context.Context) error {
 			var err error
 			resp, err = exchange[tencentim.ImportGroupMemberResponse](ctx, e.client, tencentim.CmdImportGroupMember,
 				&tencentim.ImportGroupMemberRequest{GroupID: req.GroupID, MemberList: batch})
 			return err
-		}, mamb.beforeRetry)
+		}, nil)
 		switch {
 		case err == nil:
 		case stops(ctx, err):
@@ -86,12 +89,7 @@ func (e *Engine) importGroupDM(ctx context.Context, r Record) error {
 			switch res, ok := results[m.MemberAccount]; {
 			case !ok:
 				refused = append(refused, m.MemberAccount+" (no result)")
-			case res == tencentim.MemberImported:
-				outcome = OutcomeImported
-			case res == tencentim.MemberAlreadyMember:
-				if mamb.present() == OutcomeImported {
-					outcome = OutcomeImported
-				}
+			case res == tencentim.MemberImported, res == tencentim.MemberAlreadyMember:
 			default:
 				refused = append(refused, fmt.Sprintf("%s (Result %d)", m.MemberAccount, res))
 			}

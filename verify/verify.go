@@ -45,6 +45,10 @@ type Config struct {
 	MaxFindings int
 	// Progress, when set, is updated as records are checked.
 	Progress *Progress
+	// Rejected, when set, names the records the migration's runs rejected (the
+	// checkpoint's rejects, as rejects.jsonl lists them): one the target does not
+	// hold is counted as rejected, not missing.
+	Rejected func(e extract.Entity, origin, legacyID string) (rule string, ok bool)
 }
 
 // DefaultMaxFindings is Config.MaxFindings' default.
@@ -89,6 +93,9 @@ type Counts struct {
 	// BeyondRetention are one-to-one messages older than the roaming retention
 	// that the target did not return: they cannot be verified.
 	BeyondRetention int64 `json:"beyond_retention,omitempty"`
+	// Rejected are records of the plan that the runs rejected (rejects.jsonl)
+	// and the target does not hold: not expected, so not in Expected.
+	Rejected int64 `json:"rejected,omitempty"`
 }
 
 // OK reports whether everything expected is present as sent.
@@ -163,6 +170,7 @@ func Run(ctx context.Context, c Caller, src load.Source, cfg Config) (*Result, e
 		cfg.Progress = NewProgress()
 	}
 	v := &verifier{c: c, cfg: cfg, tally: newTally(cfg.MaxFindings, cfg.Progress)}
+	v.tally.rejected = cfg.Rejected
 	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages}
 	for _, step := range steps {
 		if err := step(ctx, src); err != nil {
@@ -298,6 +306,7 @@ func (v *verifier) eachBatch(ctx context.Context, src load.Source, ph load.Phase
 type tally struct {
 	progress *Progress
 	max      int
+	rejected func(e extract.Entity, origin, legacyID string) (string, bool)
 
 	mu       sync.Mutex
 	counts   map[extract.Entity]*Counts
@@ -335,6 +344,15 @@ func (t *tally) beyondRetention(e extract.Entity) {
 
 // find counts a record that is missing or different.
 func (t *tally) find(e extract.Entity, r record, target, kind, detail string, fields ...string) {
+	if kind == KindMissing && t.rejected != nil {
+		if _, ok := t.rejected(e, r.Origin, r.LegacyID); ok {
+			t.mu.Lock()
+			t.counts[e].Rejected++
+			t.mu.Unlock()
+			t.progress.checked(e)
+			return
+		}
+	}
 	t.mu.Lock()
 	c := t.counts[e]
 	c.Expected++

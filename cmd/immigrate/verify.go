@@ -76,6 +76,10 @@ func runVerify(c *cli.Context) error {
 	}
 	defer tg.Close()
 
+	rejected, err := migration.RunRejects(ctx, f, out)
+	if err != nil {
+		return err
+	}
 	progress := verify.NewProgress()
 	if sample >= 100 {
 		// The spool's counts; a group that fell at the end of the validate pass
@@ -93,6 +97,7 @@ func runVerify(c *cli.Context) error {
 		// Each worker holds one stream's read-back: a bounded number, whatever
 		// load.concurrency allows the import.
 		Sample: sample, Workers: min(f.Load.Concurrency, verifyWorkers), RoamingDays: f.Target.RoamingDays, Progress: progress,
+		Rejected: rejected,
 	})
 	stop()
 	if err != nil {
@@ -125,9 +130,9 @@ func parseSample(s string) (float64, error) {
 
 // writeVerifySummary prints the per-entity table and the first findings.
 func writeVerifySummary(w io.Writer, res *verify.Result, out string) {
-	fmt.Fprintf(w, "\n%-16s %10s %10s %10s %10s %10s\n", "entity", "expected", "present", "missing", "different", "beyond ret.")
+	fmt.Fprintf(w, "\n%-16s %10s %10s %10s %10s %10s %10s\n", "entity", "expected", "present", "missing", "different", "beyond ret.", "rejected")
 	for _, c := range res.Entities {
-		fmt.Fprintf(w, "%-16s %10d %10d %10d %10d %10d\n", c.Entity, c.Expected, c.Present, c.Missing, c.Different, c.BeyondRetention)
+		fmt.Fprintf(w, "%-16s %10d %10d %10d %10d %10d %10d\n", c.Entity, c.Expected, c.Present, c.Missing, c.Different, c.BeyondRetention, c.Rejected)
 	}
 	for _, s := range res.Warnings {
 		fmt.Fprintf(w, "! %s\n", s)
