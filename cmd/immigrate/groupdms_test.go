@@ -253,3 +253,60 @@ func TestRunGroupDMsResume(t *testing.T) {
 		}
 	}
 }
+
+// TestRunGroupDMsRefused: the target refusing a group DM's import_group rejects
+// that group DM with the target's code and, without a call, its messages; the
+// other group DM is imported; a second run remembers the refusal.
+func TestRunGroupDMsRefused(t *testing.T) {
+	faults, err := sandbox.ParseFaults("code=10004:cmd=group_open_http_svc/import_group:nth=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, url := e2eSandbox(t, func(c *sandbox.Config) { c.Faults = faults })
+	mapping := writeGroupDMSource(t, url)
+	out := t.TempDir()
+	for run := 1; run <= 2; run++ {
+		if code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out); code != exitRejected {
+			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", run, code, stdout, stderr)
+		}
+	}
+	// The second import_group call is a group DM's: g1 goes first, in the groups
+	// phase; which group DM is refused depends on the workers.
+	st := srv.State()
+	var refused string
+	for _, id := range []string{"dm_dm1", "dm_dm2"} {
+		found := false
+		for _, g := range st.Groups {
+			found = found || g.GroupID == id
+		}
+		if !found {
+			if refused != "" {
+				t.Fatalf("both group DMs missing from the target")
+			}
+			refused = id
+		}
+	}
+	if refused == "" {
+		t.Fatalf("no group DM refused: the fault did not fire")
+	}
+	legacy := strings.TrimPrefix(refused, "dm_")
+	msgs := map[string]int{"dm1": 3, "dm2": 2}[legacy]
+	type reject struct {
+		Entity   string `json:"entity"`
+		LegacyID string `json:"legacy_id"`
+		Rule     string `json:"rule"`
+	}
+	var dmRejects, msgRejects int
+	for _, r := range readJSONL[reject](t, filepath.Join(out, "rejects.jsonl")) {
+		switch {
+		case r.Entity == "group_dms" && r.LegacyID == legacy && r.Rule == "target.10004":
+			dmRejects++
+		case r.Entity == "group_messages" && r.Rule == "target.group_not_imported":
+			msgRejects++
+		}
+	}
+	if dmRejects != 1 || msgRejects != msgs {
+		t.Errorf("rejects: group DM %s %d times target.10004 (want 1), %d messages target.group_not_imported (want %d)",
+			legacy, dmRejects, msgRejects, msgs)
+	}
+}
