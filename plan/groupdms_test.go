@@ -59,6 +59,10 @@ func TestValidateGroupDMs(t *testing.T) {
 				t.Errorf("group_dms rows = %+v, want import_group %d calls, import_group_member %d members in %d calls", rows, tt.groupCalls, tt.members, tt.memberCalls)
 			}
 
+			if got := res.Plan.Items()[planGroupDMs]; got != tt.groupCalls {
+				t.Errorf("Items()[group_dms] = %d, want the %d group DM records (members ride on them)", got, tt.groupCalls)
+			}
+
 			// The group messages row counts the group DMs' accepted messages too.
 			base, err := runValidate(t, withoutGroupDMs(spoolDataset()), newTestTransformer(t, tt.mod), ValidateOptions{Now: testNow})
 			if err != nil {

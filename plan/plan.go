@@ -212,6 +212,9 @@ type CriticalPath struct {
 func (p Plan) Items() map[string]int64 {
 	items := map[string]int64{}
 	for _, pp := range p.Phases {
+		if pp.Phase == planGroupDMs && pp.Command != tencentim.CmdImportGroup.String() {
+			continue // its members ride on the group DMs' records (groupDMPlan)
+		}
 		items[pp.Phase] += pp.Items
 	}
 	return items
