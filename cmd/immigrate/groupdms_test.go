@@ -184,6 +184,28 @@ func TestRunGroupDMs(t *testing.T) {
 	if again := srv.State(); !reflect.DeepEqual(again.Groups, st.Groups) {
 		t.Errorf("second run changed the groups")
 	}
+
+	// verify reads the group DMs' messages back with the other group messages.
+	code, stdout, stderr = runCLI(t, t.Context(), "verify", "-c", mapping, "--out", out)
+	if code != exitOK {
+		t.Fatalf("verify: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	var vr struct {
+		Entities []struct {
+			Entity  string `json:"entity"`
+			Present int64  `json:"present"`
+		} `json:"entities"`
+	}
+	readJSON(t, filepath.Join(out, "verify.json"), &vr)
+	verified := int64(-1)
+	for _, e := range vr.Entities {
+		if e.Entity == "group_messages" {
+			verified = e.Present
+		}
+	}
+	if verified != 6 {
+		t.Errorf("verify: %d group messages present, want 6 (1 of g1, 5 of the group DMs)", verified)
+	}
 }
 
 // TestRunGroupDMsResume interrupts a run in the group DMs phase — between a
