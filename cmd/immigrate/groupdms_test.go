@@ -191,14 +191,16 @@ func TestRunGroupDMs(t *testing.T) {
 		t.Fatalf("verify: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	var vr struct {
-		Entities []struct {
-			Entity  string `json:"entity"`
-			Present int64  `json:"present"`
-		} `json:"entities"`
+		Result struct {
+			Entities []struct {
+				Entity  string `json:"entity"`
+				Present int64  `json:"present"`
+			} `json:"entities"`
+		} `json:"result"`
 	}
 	readJSON(t, filepath.Join(out, "verify.json"), &vr)
 	verified := int64(-1)
-	for _, e := range vr.Entities {
+	for _, e := range vr.Result.Entities {
 		if e.Entity == "group_messages" {
 			verified = e.Present
 		}
