@@ -146,6 +146,7 @@ var entities = []struct {
 	{extract.Users, load.PhaseAccounts},
 	{extract.Groups, load.PhaseGroups},
 	{extract.Members, load.PhaseMembers},
+	{extract.GroupDMs, load.PhaseGroupDMs},
 	{extract.GroupMessages, load.PhaseGroupMessages},
 	{extract.DirectMessages, load.PhaseDirectMessages},
 }
@@ -171,7 +172,7 @@ func Run(ctx context.Context, c Caller, src load.Source, cfg Config) (*Result, e
 	}
 	v := &verifier{c: c, cfg: cfg, tally: newTally(cfg.MaxFindings, cfg.Progress)}
 	v.tally.rejected = cfg.Rejected
-	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages}
+	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupDMs, v.groupMessages, v.directMessages}
 	for _, step := range steps {
 		if err := step(ctx, src); err != nil {
 			return nil, err
@@ -379,7 +380,9 @@ func (t *tally) result(sample float64, warnings []string) *Result {
 	res := &Result{Sample: sample, Warnings: warnings, FindingsDropped: t.dropped}
 	for i, e := range entities {
 		order[e.entity] = i
-		res.Entities = append(res.Entities, *t.counts[e.entity])
+		if c := *t.counts[e.entity]; e.entity != extract.GroupDMs || c != (Counts{Entity: extract.GroupDMs}) {
+			res.Entities = append(res.Entities, c) // group DMs only when there are some
+		}
 	}
 	res.Findings = slices.Clone(t.findings)
 	slices.SortFunc(res.Findings, func(a, b Finding) int {

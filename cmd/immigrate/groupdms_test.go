@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -199,14 +200,28 @@ func TestRunGroupDMs(t *testing.T) {
 		} `json:"result"`
 	}
 	readJSON(t, filepath.Join(out, "verify.json"), &vr)
-	verified := int64(-1)
+	verified := map[string]int64{}
 	for _, e := range vr.Result.Entities {
-		if e.Entity == "group_messages" {
-			verified = e.Present
+		verified[e.Entity] = e.Present
+	}
+	if verified["group_messages"] != 6 || verified["group_dms"] != 2 {
+		t.Errorf("verify: present %v, want 6 group messages (1 of g1, 5 of the group DMs) and 2 group DMs", verified)
+	}
+
+	// A member the target lost makes its group DM different.
+	lost := srv.State()
+	for i, g := range lost.Groups {
+		if g.GroupID == "dm_dm1" {
+			lost.Groups[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(m sandbox.GroupMemberState) bool { return m.Account == "u3" })
 		}
 	}
-	if verified != 6 {
-		t.Errorf("verify: %d group messages present, want 6 (1 of g1, 5 of the group DMs)", verified)
+	if err := srv.Restore(lost); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, t.Context(), "verify", "-c", mapping, "--out", out)
+	if code != exitRejected || !strings.Contains(stdout+stderr, "not members: u3") {
+		b, _ := os.ReadFile(filepath.Join(out, "verify.md"))
+		t.Errorf("verify after a member left: exit %d, want %d and the member named\n%s\n%s", code, exitRejected, stdout+stderr, b)
 	}
 }
 
