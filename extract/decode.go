@@ -40,6 +40,7 @@ const maxFields = 19
 var timeField = map[Entity]int{
 	Users: fUserCreatedAt, Groups: fGroupCreatedAt, Members: fMemberJoinedAt,
 	GroupMessages: fMsgSentAt, DirectMessages: fMsgSentAt, Friends: fFriendAddedAt, Topics: fTopicCreatedAt,
+	GroupDMs: fDMCreatedAt,
 }
 
 // decoder turns one source row, as values in canonical field order ("" for an empty,

@@ -179,7 +179,7 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 			textKey(str(f)))
 	}
 	switch e {
-	case Users, Groups, Topics:
+	case Users, Groups, Topics, GroupDMs:
 		keys = append(keys, textKey(str(0)))
 		p.keyFields = []int{0}
 	case Members:

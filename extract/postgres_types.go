@@ -24,6 +24,7 @@ const (
 	kindTime                     // the entity's time field
 	kindInt                      // counts and sizes, parsed as integers
 	kindPayload                  // message payload: any scalar or JSON
+	kindList                     // a list of ids: an array, json, jsonb or text
 )
 
 // Type OIDs, beyond those of postgres_query.go, the checks name (pg_type.dat).
@@ -46,6 +47,8 @@ func kindOf(e Entity, f int) fieldKind {
 		return kindInt
 	case "payload", "attachments", "reactions":
 		return kindPayload
+	case "members":
+		return kindList
 	}
 	return kindText
 }
@@ -76,6 +79,11 @@ func fits(k fieldKind, oid uint32, t pgType) string {
 			return ""
 		}
 		return "a time must be timestamptz, timestamp, a number (time: unix or unix_ms) or text"
+	case kindList:
+		if t.category == 'A' || oid == oidJSON || oid == oidJSONB || t.textual(oid) {
+			return ""
+		}
+		return "a list of ids must be an array (text[], bigint[], uuid[]), json, jsonb or text"
 	case kindInt:
 		if isNumericOID(oid) || t.textual(oid) {
 			return ""

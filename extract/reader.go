@@ -41,7 +41,7 @@ import "context"
 //     sent_at, then id. One conversation is one stream.
 //   - Friends: by user_id, then friend_id. One user's friend list is one stream
 //     (friend_import writes one user's list at a time, spec §5.1).
-//   - Users, Groups, Topics: CSV gives file order; PostgreSQL gives key order (id,
+//   - Users, Groups, Topics, GroupDMs: CSV gives file order; PostgreSQL gives key order (id,
 //     bytewise).
 //
 // A stream ends where its key changes: the caller sees a new group_id or a new
@@ -63,5 +63,6 @@ type Reader interface {
 	DirectMessages(ctx context.Context, fn func(Message) error) error
 	Friends(ctx context.Context, fn func(Friend) error) error
 	Topics(ctx context.Context, fn func(Topic) error) error
+	GroupDMs(ctx context.Context, fn func(GroupDM) error) error
 	Close() error
 }

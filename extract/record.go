@@ -18,11 +18,15 @@ const (
 	Friends        Entity = "friends"
 	// Topics are the topics of topic-enabled Community groups (spec §8.11).
 	Topics Entity = "topics"
+	// GroupDMs are conversations of three or more people that have no group in
+	// the source (a Slack mpim, a Mattermost G channel, a Zulip huddle); each is
+	// imported as a group of the mapping's group_dms.type.
+	GroupDMs Entity = "group_dms"
 )
 
 // Entities returns every entity, in migration order.
 func Entities() []Entity {
-	return []Entity{Users, Groups, Topics, Members, GroupMessages, DirectMessages, Friends}
+	return []Entity{Users, Groups, Topics, GroupDMs, Members, GroupMessages, DirectMessages, Friends}
 }
 
 // Valid reports whether e is one of the known entities.
@@ -44,6 +48,9 @@ var entityFields = map[Entity][]string{
 		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions"},
 	Friends: {"user_id", "friend_id", "remark", "added_at"},
 	Topics:  {"id", "group_id", "name", "creator_id", "introduction", "notification", "face_url", "created_at"},
+
+	// members is a list of user ids (see GroupDM.Members).
+	GroupDMs: {"id", "members", "created_at", "name", "creator_id"},
 }
 
 // entityRequired holds the fields without which a record is skipped as a BadRow.
@@ -55,6 +62,7 @@ var entityRequired = map[Entity][]string{
 	DirectMessages: {"id", "sender_id", "recipient_id", "sent_at"},
 	Friends:        {"user_id", "friend_id"},
 	Topics:         {"id", "group_id"},
+	GroupDMs:       {"id", "members"},
 }
 
 // entityOptional holds the fields a record can lose: when one of them cannot be
@@ -72,6 +80,8 @@ var entityOptional = map[Entity][]string{
 	Members: {"role", "unread"},
 	Friends: {"remark", "added_at"},
 	Topics:  {"introduction", "notification", "face_url"},
+
+	GroupDMs: {"name"}, // an unreadable name is generated instead
 }
 
 // Fields returns the canonical field names of e (nil for an unknown entity). The
@@ -167,6 +177,23 @@ type Topic struct {
 	CreatedAt    time.Time
 	Origin       Origin
 	Dropped      []DroppedField // see User.Dropped
+}
+
+// GroupDM is a conversation of three or more people without a group of its own
+// in the source. Its messages are group_messages rows whose group_id is its ID.
+type GroupDM struct {
+	ID string
+	// Members are the participants' legacy user ids as the source lists them
+	// (the members field: a JSON array of ids, or a PostgreSQL array), duplicates
+	// and all; transform checks them.
+	Members   []string
+	CreatedAt time.Time
+	// Name is the source's name for the conversation, "" for most: transform
+	// generates one from the members' nicks.
+	Name      string
+	CreatorID string
+	Origin    Origin
+	Dropped   []DroppedField // see User.Dropped
 }
 
 // Member is one user's membership of one group.

@@ -17,6 +17,7 @@ import (
 //	groups           tencentim.ImportGroupRequest
 //	topics           tencentim.ImportTopicRequest      (Stream: GroupId)
 //	members          tencentim.ImportMember            (Stream: GroupId)
+//	group_dms        load.GroupDM                      (Stream: GroupId)
 //	group_messages   tencentim.GroupMsg                (Stream: GroupId, or TopicId for a topic's)
 //	unread           tencentim.SetUnreadMsgNumRequest  (Stream: GroupId)
 //	direct_messages  tencentim.ImportMsgRequest        (Stream: ConversationStream)
@@ -87,7 +88,16 @@ func phases() []phaseDef {
 			send: (*Engine).importMembers,
 		},
 		{
-			phase: PhaseGroupMessages, entity: "group_messages", noun: "messages", after: PhaseMembers,
+			// Group DMs (load/groupdms.go): a group and its members per record,
+			// before any group message, as the group DMs' messages are group
+			// messages.
+			phase: PhaseGroupDMs, entity: "group_dms", noun: "group DMs", after: PhaseMembers,
+			apis: []tencentim.Command{tencentim.CmdImportGroup, tencentim.CmdImportGroupMember},
+			cut:  one,
+			send: func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.importGroupDM(ctx, b[0]) },
+		},
+		{
+			phase: PhaseGroupMessages, entity: "group_messages", noun: "messages", after: PhaseGroupDMs,
 			apis:    []tencentim.Command{tencentim.CmdImportGroupMsg},
 			streams: true, groupScoped: true,
 			cut: func(cfg *Config, r Record) (string, batcher, error) {

@@ -214,13 +214,13 @@ func (cp *Checkpoint) confirmed(ph Phase, stream string, it Item, o Outcome) {
 		return
 	}
 	c := outcomeCounts(o)
-	if (ph == PhaseGroups || ph == PhaseTopics) && o == OutcomeRejected && stream != "" {
+	if (ph == PhaseGroups || ph == PhaseTopics || ph == PhaseGroupDMs) && o == OutcomeRejected && stream != "" {
 		// Before the groups mark covers the group, so a resumed run that skips
 		// the group still knows it is not in the target; a topic likewise (its
 		// stream is its TopicId).
 		cp.w.Confirm(checkpoint.Mark{Phase: PhaseFailedGroups, Stream: stream, LegacyID: it.LegacyID}, checkpoint.Counts{})
 	}
-	if (ph == PhaseGroups || ph == PhaseTopics) && o == OutcomePresent && stream != "" {
+	if (ph == PhaseGroups || ph == PhaseTopics || ph == PhaseGroupDMs) && o == OutcomePresent && stream != "" {
 		// Likewise a group that was in the target before: its messages are read
 		// back before they are sent (firstcontact.go).
 		cp.w.Confirm(checkpoint.Mark{Phase: PhasePresentGroups, Stream: stream, LegacyID: it.LegacyID}, checkpoint.Counts{})

@@ -37,6 +37,7 @@ func (c *converter) file(r *rawFile) *File {
 	}
 
 	c.messages(r.Messages, f)
+	c.groupDMs(r.GroupDMs, f)
 
 	f.IDs = IDs{Invalid: IDsReject, UnknownUsers: UnknownUsersReject}
 	if r.IDs != nil {

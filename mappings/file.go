@@ -36,6 +36,8 @@ type File struct {
 	Checkpoint  Checkpoint
 	// Output is the directory for reports, rejects and the default checkpoint.
 	Output string
+	// GroupDMs maps the group_dms entity to TIM groups.
+	GroupDMs GroupDMs
 
 	// name is the file name used in error messages; lines maps key paths to the
 	// line that set them, so Validate can name lines. Both are empty for a File

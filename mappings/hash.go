@@ -93,6 +93,8 @@ type hashView struct {
 		Default       int    `json:"default"`
 		RealtimeAfter string `json:"realtime_after,omitempty"`
 	} `json:"sync"`
+	// GroupDMs is nil at its defaults (hashGroupDMs).
+	GroupDMs *GroupDMs `json:"group_dms,omitempty"`
 }
 
 // hashInput is the canonical form: JSON of hashView, whose struct fields have a
@@ -168,6 +170,7 @@ func (f *File) hashInput() []byte {
 	if !f.Sync.RealtimeAfter.IsZero() {
 		v.Sync.RealtimeAfter = f.Sync.RealtimeAfter.UTC().Format(time.RFC3339Nano)
 	}
+	v.GroupDMs = f.hashGroupDMs()
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only strings, ints and maps of them: Marshal cannot fail.

@@ -20,6 +20,7 @@ type rawFile struct {
 	Load             *rawLoad          `yaml:"load"`
 	Checkpoint       *rawCheckpoint    `yaml:"checkpoint"`
 	Output           scalar            `yaml:"output"`
+	GroupDMs         *rawGroupDMs      `yaml:"group_dms"`
 }
 
 type rawSource struct {
@@ -62,6 +63,7 @@ type rawEntities struct {
 	DirectMessages *rawEntity `yaml:"direct_messages"`
 	Friends        *rawEntity `yaml:"friends"`
 	Topics         *rawEntity `yaml:"topics"`
+	GroupDMs       *rawEntity `yaml:"group_dms"`
 }
 
 func (r *rawEntities) byEntity() map[extract.Entity]*rawEntity {
@@ -73,6 +75,7 @@ func (r *rawEntities) byEntity() map[extract.Entity]*rawEntity {
 		extract.DirectMessages: r.DirectMessages,
 		extract.Friends:        r.Friends,
 		extract.Topics:         r.Topics,
+		extract.GroupDMs:       r.GroupDMs,
 	}
 }
 

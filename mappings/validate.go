@@ -40,6 +40,7 @@ func (f *File) Validate() error {
 	f.validateMaps(l)
 	f.validateMessages(l)
 	f.validatePolicies(l)
+	f.validateGroupDMs(l)
 	f.validateLoad(l)
 	return l.err()
 }
@@ -232,6 +233,9 @@ func (f *File) validateEntities(l *errorList) {
 	// entity every one of them would be rejected.
 	if _, ok := f.Entities[extract.Groups]; !ok {
 		for _, e := range []extract.Entity{extract.Members, extract.GroupMessages, extract.Topics} {
+			if _, dms := f.Entities[extract.GroupDMs]; dms && e == extract.GroupMessages {
+				continue // the messages of group DMs
+			}
 			if _, ok := f.Entities[e]; ok {
 				l.add("entities."+string(e), "needs entities.groups as well")
 			}

@@ -94,6 +94,8 @@ func TransformConfig(f *mappings.File, now time.Time) (transform.Config, error) 
 		SyncDefault:      f.Sync.Default,
 		RealtimeAfter:    f.Sync.RealtimeAfter,
 		AccountLimit:     f.Target.AccountLimit,
+		GroupDMType:      f.GroupDMs.Type,
+		GroupDMIDPrefix:  f.GroupDMs.IDPrefix,
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, configf("mapping: %v", err)

@@ -158,7 +158,7 @@ func estimate(phases []PhasePlan, rtt time.Duration) Plan {
 }
 
 // groupChain is the group branch, in the engine's order.
-var groupChain = []string{planGroups, planTopics, planMembers, planGroupMessages, planUnread}
+var groupChain = []string{planGroups, planTopics, planMembers, planGroupDMs, planGroupMessages, planUnread}
 
 // branches splits the rows into the accounts phase, the group chain and the
 // one-to-one messages.

@@ -143,6 +143,7 @@ const (
 	planUnread         = "unread"
 	planDirectMessages = "direct_messages"
 	planFriends        = "friends"
+	planGroupDMs       = "group_dms"
 )
 
 // PhasePlan is one phase's API calls and how long they take (see estimate.go).
@@ -211,6 +212,9 @@ type CriticalPath struct {
 func (p Plan) Items() map[string]int64 {
 	items := map[string]int64{}
 	for _, pp := range p.Phases {
+		if pp.Phase == planGroupDMs && pp.Command != tencentim.CmdImportGroup.String() {
+			continue // its members ride on the group DMs' records (groupDMPlan)
+		}
 		items[pp.Phase] += pp.Items
 	}
 	return items
@@ -288,8 +292,13 @@ func (v *validator) plan(accounts int64) Plan {
 		// as before.
 		phases = append(phases, phase(planTopics, tencentim.CmdImportTopic, topics, topics, workers, nil))
 	}
+	dmRows := v.groupDMPlan(func(name string, cmd tencentim.Command, items, calls int64) PhasePlan {
+		return phase(name, cmd, items, calls, workers, nil)
+	}, &msgs, &msgCalls, &longestGroup)
 	phases = append(phases,
-		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls, workers, nil),
+		phase(planMembers, tencentim.CmdImportGroupMember, members, memberCalls, workers, nil))
+	phases = append(phases, dmRows...)
+	phases = append(phases,
 		phase(planGroupMessages, tencentim.CmdImportGroupMsg, msgs, msgCalls, streams, longestGroup),
 		phase(planUnread, tencentim.CmdSetUnreadMsgNum, unread, unread, workers, nil),
 		phase(planDirectMessages, tencentim.CmdImportMsg, direct, direct, streams, longestConv),

@@ -43,7 +43,7 @@ func (v *validator) result() (*ValidateResult, error) {
 	res := &ValidateResult{}
 	for _, e := range extract.Entities() {
 		c := *v.counts[e]
-		if (e == extract.Friends || e == extract.Topics) && c.Read == 0 {
+		if (e == extract.Friends || e == extract.Topics || e == extract.GroupDMs) && c.Read == 0 {
 			continue
 		}
 		if c.Read != c.Valid+c.Rejected+c.Skipped || c.Repaired > c.Valid {
@@ -119,6 +119,7 @@ var extractRules = map[string][2]string{
 	extract.RuleMissing:     {"required field empty or NULL", "mapping"},
 	extract.RuleTimestamp:   {"timestamp that does not parse in the configured format", "mapping"},
 	extract.RuleNumber:      {"number field that does not parse", "mapping"},
+	extract.RuleList:        {"list of ids that is neither a JSON array nor a PostgreSQL array", "mapping"},
 }
 
 var transformRules = func() map[string]transform.RuleInfo {

@@ -41,6 +41,8 @@ func (l payloadLog) Payload(e extract.Entity, legacyID string, p any) error {
 		l[load.PhaseUnread] = append(l[load.PhaseUnread], spooled{legacyID, v.GroupID, v})
 	case GroupMessagePayload:
 		l[load.PhaseGroupMessages] = append(l[load.PhaseGroupMessages], spooled{legacyID, v.GroupID, v.Msg})
+	case load.GroupDM:
+		l[load.PhaseGroupDMs] = append(l[load.PhaseGroupDMs], spooled{legacyID, v.Group.GroupID, v})
 	case FriendPayload:
 		l[load.PhaseFriends] = append(l[load.PhaseFriends], spooled{legacyID, v.From, v.Item})
 	case tencentim.ImportMsgRequest:
@@ -78,6 +80,19 @@ func spoolDataset() *memReader {
 		extract.Friend{UserID: "u2", FriendID: "u1", AddedAt: at(1), Origin: origin("friends.csv", 4)},
 		extract.Friend{UserID: "u2", FriendID: "ghost", Origin: origin("friends.csv", 5)},
 	)
+	// Group DMs: one kept, one whose CreateTime is not before its first message
+	// (clamped, or refused with its messages under group_create_time: reject),
+	// one of two people (rejected), and their messages after the groups'.
+	r.dms = []extract.GroupDM{
+		{ID: "d1", Members: []string{"u1", "u2", "u5"}, CreatedAt: at(-5), Origin: origin("group_dms.csv", 2)},
+		{ID: "d2", Members: []string{"u1", "u2"}, Origin: origin("group_dms.csv", 3)},
+		{ID: "d3", Members: []string{"u3", "u4", "u5"}, CreatedAt: at(30), Origin: origin("group_dms.csv", 4)},
+	}
+	r.gmsgs = append(r.gmsgs,
+		text("400", "d1", "u1", "", at(20), 60), text("401", "d1", "u5", "", at(21), 61),
+		text("402", "d2", "u1", "", at(21), 62),
+		text("403", "d3", "u4", "", at(25), 63), text("404", "d3", "u3", "", at(26), 64),
+	)
 	return r
 }
 
@@ -101,6 +116,8 @@ func decodeAs(ph load.Phase, raw []byte) (any, error) {
 		return unmarshal(new(tencentim.ImportMsgRequest))
 	case load.PhaseFriends:
 		return unmarshal(new(tencentim.AddFriendItem))
+	case load.PhaseGroupDMs:
+		return unmarshal(new(load.GroupDM))
 	}
 	return nil, fmt.Errorf("no phase %s", ph)
 }
@@ -155,6 +172,9 @@ func TestSpoolMatchesValidate(t *testing.T) {
 			// stayed, then the implied accounts.
 			groupOK := map[string]bool{}
 			for _, g := range log[load.PhaseGroups] {
+				groupOK[g.Stream] = true
+			}
+			for _, g := range log[load.PhaseGroupDMs] {
 				groupOK[g.Stream] = true
 			}
 			for _, ph := range []load.Phase{load.PhaseMembers, load.PhaseGroupMessages, load.PhaseUnread} {

@@ -49,9 +49,11 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 		entity extract.Entity
 		run    func() error
 	}{
+		{extract.GroupDMs, func() error { return r.GroupDMs(ctx, v.noteGroupDM) }},
 		{extract.Users, func() error { return r.Users(ctx, v.user) }},
 		{extract.Groups, func() error { return r.Groups(ctx, v.group) }},
 		{extract.Topics, func() error { return r.Topics(ctx, v.topic) }},
+		{extract.GroupDMs, v.checkGroupDMs},
 		{extract.Members, func() error { return r.Members(ctx, v.member) }},
 		{extract.GroupMessages, func() error {
 			err := r.GroupMessages(ctx, v.groupMessage)
@@ -62,6 +64,7 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 		}},
 		{extract.Groups, v.finalGroups},
 		{extract.Topics, v.finalTopics},
+		{extract.GroupDMs, v.finalGroupDMs},
 		{extract.DirectMessages, func() error {
 			err := r.DirectMessages(ctx, v.directMessage)
 			v.endConversation()
@@ -144,6 +147,8 @@ type validator struct {
 
 	// The message ids each message pass met (transform.UseSeenSets).
 	groupSeen, directSeen *seenset.Set
+
+	gdm groupDMState // plan/groupdms.go
 }
 
 type ruleKey struct {

@@ -29,6 +29,7 @@ type memReader struct {
 	dmsgs    []extract.Message
 	friends  []extract.Friend
 	topics   []extract.Topic
+	dms      []extract.GroupDM
 	bad      map[extract.Entity][]extract.BadRow
 	onBadRow func(extract.BadRow)
 }
@@ -70,6 +71,9 @@ func (r *memReader) Friends(ctx context.Context, fn func(extract.Friend) error) 
 }
 func (r *memReader) Topics(ctx context.Context, fn func(extract.Topic) error) error {
 	return each(ctx, r, extract.Topics, r.topics, fn)
+}
+func (r *memReader) GroupDMs(ctx context.Context, fn func(extract.GroupDM) error) error {
+	return each(ctx, r, extract.GroupDMs, r.dms, fn)
 }
 func (r *memReader) Close() error { return nil }
 

@@ -101,6 +101,13 @@ type Config struct {
 	// exceed 12,000 bytes (spec §6.3, design §7 A5): "reject" (default) or
 	// "truncate" (its longest text is cut, with a marker; a repair).
 	Oversize string
+	// GroupDMType is the TIM type of group DMs (Private, the default; Work,
+	// Public, ChatRoom, Meeting or Community; spec §8.1). AVChatRoom is refused:
+	// import_group cannot create one (spec §8.2).
+	GroupDMType string
+	// GroupDMIDPrefix goes after GroupIDPrefix in front of a group DM's legacy
+	// id to form its GroupId.
+	GroupDMIDPrefix string
 	// AccountLimit is the edition's account limit (100 for the free edition, spec
 	// §3.3 70398); valid accounts past it are rejected. 0 means unlimited.
 	AccountLimit int
@@ -190,6 +197,21 @@ func (c Config) Validate() error {
 			bad("group_id_prefix %q must be printable ASCII (design §7 A36)", p)
 		case strings.HasPrefix(p, reservedGroupPrefix):
 			bad("group_id_prefix %q must not start with %s, reserved for server-assigned ids (design §7 A36)", p, reservedGroupPrefix)
+		}
+	}
+	if v := c.GroupDMType; v != "" {
+		if tt := timTypes[strings.ToLower(v)]; tt == "" || tt == tencentim.GroupAVChatRoom {
+			bad("group DM type %q is not a TIM group type import_group takes (Private, Work, Public, ChatRoom, Meeting, Community; spec §8.1, §8.2)", v)
+		}
+	}
+	if p := c.GroupIDPrefix + c.GroupDMIDPrefix; c.GroupDMIDPrefix != "" {
+		switch {
+		case len(p) > maxGroupIDPrefixBytes:
+			bad("group_id_prefix and group_dms.id_prefix %q are %d bytes; at most %d leave room in the 48-byte GroupId (design §7 A36)", p, len(p), maxGroupIDPrefixBytes)
+		case !printableGroupIDBytes(p):
+			bad("group_dms.id_prefix %q must be printable ASCII (design §7 A36)", c.GroupDMIDPrefix)
+		case strings.HasPrefix(p, reservedGroupPrefix):
+			bad("group_dms.id_prefix %q must not start with %s, reserved for server-assigned ids (design §7 A36)", p, reservedGroupPrefix)
 		}
 	}
 	switch c.SyncDefault {

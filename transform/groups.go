@@ -191,7 +191,7 @@ func (t *Transformer) groupRefIssue(is *issueList, gs *groupState, id, unknownRu
 func (t *Transformer) Groups() []GroupFinal {
 	idx := make([]int, 0, len(t.groups))
 	for i := range t.groups {
-		if t.groups[i].ok {
+		if t.groups[i].ok && t.groups[i].dm == nil { // group DMs: GroupDMs
 			idx = append(idx, i)
 		}
 	}

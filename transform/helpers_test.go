@@ -101,6 +101,8 @@ func mark[T any](v T) T {
 		r.Origin.Source = markSource
 	case *extract.Topic:
 		r.Origin.Source = markSource
+	case *extract.GroupDM:
+		r.Origin.Source = markSource
 	default:
 		panic(fmt.Sprintf("mark: unexpected record %T", v))
 	}
@@ -118,6 +120,23 @@ func topic(id, g string) extract.Topic {
 
 func tmsg(id, g, tp, sender string, at time.Time) extract.Message {
 	return with(gmsg(id, g, sender, at), func(m *extract.Message) { m.TopicID = tp })
+}
+
+// gdm is a group DM of members, created at t0.
+func gdm(id string, members ...string) extract.GroupDM {
+	return extract.GroupDM{ID: id, Members: members, CreatedAt: t0, Origin: extract.Origin{Source: "group_dms.csv"}}
+}
+
+// finalDM returns the GroupDMFinal of a legacy group DM id.
+func (r runResult) finalDM(t testing.TB, id string) GroupDMFinal {
+	t.Helper()
+	for _, f := range r.dms {
+		if f.LegacyID == id {
+			return f
+		}
+	}
+	t.Fatalf("no final group DM %q", id)
+	return GroupDMFinal{}
 }
 
 // baseRecords are three users and a public group g1 owned by u1, created at t0.
@@ -140,6 +159,7 @@ type runResult struct {
 	outcomes []outcome
 	groups   []GroupFinal
 	topics   []TopicFinal
+	dms      []GroupDMFinal
 	tr       *Transformer
 }
 
@@ -150,6 +170,11 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 	tr := newTestTransformer(t, mod)
 	var res runResult
 	res.tr = tr
+	for _, r := range recs {
+		if d, ok := r.(extract.GroupDM); ok {
+			tr.NoteGroupDM(d)
+		}
+	}
 	for pass := 0; pass < 6; pass++ {
 		for _, r := range recs {
 			switch r := r.(type) {
@@ -167,6 +192,11 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 				if pass == 1 { // after the groups listed before it
 					o := tr.Topic(r)
 					res.outcomes = append(res.outcomes, outcome{r.GroupID + "/" + r.ID, extract.Topics, r.Origin, o.OK, o.Issues, o.TopicID})
+				}
+			case extract.GroupDM:
+				if pass == 2 { // after every group
+					o := tr.GroupDM(r)
+					res.outcomes = append(res.outcomes, outcome{r.ID, extract.GroupDMs, r.Origin, o.OK, o.Issues, o.GroupID})
 				}
 			case extract.Member:
 				if pass == 2 {
@@ -194,6 +224,7 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 	}
 	res.groups = tr.Groups()
 	res.topics = tr.Topics(res.groups)
+	res.dms = tr.GroupDMs()
 	return res
 }
 

@@ -165,6 +165,26 @@ const (
 	RuleTopicCreateTimeDerived = "topic.create_time.derived"
 	RuleTopicCreateTimeClamped = "topic.create_time.clamped"
 
+	RuleGroupDMIDDuplicate        = "group_dm.id.duplicate"
+	RuleGroupDMIDGroupClash       = "group_dm.id.group_clash"
+	RuleGroupDMIDInvalid          = "group_dm.id.invalid"
+	RuleGroupDMIDRewritten        = "group_dm.id.rewritten"
+	RuleGroupDMIDTaken            = "group_dm.id.taken"
+	RuleGroupDMMemberUnknown      = "group_dm.member.unknown"
+	RuleGroupDMMemberRejected     = "group_dm.member.rejected"
+	RuleGroupDMMemberDuplicate    = "group_dm.member.duplicate"
+	RuleGroupDMMembersTooFew      = "group_dm.members.too_few"
+	RuleGroupDMMembersTooMany     = "group_dm.members.too_many"
+	RuleGroupDMCreatorNotMember   = "group_dm.creator.not_member"
+	RuleGroupDMNameTooLong        = "group_dm.name.too_long"
+	RuleGroupDMNameTruncated      = "group_dm.name.truncated"
+	RuleGroupDMCreateTimeInvalid  = "group_dm.create_time.invalid"
+	RuleGroupDMCreateTimeFuture   = "group_dm.create_time.future"
+	RuleGroupDMCreateTimeClamped  = "group_dm.create_time.clamped"
+	RuleGroupDMCreateTimeConflict = "group_dm.create_time.conflict"
+	RuleGroupDMSenderAdded        = "group_message.dm_sender.added"
+	RuleGroupDMSenderNotMember    = "group_message.dm_sender.not_member"
+
 	RuleDirectMessageSenderUnknown     = "direct_message.sender.unknown"
 	RuleDirectMessageSenderRejected    = "direct_message.sender.rejected"
 	RuleDirectMessageRecipientUnknown  = "direct_message.recipient.unknown"
@@ -292,6 +312,26 @@ var catalog = []RuleInfo{
 	{RuleTopicCreateTimeInvalid, Reject, "topic CreateTime before 1970 or after now", "§8.11"},
 	{RuleTopicCreateTimeDerived, Repair, "topic without CreateTime: set before its first message", "§8.9, §8.11"},
 	{RuleTopicCreateTimeClamped, Repair, "topic CreateTime moved between its group's CreateTime and its first message", "§8.9, §8.11"},
+
+	{RuleGroupDMIDDuplicate, Reject, "group DM id seen before", "§8.3 (10021)"},
+	{RuleGroupDMIDGroupClash, Reject, "group DM id equal to a group id: group_messages.group_id cannot tell them apart", "§8.3"},
+	{RuleGroupDMIDInvalid, Reject, "legacy group DM id cannot form a valid custom GroupId", "§8.3, design §7 A36"},
+	{RuleGroupDMIDRewritten, Repair, "GroupId of a group DM rewritten (ids.invalid: rewrite)", "§8.3, design §7 A36"},
+	{RuleGroupDMIDTaken, Reject, "group DM GroupId already taken by a group (set group_dms.id_prefix)", "§8.3 (10021)"},
+	{RuleGroupDMMemberUnknown, Reject, "group DM member is not a known user", "§8.8"},
+	{RuleGroupDMMemberRejected, Reject, "group DM member is a rejected user", "§8.8"},
+	{RuleGroupDMMemberDuplicate, Repair, "the same user listed twice in one group DM: imported once", "§8.8"},
+	{RuleGroupDMMembersTooFew, Reject, "group DM with fewer than 3 distinct members (2 people: direct_messages)", "§8.8, §7.1"},
+	{RuleGroupDMMembersTooMany, Reject, "group DM with more members than its group type holds", "§8.4, A10"},
+	{RuleGroupDMCreatorNotMember, Warning, "group DM creator not among its members: the first member owns it", "§8.7"},
+	{RuleGroupDMNameTooLong, Reject, "group DM name longer than 30 bytes (long_names: reject)", "§8.4"},
+	{RuleGroupDMNameTruncated, Repair, "group DM name truncated to 30 bytes on a UTF-8 boundary", "§8.4"},
+	{RuleGroupDMCreateTimeInvalid, Reject, "group DM CreateTime before 1970", "§8.7"},
+	{RuleGroupDMCreateTimeFuture, Reject, "group DM CreateTime is not before now", "§8.7, §8.8"},
+	{RuleGroupDMCreateTimeClamped, Repair, "group DM CreateTime moved before its first message", "§8.9"},
+	{RuleGroupDMCreateTimeConflict, Reject, "group DM CreateTime not before its first message (group_create_time: reject)", "§8.9"},
+	{RuleGroupDMSenderAdded, Warning, "sender of a group DM message not listed among its members: added as a member", "§8.8, §8.9"},
+	{RuleGroupDMSenderNotMember, Reject, "sender of a group DM message not a member, and the group is full", "§8.4, A10"},
 
 	{RuleDirectMessageSenderUnknown, Reject, "sender is not a known user", "§7.1 (90008)"},
 	{RuleDirectMessageSenderRejected, Reject, "sender is a rejected user", "§7.1"},

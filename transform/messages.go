@@ -80,6 +80,9 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 	if is.rejected {
 		return GroupMessageResult{GroupID: res.GroupID, Issues: is.list}
 	}
+	if gs.dm != nil && !t.dmSender(&is, gs, sender, m.SenderID) {
+		return GroupMessageResult{GroupID: res.GroupID, Issues: is.list}
+	}
 
 	random, salted := t.window.pick(m.ID, sec)
 	if salted {

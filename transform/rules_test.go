@@ -312,7 +312,58 @@ func ruleCases() []ruleCase {
 			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Reactions = "+1 alice" })))},
 		{name: "group CloudCustomData dropped", rule: RuleGroupMessageCloudDropped,
 			recs: base(mark(with(gmsg("1", "g1", "u1", later), func(m *extract.Message) { m.ReplyTo = "0" }))), ok: true},
+
+		// Group DMs.
+		{name: "duplicate group DM", rule: RuleGroupDMIDDuplicate,
+			recs: base(gdm("d1", "u1", "u2", "u3"), mark(gdm("d1", "u1", "u2", "u3")))},
+		{name: "group DM id of a group", rule: RuleGroupDMIDGroupClash, recs: base(mark(gdm("g1", "u1", "u2", "u3")))},
+		{name: "group DM id over 48 bytes", rule: RuleGroupDMIDInvalid, recs: base(mark(gdm(long(49), "u1", "u2", "u3")))},
+		{name: "group DM id rewritten", rule: RuleGroupDMIDRewritten, mod: rewriteIDs, ok: true,
+			recs: base(mark(gdm(long(49), "u1", "u2", "u3")))},
+		{name: "group DM GroupId of a group", rule: RuleGroupDMIDTaken, mod: func(c *Config) { c.GroupDMIDPrefix = "g" },
+			recs: base(mark(gdm("1", "u1", "u2", "u3")))},
+		{name: "group DM member unknown", rule: RuleGroupDMMemberUnknown, recs: base(mark(gdm("d1", "u1", "u2", "nobody")))},
+		{name: "group DM member rejected", rule: RuleGroupDMMemberRejected,
+			recs: base(user("a b"), mark(gdm("d1", "u1", "u2", "u3", "a b")))},
+		{name: "group DM member listed twice", rule: RuleGroupDMMemberDuplicate, ok: true,
+			recs: base(mark(gdm("d1", "u1", "u2", "u3", "u2")))},
+		{name: "group DM of two", rule: RuleGroupDMMembersTooFew, recs: base(mark(gdm("d1", "u1", "u2", "u2")))},
+		{name: "group DM of one", rule: RuleGroupDMMembersTooFew, recs: base(mark(gdm("d1", "u1")))},
+		{name: "group DM over the type's capacity", rule: RuleGroupDMMembersTooMany, recs: dmOf(6001, false)},
+		{name: "group DM creator not a member", rule: RuleGroupDMCreatorNotMember, ok: true,
+			recs: base(user("u4"), mark(with(gdm("d1", "u1", "u2", "u3"), func(d *extract.GroupDM) { d.CreatorID = "u4" })))},
+		{name: "group DM name too long", rule: RuleGroupDMNameTooLong, mod: rejectLong,
+			recs: base(mark(with(gdm("d1", "u1", "u2", "u3"), func(d *extract.GroupDM) { d.Name = long(31) })))},
+		{name: "group DM name truncated", rule: RuleGroupDMNameTruncated, ok: true,
+			recs: base(mark(with(gdm("d1", "u1", "u2", "u3"), func(d *extract.GroupDM) { d.Name = long(31) })))},
+		{name: "group DM before 1970", rule: RuleGroupDMCreateTimeInvalid,
+			recs: base(mark(with(gdm("d1", "u1", "u2", "u3"), func(d *extract.GroupDM) { d.CreatedAt = ancient })))},
+		{name: "group DM from the future", rule: RuleGroupDMCreateTimeFuture,
+			recs: base(mark(with(gdm("d1", "u1", "u2", "u3"), func(d *extract.GroupDM) { d.CreatedAt = future })))},
+		{name: "group DM created after its first message", rule: RuleGroupDMCreateTimeClamped, ok: true, final: "dm:d1",
+			recs: base(with(gdm("d1", "u1", "u2", "u3"), func(d *extract.GroupDM) { d.CreatedAt = later.Add(hour) }), gmsg("1", "d1", "u1", later))},
+		{name: "group DM created with its first message", rule: RuleGroupDMCreateTimeConflict, mod: rejectClamp, final: "dm:d1",
+			recs: base(with(gdm("d1", "u1", "u2", "u3"), func(d *extract.GroupDM) { d.CreatedAt = later }), gmsg("1", "d1", "u1", later))},
+		{name: "group DM sender not listed", rule: RuleGroupDMSenderAdded, ok: true,
+			recs: base(user("u4"), gdm("d1", "u1", "u2", "u3"), mark(gmsg("1", "d1", "u4", later)))},
+		{name: "group DM sender past the capacity", rule: RuleGroupDMSenderNotMember, recs: dmOf(6000, true)},
 	}
+}
+
+// dmOf is a group DM of n users, marked; with sender, a message of one more user,
+// marked instead.
+func dmOf(n int, sender bool) []any {
+	recs := base(user("extra"))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = "m" + itoa(i)
+		recs = append(recs, user(ids[i]))
+	}
+	d := gdm("d1", ids...)
+	if !sender {
+		return append(recs, mark(d))
+	}
+	return append(recs, d, mark(gmsg("1", "d1", "extra", later)))
 }
 
 func TestRules(t *testing.T) {
@@ -322,7 +373,10 @@ func TestRules(t *testing.T) {
 			var entity extract.Entity
 			var ok bool
 			var issues []Issue
-			if id, isTopic := strings.CutPrefix(tc.final, "topic:"); isTopic {
+			if id, isDM := strings.CutPrefix(tc.final, "dm:"); isDM {
+				f := res.finalDM(t, id)
+				entity, ok, issues = extract.GroupDMs, f.OK, f.Issues
+			} else if id, isTopic := strings.CutPrefix(tc.final, "topic:"); isTopic {
 				f := res.finalTopic(t, id)
 				entity, ok, issues = extract.Topics, f.OK, f.Issues
 			} else if tc.final != "" {
@@ -397,6 +451,9 @@ func TestOKMeansNoReject(t *testing.T) {
 		}
 		for _, g := range res.groups {
 			check("final group "+g.LegacyID, g.OK, g.Issues)
+		}
+		for _, d := range res.dms {
+			check("final group DM "+d.LegacyID, d.OK, d.Issues)
 		}
 	}
 }

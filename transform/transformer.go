@@ -58,6 +58,8 @@ type Transformer struct {
 	urlTemplate    string
 	keepLegacyID   bool
 	oversize       string
+	dmType         string // wire type of group DMs
+	dmIDPrefix     string
 
 	// Users.
 	usersSeen     fpSet // legacy ids of every user record
@@ -75,6 +77,11 @@ type Transformer struct {
 	topics       []topicState
 	groupTargets fpSet
 	lastGroup    int // index of the last group looked up, -1 = none
+
+	// Group DMs: the legacy ids of the users they list, and the nicks of those
+	// users (by legacy-id fingerprint) for the generated names.
+	dmUsers fpSet
+	nicks   map[uint64]string
 
 	// Friend stream: the current user's friends (the reader gives them in
 	// (user_id, friend_id) order), counted against MaxFriendsPerUser.
@@ -116,6 +123,10 @@ type groupState struct {
 	members    int
 	messages   int
 	conflictBy string // what found the conflict, for the group's issue
+	// dm is set for a group DM (groupdms.go); dmRejected marks the placeholder
+	// of a rejected one.
+	dm         *dmState
+	dmRejected bool
 }
 
 // New validates cfg, applies its defaults and returns a Transformer.
@@ -141,6 +152,8 @@ func New(cfg Config) (*Transformer, error) {
 		urlTemplate:    cfg.URLTemplate,
 		keepLegacyID:   cfg.KeepLegacyID,
 		oversize:       policy(cfg.Oversize, PolicyReject),
+		dmType:         timTypes[strings.ToLower(cmp.Or(cfg.GroupDMType, tencentim.GroupPrivate))],
+		dmIDPrefix:     cfg.GroupDMIDPrefix,
 		groupIndex:     make(map[string]int32),
 		lastGroup:      -1,
 		groupMsgSeen:   &fpSet{},

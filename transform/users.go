@@ -59,6 +59,7 @@ func (t *Transformer) User(u extract.User) UserResult {
 		return UserResult{Issues: is.list}
 	}
 	t.usersOK.add(fingerprint(target))
+	t.noteNick(u.ID, acct.Nick)
 	t.accounts++
 	if target != u.ID {
 		t.rewrites = append(t.rewrites, Rewrite{Entity: extract.Users, Legacy: u.ID, Target: target})

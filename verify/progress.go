@@ -16,7 +16,7 @@ type Progress struct {
 }
 
 // nEntities is len(entities); init checks it.
-const nEntities = 6
+const nEntities = 7
 
 func init() {
 	if len(entities) != nEntities {
@@ -44,9 +44,13 @@ type EntityProgress struct {
 // Snapshot returns every entity's progress in migration order, and the findings
 // so far.
 func (p *Progress) Snapshot() ([]EntityProgress, int64) {
-	out := make([]EntityProgress, len(entities))
+	out := make([]EntityProgress, 0, len(entities))
 	for i, e := range entities {
-		out[i] = EntityProgress{Entity: e.entity, Checked: p.checkedN[i].Load(), Total: p.totals[i].Load()}
+		ep := EntityProgress{Entity: e.entity, Checked: p.checkedN[i].Load(), Total: p.totals[i].Load()}
+		if e.entity == extract.GroupDMs && ep.Checked == 0 && ep.Total == 0 {
+			continue // group DMs only when there are some
+		}
+		out = append(out, ep)
 	}
 	return out, p.findings.Load()
 }

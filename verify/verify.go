@@ -146,6 +146,7 @@ var entities = []struct {
 	{extract.Users, load.PhaseAccounts},
 	{extract.Groups, load.PhaseGroups},
 	{extract.Members, load.PhaseMembers},
+	{extract.GroupDMs, load.PhaseGroupDMs},
 	{extract.GroupMessages, load.PhaseGroupMessages},
 	{extract.DirectMessages, load.PhaseDirectMessages},
 	{extract.Friends, load.PhaseFriends},
@@ -172,7 +173,7 @@ func Run(ctx context.Context, c Caller, src load.Source, cfg Config) (*Result, e
 	}
 	v := &verifier{c: c, cfg: cfg, tally: newTally(cfg.MaxFindings, cfg.Progress)}
 	v.tally.rejected = cfg.Rejected
-	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages, v.friends}
+	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupDMs, v.groupMessages, v.directMessages, v.friends}
 	for _, step := range steps {
 		if err := step(ctx, src); err != nil {
 			return nil, err
@@ -381,8 +382,8 @@ func (t *tally) result(sample float64, warnings []string) *Result {
 	for i, e := range entities {
 		order[e.entity] = i
 		c := *t.counts[e.entity]
-		if e.entity == extract.Friends && c == (Counts{Entity: e.entity}) {
-			continue // friends are imported only when the mapping says so
+		if (e.entity == extract.Friends || e.entity == extract.GroupDMs) && c == (Counts{Entity: e.entity}) {
+			continue // friends and group DMs only when there are some
 		}
 		res.Entities = append(res.Entities, c)
 	}

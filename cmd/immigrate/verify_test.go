@@ -102,7 +102,7 @@ func planCounts(t *testing.T, out string) map[extract.Entity]int64 {
 	n := map[extract.Entity]int64{}
 	for e, ph := range map[extract.Entity]load.Phase{extract.Users: load.PhaseAccounts, extract.Groups: load.PhaseGroups,
 		extract.Members: load.PhaseMembers, extract.GroupMessages: load.PhaseGroupMessages, extract.DirectMessages: load.PhaseDirectMessages,
-		extract.Friends: load.PhaseFriends} {
+		extract.Friends: load.PhaseFriends, extract.GroupDMs: load.PhaseGroupDMs} {
 		if err := sp.Source().Records(t.Context(), ph, func(load.Record) error { n[e]++; return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestVerifyCleanRun(t *testing.T) {
 			t.Errorf("%s: %+v, want expected = present = %d (the plan's records)", c.Entity, c, want[c.Entity])
 		}
 	}
-	if len(doc.Result.Entities) != 6 || len(doc.Result.Findings) != 0 {
+	if len(doc.Result.Entities) != 7 || len(doc.Result.Findings) != 0 { // the demo has friends and group DMs
 		t.Errorf("entities %+v, findings %+v", doc.Result.Entities, doc.Result.Findings)
 	}
 	if !strings.Contains(output, "comparing with the plan") {

@@ -232,6 +232,17 @@ func Legacy() Dataset {
 					{"t3", "g1", "话题 three", "", "intro\nline", ""},
 				},
 			},
+			extract.GroupDMs: {
+				Columns: []string{"id", "members", "created_at", "name", "creator_id"},
+				Rows: [][]string{
+					{"dm1", `["u1","u2","u3"]`, "2023-01-01T00:00:00Z", "", "u1"},
+					{"dm2", `{u2,u3,"u 4","a\\\"b"}`, "", "Ops, \"team\"", ""},
+					{"dm3", "", "", "no members", ""},
+					{"dm4", "u1,u2,u3", "", "", ""},
+					{"dm5", ` [1, 2, 30] `, "", "", ""},
+					{"dm6", `["u1",null,"u2"]`, "", "", ""},
+				},
+			},
 		},
 	}
 }

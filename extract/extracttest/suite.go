@@ -461,6 +461,9 @@ func methods(r extract.Reader) []method {
 		{extract.Topics, func(ctx context.Context, fn func() error) error {
 			return r.Topics(ctx, func(extract.Topic) error { return fn() })
 		}},
+		{extract.GroupDMs, func(ctx context.Context, fn func() error) error {
+			return r.GroupDMs(ctx, func(extract.GroupDM) error { return fn() })
+		}},
 	}
 }
 
@@ -560,6 +563,10 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 	}
 	f := func(row int, rec extract.Friend) extract.Friend { rec.Origin = o.of(extract.Friends, row); return rec }
 	tp := func(row int, rec extract.Topic) extract.Topic { rec.Origin = o.of(extract.Topics, row); return rec }
+	gdm := func(row int, rec extract.GroupDM) extract.GroupDM {
+		rec.Origin = o.of(extract.GroupDMs, row)
+		return rec
+	}
 	var zero time.Time
 	return []entityCase{
 		{
@@ -680,6 +687,18 @@ func expectations(ds Dataset, form originForm, strict bool) []entityCase {
 				tp(2, extract.Topic{ID: "t3", GroupID: "g1", Name: "话题 three", Introduction: "intro\nline"}),
 			}),
 			bad: o.bad(extract.Topics, map[int]string{1: extract.RuleMissing}),
+		},
+		{
+			// members in both documented forms: a JSON array (strings or
+			// integers) and a PostgreSQL array literal (quotes and escapes).
+			entity: extract.GroupDMs,
+			read:   reader(func(r extract.Reader) func(context.Context, func(extract.GroupDM) error) error { return r.GroupDMs }),
+			records: render([]extract.GroupDM{
+				gdm(0, extract.GroupDM{ID: "dm1", Members: []string{"u1", "u2", "u3"}, CreatedAt: ts("2023-01-01T00:00:00Z"), CreatorID: "u1"}),
+				gdm(1, extract.GroupDM{ID: "dm2", Members: []string{"u2", "u3", "u 4", `a\"b`}, Name: `Ops, "team"`}),
+				gdm(4, extract.GroupDM{ID: "dm5", Members: []string{"1", "2", "30"}}),
+			}),
+			bad: o.bad(extract.GroupDMs, map[int]string{2: extract.RuleMissing, 3: extract.RuleList, 5: extract.RuleList}),
 		},
 	}
 }

@@ -28,6 +28,9 @@ type Config struct {
 	Conversations int
 	// Friends is the number of (one-way) friendships; the optional friends entity.
 	Friends int
+	// GroupDMs is the number of valid group DMs (conversations of 3-6 users
+	// without a group); the optional group_dms entity.
+	GroupDMs int
 	// BadShare is the share, for every kind of bad record, of its entity's valid
 	// records planted as that kind (0.01 = 1 %), at least one per kind when > 0.
 	BadShare float64
@@ -72,7 +75,7 @@ func (c Config) Validate() error {
 	if c.Users < 2 {
 		bad("users %d: need at least 2", c.Users)
 	}
-	if c.Groups < 0 || c.GroupMessages < 0 || c.DirectMessages < 0 || c.Conversations < 0 || c.Friends < 0 {
+	if c.Groups < 0 || c.GroupMessages < 0 || c.DirectMessages < 0 || c.Conversations < 0 || c.Friends < 0 || c.GroupDMs < 0 {
 		bad("sizes must not be negative")
 	}
 	if c.MembersMin < 1 || c.MembersMax < c.MembersMin {
@@ -89,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if pairs := float64(c.Users) * float64(c.Users-1); float64(c.Friends) > pairs/2 {
 		bad("friends %d: too many for %d users (at most %.0f)", c.Friends, c.Users, pairs/2)
+	}
+	if c.GroupDMs > 0 && c.Users < 3 {
+		bad("group DMs need at least 3 users")
 	}
 	if !(c.BadShare >= 0 && c.BadShare <= 0.5) {
 		bad("bad share %v: must be in [0, 0.5]", c.BadShare)

@@ -88,6 +88,14 @@ func WriteCSV(ctx context.Context, cfg Config, dir string) (Summary, error) {
 		{extract.GroupMessages, groupMessagesFile, messagesHeader, adapt(g.groupMessageRows, groupMessageRecord)},
 		{extract.DirectMessages, directMessagesFile, directHeader, adapt(g.directMessageRows, directMessageRecord)},
 	}
+	if g.cfg.GroupDMs > 0 {
+		steps = append(steps, struct {
+			entity extract.Entity
+			file   string
+			header []string
+			rows   func(yield func(*csvRecord) bool)
+		}{extract.GroupDMs, groupDMsFile, groupDMsHeader, adapt(g.groupDMRows, groupDMRecord)})
+	}
 	if g.cfg.Friends > 0 {
 		steps = append(steps, struct {
 			entity extract.Entity

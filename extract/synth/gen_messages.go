@@ -120,6 +120,11 @@ func (g *generator) plantMessage(m *messageRow, k *Kind, r *rand.Rand, b *string
 const tencentimMaxBody = 12000
 
 func (g *generator) groupMessageRows(yield func(*messageRow) bool) {
+	g.groupsMessageRows(yield)
+	g.groupDMMessageRows(yield) // after every group's: their ids sort last
+}
+
+func (g *generator) groupsMessageRows(yield func(*messageRow) bool) {
 	var b strings.Builder
 	id := int64(0)
 	counter := 0

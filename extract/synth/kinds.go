@@ -80,6 +80,10 @@ var kinds = []Kind{
 	{"direct_message_duplicate", extract.DirectMessages, "message.id.duplicate", SeverityReject, false, "a message id repeated"},
 	{"direct_message_invalid_utf8", extract.DirectMessages, extract.RuleInvalidUTF8, SeverityReject, true, "a text that is not UTF-8"},
 	{"direct_message_bad_number", extract.DirectMessages, extract.RuleNumber, SeverityReject, true, "an unparsable image width"},
+
+	// Planted by planGroupDMs (groupdms.go), from the group DMs' own stream.
+	{"group_dm_two_members", extract.GroupDMs, "group_dm.members.too_few", SeverityReject, false, "a group DM of two people"},
+	{"group_dm_member_unknown", extract.GroupDMs, "group_dm.member.unknown", SeverityReject, false, "a group DM with a member who is not a user"},
 }
 
 // Kinds returns the catalog of plantable bad records, in generation order.

@@ -65,10 +65,14 @@ const targetSandbox = `target:
 
 // common is mappingCommon, importing the friends when the dataset has some.
 func (g *generator) common() string {
-	if g.cfg.Friends == 0 {
-		return mappingCommon
+	common := mappingCommon
+	if g.cfg.GroupDMs > 0 {
+		common = strings.Replace(common, "\nids:\n", groupDMsSection+"\nids:\n", 1)
 	}
-	return strings.Replace(mappingCommon, "  group_create_time: clamp\n",
+	if g.cfg.Friends == 0 {
+		return common
+	}
+	return strings.Replace(common, "  group_create_time: clamp\n",
 		"  group_create_time: clamp\n  friends: import                 # one row = one direction (spec §5.1)\n", 1)
 }
 
@@ -146,6 +150,9 @@ entities:
     time: unix_ms
     sorted: true
 `)
+	if g.cfg.GroupDMs > 0 {
+		b.WriteString(groupDMsCSVEntity)
+	}
 	if g.cfg.Friends > 0 {
 		b.WriteString(`  friends:
     file: friends.csv
@@ -197,6 +204,9 @@ entities:
       FROM messages m LEFT JOIN attachments a ON a.message_id = m.id
       WHERE m.recipient_id IS NOT NULL
 `)
+	if g.cfg.GroupDMs > 0 {
+		b.WriteString(groupDMsPostgresEntity)
+	}
 	if g.cfg.Friends > 0 {
 		b.WriteString(`  friends:
     query: SELECT user_id, friend_id, remark, created_at AS added_at FROM friendships

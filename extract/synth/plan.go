@@ -22,6 +22,7 @@ const (
 	tagGroupMessages
 	tagDirectMessages
 	tagFriends
+	tagGroupDMs
 )
 
 func (g *generator) rng(tag uint64, index int) *rand.Rand {
@@ -71,6 +72,8 @@ type generator struct {
 	directMsgs map[uint64][]badMsg // by convKey(lo, hi)
 
 	directIDBase int64 // direct message ids follow the group messages' (one legacy id space)
+
+	dms []dmPlan // groupdms.go
 }
 
 func convKey(lo, hi int32) uint64 { return uint64(uint32(lo))<<32 | uint64(uint32(hi)) }
@@ -93,6 +96,7 @@ func newGenerator(cfg Config) (*generator, error) {
 		directMsgs: map[uint64][]badMsg{},
 	}
 	g.plan()
+	g.planGroupDMs()
 	return g, nil
 }
 

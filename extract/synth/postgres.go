@@ -117,6 +117,10 @@ func LoadPostgres(ctx context.Context, cfg Config, opt PostgresOptions) (Summary
 		{"attachments", attachmentCols, "", rowValues(g.groupMessageRows, attachmentValues)},
 		{"attachments", attachmentCols, "", rowValues(g.directMessageRows, attachmentValues)},
 	}
+	if g.cfg.GroupDMs > 0 {
+		loads = append(loads, load{"group_dms", []string{"id", "members", "created_at", "title", "creator_id"}, extract.GroupDMs,
+			rowValues(g.groupDMRows, groupDMValues)})
+	}
 	if g.cfg.Friends > 0 {
 		loads = append(loads, load{"friendships", []string{"user_id", "friend_id", "remark", "created_at"}, extract.Friends,
 			rowValues(g.friendRows, func(f *friendRow, v []any) (plant, bool) {

@@ -18,7 +18,7 @@ import (
 
 // small is a dataset with every kind planted at least once.
 var small = Config{Seed: 7, Users: 60, Groups: 8, MembersMin: 2, MembersMax: 12, GroupMessages: 3000,
-	DirectMessages: 3000, Friends: 40, BadShare: 0.001}
+	DirectMessages: 3000, Friends: 40, GroupDMs: 12, BadShare: 0.001}
 
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
@@ -155,7 +155,7 @@ func TestWriteCSVReadBack(t *testing.T) {
 		members += int(gp.members)
 	}
 	bases := map[extract.Entity]int{extract.Users: small.Users, extract.Groups: small.Groups, extract.Members: members,
-		extract.GroupMessages: small.GroupMessages, extract.DirectMessages: small.DirectMessages}
+		extract.GroupMessages: small.GroupMessages, extract.DirectMessages: small.DirectMessages, extract.GroupDMs: small.GroupDMs}
 	for _, k := range Kinds() {
 		if got, want := perKind[k.Name], small.count(k, bases[k.Entity]); got != want {
 			t.Errorf("kind %s planted %d times, want %d", k.Name, got, want)
@@ -216,6 +216,9 @@ func TestWriteCSVReadBack(t *testing.T) {
 	}
 	if err == nil {
 		err = r.Friends(ctx, func(extract.Friend) error { read[extract.Friends]++; return nil })
+	}
+	if err == nil {
+		err = r.GroupDMs(ctx, func(extract.GroupDM) error { read[extract.GroupDMs]++; return nil })
 	}
 	if err != nil {
 		t.Fatalf("read back: %v", err)

@@ -56,6 +56,16 @@ CREATE TABLE attachments (
     duration_s integer
 );
 
+-- Group DMs: conversations of three or more users without a group; their
+-- messages are messages whose group_id is the group DM's id.
+CREATE TABLE group_dms (
+    id         text,
+    members    text[],
+    created_at timestamptz,
+    title      text,
+    creator_id text
+);
+
 CREATE TABLE friendships (
     user_id    text,
     friend_id  text,

@@ -34,7 +34,7 @@ import (
 // target refuses none).
 var dataset = synth.Config{
 	Seed: 5, Users: 3000, Groups: 300, MembersMin: 2, MembersMax: 40,
-	GroupMessages: 20000, DirectMessages: 20000, Friends: 4000, BadShare: 0.002,
+	GroupMessages: 20000, DirectMessages: 20000, Friends: 4000, GroupDMs: 150, BadShare: 0.002,
 }
 
 // Credentials of the test sandboxes; not secrets of any real app. The mapping
