@@ -21,7 +21,7 @@ import (
 // time summed, each invocation listed with its outcome.
 func TestRunReportCoversEveryInvocation(t *testing.T) {
 	t.Parallel()
-	_, url := e2eSandbox(t, func(c *sandbox.Config) { c.Latency = 10 * time.Millisecond })
+	srv, url := e2eSandbox(t, func(c *sandbox.Config) { c.Latency = 10 * time.Millisecond })
 	dir := t.TempDir()
 	var dms strings.Builder
 	dms.WriteString("id,sender_id,recipient_id,sent_at,kind,text\n")
@@ -45,11 +45,24 @@ func TestRunReportCoversEveryInvocation(t *testing.T) {
 	out := filepath.Join(dir, "out")
 
 	// One conversation, one call in flight, 10 ms each: ~3 s. Stop the first
-	// invocation after 1 s.
+	// invocation, as Ctrl-C does, once the target holds 30 of the messages
+	// (not after a fixed time: on a loaded machine the validation alone may
+	// take a second).
 	ctx, cancel := context.WithCancel(t.Context())
-	stop := time.AfterFunc(time.Second, cancel) // as Ctrl-C does
+	go func() {
+		for ctx.Err() == nil {
+			n := 0
+			for _, c := range srv.State().C2C {
+				n += len(c.Messages)
+			}
+			if n >= 30 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 	code, _, stderr := runCLIParallel(t, ctx, "run", "-c", mapping, "--out", out)
-	stop.Stop()
 	cancel()
 	if code != exitInterrupted {
 		t.Fatalf("first run: exit %d, want %d (interrupted)\n%s", code, exitInterrupted, stderr)
