@@ -251,6 +251,8 @@ const (
 	// longest text at a UTF-8 boundary, with a marker, as a repair.
 	OversizeReject   = "reject"
 	OversizeTruncate = "truncate"
+	// OversizeSplit cuts it into consecutive messages (transform/split.go).
+	OversizeSplit = "split"
 )
 
 // Policies are the repairs extract and transform may make.
@@ -259,7 +261,7 @@ type Policies struct {
 	GroupCreateTime string // CreateTimeClamp | CreateTimeReject
 	OptionalFields  string // OptionalFieldsRepair | OptionalFieldsReject
 	Friends         string // FriendsSkip | FriendsImport
-	Oversize        string // OversizeReject | OversizeTruncate
+	Oversize        string // OversizeReject | OversizeTruncate | OversizeSplit
 }
 
 // Sync chooses importmsg's SyncFromOldSystem (spec §7.1).

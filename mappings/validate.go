@@ -380,7 +380,7 @@ func (f *File) validatePolicies(l *errorList) {
 	if msg := checkEnum(f.Policies.OptionalFields, OptionalFieldsRepair, OptionalFieldsReject); msg != "" {
 		l.add("policies.optional_fields", msg)
 	}
-	if msg := checkEnum(f.Policies.Oversize, OversizeReject, OversizeTruncate); msg != "" {
+	if msg := checkEnum(f.Policies.Oversize, OversizeReject, OversizeTruncate, OversizeSplit); msg != "" {
 		l.add("policies.oversize", msg)
 	}
 	if d := f.Sync.Default; d != vocab.SyncHistorical && d != vocab.SyncRealtime {

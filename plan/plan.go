@@ -30,6 +30,9 @@ type ValidateResult struct {
 	Rewrites []Rewrite `json:"rewrites"`
 	// Links is what validate --check-urls found of the media URLs; nil without it.
 	Links *urlcheck.Result `json:"links,omitempty"`
+	// Split counts the messages policies.oversize: split cut into parts, by
+	// entity; the plan's items count the parts.
+	Split []SplitCount `json:"split,omitempty"`
 }
 
 // Rejected is the number of records that would be rejected, over every entity.
@@ -264,7 +267,8 @@ func (v *validator) plan(accounts int64) Plan {
 		}
 		groups++
 		members += int64(f.Members)
-		msgs += int64(f.Messages)
+		extra := v.splitGroups[f.Group.GroupID].Extra()
+		msgs += int64(f.Messages) + extra
 		// Batches never span groups: members in ≤ 300s (spec §8.8); messages as
 		// the engine cuts them, by count and request size (planGroupMessage).
 		memberCalls += ceilDiv(int64(f.Members), tencentim.MaxGroupMemberBatch)
@@ -272,11 +276,14 @@ func (v *validator) plan(accounts int64) Plan {
 		msgCalls += calls
 		unread += v.unread[f.Group.GroupID]
 		if s := (Stream{GroupID: f.Group.GroupID, LegacyID: f.LegacyID, Origin: f.Legacy.String(),
-			Calls: calls, Records: int64(f.Messages)}); s.longer(longestGroup) {
+			Calls: calls, Records: int64(f.Messages) + extra}); s.longer(longestGroup) {
 			longestGroup = &s
 		}
 	}
 	direct := v.counts[extract.DirectMessages].Valid
+	if s := v.split[extract.DirectMessages]; s != nil {
+		direct += s.Extra()
+	}
 	var longestConv *Stream
 	if v.longestConv.Calls > 0 {
 		c := v.longestConv

@@ -127,6 +127,11 @@ type validator struct {
 
 	dropped []string // GroupIds rejected by finalGroups (see Meta.DroppedGroups)
 
+	// Messages policies.oversize: split cut (split.go): by entity, and the group
+	// messages' by target GroupId, for the plan's items and a dropped group.
+	split       map[extract.Entity]*SplitCount
+	splitGroups map[string]SplitCount
+
 	conv     ConversationSize // the direct-message stream being read
 	convOpen bool
 	topConvs []ConversationSize
@@ -471,6 +476,9 @@ func (v *validator) groupMessage(m extract.Message) error {
 		return err
 	}
 	v.seen(extract.GroupMessages, m.SentAt)
+	if res.Parts != nil {
+		return v.groupMessageParts(m, res)
+	}
 	raw, err := json.Marshal(res.Msg)
 	if err != nil {
 		return fmt.Errorf("group message %s: encode: %w", m.ID, err)
@@ -610,6 +618,7 @@ func (v *validator) finalGroups() error {
 			if f.Group.GroupID != "" {
 				// Its members and messages may be in the spool already.
 				v.dropped = append(v.dropped, f.Group.GroupID)
+				v.dropSplit(f.Group.GroupID)
 			}
 			continue
 		case o == outcomeRepaired || v.repairedGroups[f.LegacyID]:
@@ -663,6 +672,9 @@ func (v *validator) directMessage(m extract.Message) error {
 	if v.convStream.Calls == 0 {
 		a, b := extract.ConversationKey(res.Msg.FromAccount, res.Msg.ToAccount)
 		v.convStream = Stream{A: a, B: b, Origin: m.Origin.String()}
+	}
+	if res.Parts != nil {
+		return v.directMessageParts(m, res)
 	}
 	// One message is one importmsg call.
 	v.convStream.Calls++

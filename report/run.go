@@ -104,6 +104,9 @@ func Accounting(res *plan.ValidateResult, sum *load.Summary) []EntityAccounting 
 			if e.Entity == extract.Users {
 				a.Read += res.Accounts.Implied
 			}
+			// A split message is one record of the source and several messages
+			// of the plan (policies.oversize: split): each part is counted.
+			a.Read += res.SplitOf(e.Entity).Extra()
 			if st := sum.Phases[ph]; st != nil {
 				a.Imported, a.Present = st.Imported, st.Present
 				a.Rejected += st.Rejected

@@ -210,6 +210,10 @@ func writePlan(b *bytes.Buffer, res *plan.ValidateResult) error {
 	if err := t.write(b); err != nil {
 		return err
 	}
+	for _, sp := range res.Split {
+		fmt.Fprintf(b, "\nSplit (policies.oversize: split): %s %s over 12,000 bytes become %s messages (spec §6.3); the records above count the parts.\n",
+			num(sp.Messages), sp.Entity, num(sp.Parts))
+	}
 	if len(pl.Phases) == 0 {
 		return nil
 	}

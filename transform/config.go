@@ -20,6 +20,7 @@ const (
 	PolicyTruncate = "truncate" // LongNames
 	PolicyClamp    = "clamp"    // GroupCreateTime
 	PolicyImport   = "import"   // UnknownUsers
+	PolicySplit    = "split"    // Oversize
 )
 
 // Element names of KindRule.Element.
@@ -99,7 +100,8 @@ type Config struct {
 	KeepLegacyID bool
 	// Oversize says what happens to a message whose MsgBody and CloudCustomData
 	// exceed 12,000 bytes (spec §6.3, design §7 A5): "reject" (default) or
-	// "truncate" (its longest text is cut, with a marker; a repair).
+	// "truncate" (its longest text is cut, with a marker; a repair) or "split"
+	// (consecutive messages, see split.go; a repair).
 	Oversize string
 	// AccountLimit is the edition's account limit (100 for the free edition, spec
 	// §3.3 70398); valid accounts past it are rejected. 0 means unlimited.
@@ -180,7 +182,7 @@ func (c Config) Validate() error {
 	checkPolicy("long_names", c.LongNames, bad, PolicyTruncate, PolicyReject)
 	checkPolicy("group_create_time", c.GroupCreateTime, bad, PolicyClamp, PolicyReject)
 	checkPolicy("unknown_users", c.UnknownUsers, bad, PolicyReject, PolicyImport)
-	checkPolicy("oversize", c.Oversize, bad, PolicyReject, PolicyTruncate)
+	checkPolicy("oversize", c.Oversize, bad, PolicyReject, PolicyTruncate, PolicySplit)
 
 	if p := c.GroupIDPrefix; p != "" {
 		switch {

@@ -202,6 +202,7 @@ const (
 	RuleMessageURLInvalid         = "message.url.invalid"
 	RuleMessageReactionsInvalid   = "message.reactions.invalid"
 	RuleGroupMessageCloudDropped  = "group_message.cloud_data.dropped"
+	RuleMessageBodySplit          = "message.body.split"
 
 	// RuleFieldDropped is raised for each optional field the reader could not read
 	// and left out (extract.Record Dropped, policies.optional_fields: repair).
@@ -313,6 +314,7 @@ var catalog = []RuleInfo{
 	{RuleMessageVideoMissing, Reject, "video without URL, thumbnail URL or thumbnail size", "§6.2"},
 	{RuleMessageBodyTooLarge, Reject, "serialized MsgBody larger than 12,000 bytes", "§6.3, design §7 A5"},
 	{RuleMessageBodyTruncated, Repair, "text cut at a UTF-8 boundary to fit 12,000 bytes (policies.oversize: truncate)", "§6.3, design §7 A5"},
+	{RuleMessageBodySplit, Repair, "message over 12,000 bytes split into consecutive messages (policies.oversize: split)", "§6.3, §6.4, §7.1, §8.9, design §7 A2 A4 A5"},
 	{RuleMessageAttachmentsInvalid, Reject, "attachments is not a JSON array of media objects, or one of them is not media", "§6.1, §6.2"},
 	{RuleMessageCustomMultiple, Reject, "more than one TIMCustomElem in one message", "§6.2"},
 	{RuleMessageURLInvalid, Reject, "rewritten media URL (messages.url_template) is not an absolute http(s) URL", "§6.2"},
