@@ -196,6 +196,10 @@ const (
 	RuleFriendRemarkTruncated     = "friend.remark.truncated"
 	RuleFriendAddTimeInvalid      = "friend.add_time.invalid"
 	RuleFriendAddTimeFuture       = "friend.add_time.future"
+	RuleFriendGroupInvalid        = "friend.group.invalid"
+	RuleFriendGroupTooLong        = "friend.group.too_long"
+	RuleFriendGroupTruncated      = "friend.group.truncated"
+	RuleFriendGroupLimit          = "friend.group.limit"
 	RuleMessageBodyTruncated      = "message.body.truncated"
 	RuleMessageAttachmentsInvalid = "message.attachments.invalid"
 	RuleMessageCustomMultiple     = "message.custom.multiple"
@@ -332,6 +336,10 @@ var catalog = []RuleInfo{
 	{RuleFriendRemarkTruncated, Repair, "remark truncated to 96 characters", "§5.1 supplement"},
 	{RuleFriendAddTimeInvalid, Repair, "add time before 1970 left out (the server uses the import time)", "§5.1"},
 	{RuleFriendAddTimeFuture, Reject, "add time is not before now", "§5.1"},
+	{RuleFriendGroupInvalid, Reject, "group is not a friend list name or a JSON array of names", "§5.1 GroupName"},
+	{RuleFriendGroupTooLong, Reject, "friend list name longer than 30 characters (long_names: reject)", "§5.1 supplement"},
+	{RuleFriendGroupTruncated, Repair, "friend list name truncated to 30 characters", "§5.1 supplement"},
+	{RuleFriendGroupLimit, Repair, "friend lists beyond the user's 32nd left out", "§5.1 supplement (30011)"},
 
 	{RuleFieldDropped, Repair, "optional field that could not be read (not UTF-8, not a number or time) left out (policies.optional_fields: repair)", "design §6"},
 }

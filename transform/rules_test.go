@@ -215,6 +215,20 @@ func ruleCases() []ruleCase {
 			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Remark = strings.Repeat("é", 97) }))), ok: true},
 		{name: "friend added before 1970", rule: RuleFriendAddTimeInvalid, recs: base(mark(friend("u1", "u2", ancient))), ok: true},
 		{name: "friend added in the future", rule: RuleFriendAddTimeFuture, recs: base(mark(friend("u1", "u2", future)))},
+		{name: "friend group not a JSON array", rule: RuleFriendGroupInvalid,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = `["work",` })))},
+		{name: "long friend group rejected", rule: RuleFriendGroupTooLong, mod: rejectLong,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = strings.Repeat("名", 31) })))},
+		{name: "long friend group truncated", rule: RuleFriendGroupTruncated, ok: true,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = strings.Repeat("名", 31) })))},
+		{name: "more than 32 friend lists", rule: RuleFriendGroupLimit, ok: true, recs: func() []any {
+			var lists []string
+			for i := range MaxFriendLists {
+				lists = append(lists, `"l`+itoa(i)+`"`)
+			}
+			return base(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = "[" + strings.Join(lists, ",") + "]" }),
+				mark(with(friend("u1", "u3", later), func(f *extract.Friend) { f.Group = `["l0","one too many"]` })))
+		}()},
 
 		// Both kinds of message.
 		{name: "duplicate direct message", rule: RuleMessageIDDuplicate,

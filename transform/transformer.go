@@ -80,6 +80,7 @@ type Transformer struct {
 	// (user_id, friend_id) order), counted against MaxFriendsPerUser.
 	friendUser, friendLast string
 	friendCount            int
+	friendLists            map[string]struct{} // the current user's friend lists (GroupName)
 
 	// Member stream: the current group's members.
 	memGroup string
@@ -143,6 +144,7 @@ func New(cfg Config) (*Transformer, error) {
 		oversize:       policy(cfg.Oversize, PolicyReject),
 		groupIndex:     make(map[string]int32),
 		lastGroup:      -1,
+		friendLists:    map[string]struct{}{},
 		groupMsgSeen:   &fpSet{},
 		directMsgSeen:  &fpSet{},
 	}
