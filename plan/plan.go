@@ -33,6 +33,9 @@ type ValidateResult struct {
 	// Split counts the messages policies.oversize: split cut into parts, by
 	// entity; the plan's items count the parts.
 	Split []SplitCount `json:"split,omitempty"`
+	// SelfGroups is what policies.self_messages: to_group made of the
+	// self-messages; nil when none.
+	SelfGroups *SelfGroupCount `json:"self_groups,omitempty"`
 }
 
 // Rejected is the number of records that would be rejected, over every entity.
@@ -280,9 +283,12 @@ func (v *validator) plan(accounts int64) Plan {
 			longestGroup = &s
 		}
 	}
-	direct := v.counts[extract.DirectMessages].Valid
+	direct := v.counts[extract.DirectMessages].Valid - v.selfMessages
 	if s := v.split[extract.DirectMessages]; s != nil {
 		direct += s.Extra()
+	}
+	if g, m, c := v.selfGroupPlan(); g > 0 {
+		groups, msgs, msgCalls = groups+g, msgs+m, msgCalls+c
 	}
 	var longestConv *Stream
 	if v.longestConv.Calls > 0 {

@@ -76,6 +76,7 @@ func (v *validator) result() (*ValidateResult, error) {
 		res.Rewrites = append(res.Rewrites, Rewrite{Entity: rw.Entity, Legacy: rw.Legacy, Target: rw.Target})
 	}
 	res.Split = v.splitResult()
+	res.SelfGroups = v.selfGroupResult()
 
 	res.LargestGroups = v.largestGroups(func(g GroupSize) int { return g.Messages })
 	res.LargestGroupsByMembers = v.largestGroups(func(g GroupSize) int { return g.Members })

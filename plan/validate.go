@@ -65,6 +65,9 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 		{extract.DirectMessages, func() error {
 			err := r.DirectMessages(ctx, v.directMessage)
 			v.endConversation()
+			if err == nil {
+				err = v.endSelfGroups()
+			}
 			return err
 		}},
 		{extract.Friends, func() error {
@@ -131,6 +134,10 @@ type validator struct {
 	// messages' by target GroupId, for the plan's items and a dropped group.
 	split       map[extract.Entity]*SplitCount
 	splitGroups map[string]SplitCount
+
+	// Self-messages under policies.self_messages: to_group (selfgroups.go).
+	selfMessages int64
+	selfFinals   []transform.SelfGroupFinal
 
 	conv     ConversationSize // the direct-message stream being read
 	convOpen bool
@@ -667,6 +674,9 @@ func (v *validator) directMessage(m extract.Message) error {
 	o, err := v.record(extract.DirectMessages, res.OK, res.Issues, m.Origin, m.ID)
 	if err != nil || (o != outcomeValid && o != outcomeRepaired) {
 		return err
+	}
+	if res.ToGroup != nil {
+		return v.selfGroupMessage(m, res)
 	}
 	v.conv.Messages++
 	if v.convStream.Calls == 0 {

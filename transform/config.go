@@ -21,6 +21,7 @@ const (
 	PolicyClamp    = "clamp"    // GroupCreateTime
 	PolicyImport   = "import"   // UnknownUsers
 	PolicySplit    = "split"    // Oversize
+	PolicyToGroup  = "to_group" // SelfMessages
 )
 
 // Element names of KindRule.Element.
@@ -103,6 +104,9 @@ type Config struct {
 	// "truncate" (its longest text is cut, with a marker; a repair) or "split"
 	// (consecutive messages, see split.go; a repair).
 	Oversize string
+	// SelfMessages says what happens to a direct message whose sender is its
+	// recipient: "reject" (default) or "to_group" (selfgroups.go).
+	SelfMessages string
 	// AccountLimit is the edition's account limit (100 for the free edition, spec
 	// §3.3 70398); valid accounts past it are rejected. 0 means unlimited.
 	AccountLimit int
@@ -183,6 +187,7 @@ func (c Config) Validate() error {
 	checkPolicy("group_create_time", c.GroupCreateTime, bad, PolicyClamp, PolicyReject)
 	checkPolicy("unknown_users", c.UnknownUsers, bad, PolicyReject, PolicyImport)
 	checkPolicy("oversize", c.Oversize, bad, PolicyReject, PolicyTruncate, PolicySplit)
+	checkPolicy("self_messages", c.SelfMessages, bad, PolicyReject, PolicyToGroup)
 
 	if p := c.GroupIDPrefix; p != "" {
 		switch {

@@ -208,6 +208,8 @@ const (
 	RuleGroupMessageCloudDropped  = "group_message.cloud_data.dropped"
 	RuleMessageBodySplit          = "message.body.split"
 
+	RuleDirectMessageSelfGroupClash = "direct_message.self.group_clash"
+
 	// RuleFieldDropped is raised for each optional field the reader could not read
 	// and left out (extract.Record Dropped, policies.optional_fields: repair).
 	RuleFieldDropped = "field.dropped"
@@ -302,7 +304,8 @@ var catalog = []RuleInfo{
 	{RuleDirectMessageSenderRejected, Reject, "sender is a rejected user", "§7.1"},
 	{RuleDirectMessageRecipientUnknown, Reject, "recipient is not a known user", "§7.1 (90012)"},
 	{RuleDirectMessageRecipientRejected, Reject, "recipient is a rejected user", "§7.1"},
-	{RuleDirectMessageSelf, Reject, "sender and recipient are the same user", "§7.1"},
+	{RuleDirectMessageSelf, Reject, "sender and recipient are the same user (policies.self_messages: reject)", "§7.1"},
+	{RuleDirectMessageSelfGroupClash, Reject, "self-messages group's GroupId is taken by a group of the source (policies.self_messages: to_group)", "§8.3, design §7 A36"},
 
 	{RuleMessageIDDuplicate, Reject, "message id seen before", "design §4"},
 	{RuleMessageTimeFuture, Reject, "send time is not before now", "§7.1 (A32), §8.9"},

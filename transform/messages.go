@@ -26,9 +26,12 @@ type DirectMessageResult struct {
 	Msg tencentim.ImportMsgRequest
 	// Parts are the messages a split made (policies.oversize: split), in
 	// order, Msg being Parts[0]; nil when the message was not split.
-	Parts  []tencentim.ImportMsgRequest `json:",omitempty"`
-	OK     bool
-	Issues []Issue
+	Parts []tencentim.ImportMsgRequest `json:",omitempty"`
+	// ToGroup is set, instead of Msg, for a self-message under
+	// policies.self_messages: to_group: the message of its user's group.
+	ToGroup *SelfGroupResult `json:",omitempty"`
+	OK      bool
+	Issues  []Issue
 }
 
 // GroupMessage checks one group message (pass 4, in (group_id, sent_at, id) order).
@@ -157,6 +160,9 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 	pendingLegacy := [2]string{m.SenderID, m.RecipientID}
 	np := 0
 	if m.SenderID == m.RecipientID {
+		if t.selfMessages == PolicyToGroup {
+			return t.selfMessage(m, is)
+		}
 		is.add(RuleDirectMessageSelf, "sender and recipient are both %s; TIM has no conversation with oneself", shown(m.SenderID))
 	}
 	from, r := t.resolveUser(m.SenderID, nil)

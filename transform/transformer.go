@@ -58,6 +58,7 @@ type Transformer struct {
 	urlTemplate    string
 	keepLegacyID   bool
 	oversize       string
+	selfMessages   string
 
 	// Users.
 	usersSeen     fpSet // legacy ids of every user record
@@ -98,6 +99,12 @@ type Transformer struct {
 	dmStarted     bool
 	dmSec         int64
 	dmRank        int
+
+	// Self-messages under policies.self_messages: to_group (selfgroups.go):
+	// accepted users' nicks by UserID, the groups met, the current one's window.
+	nicks      map[string]string
+	selfGroups []selfGroup
+	selfWindow randomWindow
 }
 
 // groupState is what the later passes need to know about one group.
@@ -142,6 +149,7 @@ func New(cfg Config) (*Transformer, error) {
 		urlTemplate:    cfg.URLTemplate,
 		keepLegacyID:   cfg.KeepLegacyID,
 		oversize:       policy(cfg.Oversize, PolicyReject),
+		selfMessages:   policy(cfg.SelfMessages, PolicyReject),
 		groupIndex:     make(map[string]int32),
 		lastGroup:      -1,
 		friendLists:    map[string]struct{}{},

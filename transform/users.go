@@ -59,6 +59,12 @@ func (t *Transformer) User(u extract.User) UserResult {
 		return UserResult{Issues: is.list}
 	}
 	t.usersOK.add(fingerprint(target))
+	if t.selfMessages == PolicyToGroup {
+		if t.nicks == nil {
+			t.nicks = map[string]string{}
+		}
+		t.nicks[target] = acct.Nick
+	}
 	t.accounts++
 	if target != u.ID {
 		t.rewrites = append(t.rewrites, Rewrite{Entity: extract.Users, Legacy: u.ID, Target: target})
