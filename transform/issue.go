@@ -304,7 +304,7 @@ var catalog = []RuleInfo{
 	{RuleDirectMessageSenderRejected, Reject, "sender is a rejected user", "§7.1"},
 	{RuleDirectMessageRecipientUnknown, Reject, "recipient is not a known user", "§7.1 (90012)"},
 	{RuleDirectMessageRecipientRejected, Reject, "recipient is a rejected user", "§7.1"},
-	{RuleDirectMessageSelf, Reject, "sender and recipient are the same user (policies.self_messages: reject)", "§7.1"},
+	{RuleDirectMessageSelf, Reject, "sender and recipient are the same user", "§7.1"},
 	{RuleDirectMessageSelfGroupClash, Reject, "self-messages group's GroupId is taken by a group of the source (policies.self_messages: to_group)", "§8.3, design §7 A36"},
 
 	{RuleMessageIDDuplicate, Reject, "message id seen before", "design §4"},
