@@ -31,6 +31,7 @@ const (
 	fMsgTopicID                                                                = 18 // group messages only
 
 	fFriendUserID, fFriendFriendID, fFriendRemark, fFriendAddedAt = 0, 1, 2, 3
+	fFriendGroup                                                  = 4
 )
 
 // maxFields is the largest number of canonical fields of any entity.
@@ -314,8 +315,8 @@ func (d *decoder) friend(v []string, o Origin) (Friend, bool) {
 	if !ok {
 		return Friend{}, false
 	}
-	return Friend{UserID: v[fFriendUserID], FriendID: v[fFriendFriendID], Remark: v[fFriendRemark], AddedAt: t, Origin: o,
-		Dropped: d.takeDropped()}, true
+	return Friend{UserID: v[fFriendUserID], FriendID: v[fFriendFriendID], Remark: v[fFriendRemark], AddedAt: t, Group: v[fFriendGroup],
+		Origin: o, Dropped: d.takeDropped()}, true
 }
 
 // compareIDs orders legacy message ids shortlex: by length, then bytewise, which is

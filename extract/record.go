@@ -46,7 +46,7 @@ var entityFields = map[Entity][]string{
 		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions", "topic_id"},
 	DirectMessages: {"id", "sender_id", "recipient_id", "sent_at", "kind", "text", "payload", "url", "file_name",
 		"size", "width", "height", "duration", "attachments", "reply_to", "thread_id", "edited_at", "reactions"},
-	Friends: {"user_id", "friend_id", "remark", "added_at"},
+	Friends: {"user_id", "friend_id", "remark", "added_at", "group"},
 	Topics:  {"id", "group_id", "name", "creator_id", "introduction", "notification", "face_url", "created_at"},
 
 	// members is a list of user ids (see GroupDM.Members).
@@ -78,7 +78,7 @@ var entityOptional = map[Entity][]string{
 	Users:   {"nick", "face_url", "created_at"},
 	Groups:  {"introduction", "notification", "face_url", "max_members", "created_at"},
 	Members: {"role", "unread"},
-	Friends: {"remark", "added_at"},
+	Friends: {"remark", "added_at", "group"},
 	Topics:  {"introduction", "notification", "face_url"},
 
 	GroupDMs: {"name"}, // an unreadable name is generated instead
@@ -253,8 +253,11 @@ type Friend struct {
 	FriendID string
 	Remark   string
 	AddedAt  time.Time
-	Origin   Origin
-	Dropped  []DroppedField // see User.Dropped
+	// Group names the friend lists the friend is in (spec §5.1 GroupName): one
+	// name, or a JSON array of names.
+	Group   string
+	Origin  Origin
+	Dropped []DroppedField // see User.Dropped
 }
 
 // ConversationKey returns the ordered pair identifying the one-to-one conversation

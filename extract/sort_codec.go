@@ -205,13 +205,14 @@ func encodeFriend(b []byte, f *Friend) []byte {
 	b = appendStr(b, f.FriendID)
 	b = appendStr(b, f.Remark)
 	b = appendTime(b, f.AddedAt)
+	b = appendStr(b, f.Group)
 	b = appendStr(b, f.Origin.Source)
 	b = binary.AppendVarint(b, f.Origin.Line)
 	return appendDropped(b, f.Dropped)
 }
 
 func decodeFriend(d *spillDecoder, f *Friend) {
-	*f = Friend{UserID: d.str(), FriendID: d.str(), Remark: d.str(), AddedAt: d.time()}
+	*f = Friend{UserID: d.str(), FriendID: d.str(), Remark: d.str(), AddedAt: d.time(), Group: d.str()}
 	f.Origin.Source = d.str()
 	f.Origin.Line = d.varint()
 	f.Dropped = d.dropped()

@@ -46,13 +46,14 @@ func (c *converter) file(r *rawFile) *File {
 		f.IDs.GroupIDPrefix = c.text(r.IDs.GroupIDPrefix, "ids.group_id_prefix")
 	}
 	f.Policies = Policies{LongNames: LongNamesTruncate, GroupCreateTime: CreateTimeClamp, OptionalFields: OptionalFieldsRepair,
-		Friends: FriendsSkip, Oversize: OversizeReject}
+		Friends: FriendsSkip, Oversize: OversizeReject, SelfMessages: SelfMessagesReject}
 	if r.Policies != nil {
 		f.Policies.LongNames = c.enum(r.Policies.LongNames, "policies.long_names", LongNamesTruncate)
 		f.Policies.GroupCreateTime = c.enum(r.Policies.GroupCreateTime, "policies.group_create_time", CreateTimeClamp)
 		f.Policies.OptionalFields = c.enum(r.Policies.OptionalFields, "policies.optional_fields", OptionalFieldsRepair)
 		f.Policies.Friends = c.enum(r.Policies.Friends, "policies.friends", FriendsSkip)
 		f.Policies.Oversize = c.enum(r.Policies.Oversize, "policies.oversize", OversizeReject)
+		f.Policies.SelfMessages = c.enum(r.Policies.SelfMessages, "policies.self_messages", SelfMessagesReject)
 	}
 	f.Sync = Sync{Default: vocab.SyncHistorical}
 	if r.Sync != nil {

@@ -253,6 +253,13 @@ const (
 	// longest text at a UTF-8 boundary, with a marker, as a repair.
 	OversizeReject   = "reject"
 	OversizeTruncate = "truncate"
+	// OversizeSplit cuts it into consecutive messages (transform/split.go).
+	OversizeSplit = "split"
+	// A direct message whose sender is its recipient (notes to self):
+	// SelfMessagesReject rejects it; SelfMessagesToGroup imports a user's
+	// self-messages into a private group of theirs (transform/selfgroups.go).
+	SelfMessagesReject  = "reject"
+	SelfMessagesToGroup = "to_group"
 )
 
 // Policies are the repairs extract and transform may make.
@@ -261,7 +268,8 @@ type Policies struct {
 	GroupCreateTime string // CreateTimeClamp | CreateTimeReject
 	OptionalFields  string // OptionalFieldsRepair | OptionalFieldsReject
 	Friends         string // FriendsSkip | FriendsImport
-	Oversize        string // OversizeReject | OversizeTruncate
+	Oversize        string // OversizeReject | OversizeTruncate | OversizeSplit
+	SelfMessages    string // SelfMessagesReject | SelfMessagesToGroup
 }
 
 // Sync chooses importmsg's SyncFromOldSystem (spec §7.1).

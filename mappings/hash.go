@@ -88,6 +88,8 @@ type hashView struct {
 		// hashes as before it existed.
 		Friends  string `json:"friends,omitempty"`
 		Oversize string `json:"oversize,omitempty"` // omitted when reject, the default
+		// SelfMessages is omitted when reject, the default.
+		SelfMessages string `json:"self_messages,omitempty"`
 	} `json:"policies"`
 	Sync struct {
 		Default       int    `json:"default"`
@@ -165,6 +167,9 @@ func (f *File) hashInput() []byte {
 	}
 	if f.Policies.Oversize != OversizeReject {
 		v.Policies.Oversize = f.Policies.Oversize
+	}
+	if f.Policies.SelfMessages != SelfMessagesReject {
+		v.Policies.SelfMessages = f.Policies.SelfMessages
 	}
 	v.Sync.Default = f.Sync.Default
 	if !f.Sync.RealtimeAfter.IsZero() {

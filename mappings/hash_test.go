@@ -176,6 +176,8 @@ func TestHashChangesWithTheMapping(t *testing.T) {
 		{"url template", "  group_rich_media: custom", "  group_rich_media: custom\n  url_template: \"https://cdn.example.com/{path}\""},
 		{"keep legacy id", "  group_rich_media: custom", "  group_rich_media: custom\n  keep_legacy_id: true"},
 		{"oversize", "group_create_time: clamp}", "group_create_time: clamp, oversize: truncate}"},
+		{"oversize split", "group_create_time: clamp}", "group_create_time: clamp, oversize: split}"},
+		{"self messages", "group_create_time: clamp}", "group_create_time: clamp, self_messages: to_group}"},
 	}
 	seen := map[string]string{base: "base"}
 	for _, m := range mutations {

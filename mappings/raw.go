@@ -113,6 +113,7 @@ type rawPolicies struct {
 	OptionalFields  scalar `yaml:"optional_fields"`
 	Friends         scalar `yaml:"friends"`
 	Oversize        scalar `yaml:"oversize"`
+	SelfMessages    scalar `yaml:"self_messages"`
 }
 
 type rawSync struct {

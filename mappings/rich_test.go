@@ -25,12 +25,15 @@ policies: {oversize: %s}
 	for _, tc := range []struct{ template, oversize, want string }{
 		{`"https://cdn/{pth}"`, "reject", `line 6: messages.url_template: unknown placeholder {pth}`},
 		{`"https://cdn/{path"`, "reject", `line 6: messages.url_template: a '{' without its '}'`},
-		{`"https://cdn/{path}"`, "split", `policies.oversize: "split" is not one of`},
+		{`"https://cdn/{path}"`, "cut", `policies.oversize: "cut" is not one of`},
 	} {
 		_, err := Parse([]byte(strings.Replace(strings.Replace(doc, "%s", tc.template, 1), "%s", tc.oversize, 1)), "m.yaml", envOf(nil))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s / %s: err %v, want %q", tc.template, tc.oversize, err, tc.want)
 		}
+	}
+	if f, err := Parse([]byte(strings.Replace(strings.Replace(doc, "%s", `"https://cdn/{path}"`, 1), "%s", "split", 1)), "m.yaml", envOf(nil)); err != nil || f.Policies.Oversize != OversizeSplit {
+		t.Errorf("oversize split = %q (%v), want split", f.Policies.Oversize, err)
 	}
 	if f, err := Parse([]byte("version: 1\nsource: {csv: {dir: .}}\ntarget: {sandbox: embedded}\nentities: {users: {file: users.csv}}\n"), "m.yaml", envOf(nil)); err != nil || f.Policies.Oversize != OversizeReject {
 		t.Errorf("default oversize = %q (%v), want reject", f.Policies.Oversize, err)

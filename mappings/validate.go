@@ -384,8 +384,11 @@ func (f *File) validatePolicies(l *errorList) {
 	if msg := checkEnum(f.Policies.OptionalFields, OptionalFieldsRepair, OptionalFieldsReject); msg != "" {
 		l.add("policies.optional_fields", msg)
 	}
-	if msg := checkEnum(f.Policies.Oversize, OversizeReject, OversizeTruncate); msg != "" {
+	if msg := checkEnum(f.Policies.Oversize, OversizeReject, OversizeTruncate, OversizeSplit); msg != "" {
 		l.add("policies.oversize", msg)
+	}
+	if msg := checkEnum(f.Policies.SelfMessages, SelfMessagesReject, SelfMessagesToGroup); msg != "" {
+		l.add("policies.self_messages", msg)
 	}
 	if d := f.Sync.Default; d != vocab.SyncHistorical && d != vocab.SyncRealtime {
 		l.add("sync.default", fmt.Sprintf("%d is not a SyncFromOldSystem value: 2 (historical) or 5 (real-time) (spec §7.1)", d))

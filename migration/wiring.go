@@ -86,6 +86,7 @@ func TransformConfig(f *mappings.File, now time.Time) (transform.Config, error) 
 		URLTemplate:      f.Messages.URLTemplate,
 		KeepLegacyID:     f.Messages.KeepLegacyID,
 		Oversize:         f.Policies.Oversize,
+		SelfMessages:     f.Policies.SelfMessages,
 		InvalidIDs:       f.IDs.Invalid,
 		UnknownUsers:     f.IDs.UnknownUsers,
 		GroupIDPrefix:    f.IDs.GroupIDPrefix,

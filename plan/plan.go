@@ -30,6 +30,12 @@ type ValidateResult struct {
 	Rewrites []Rewrite `json:"rewrites"`
 	// Links is what validate --check-urls found of the media URLs; nil without it.
 	Links *urlcheck.Result `json:"links,omitempty"`
+	// Split counts the messages policies.oversize: split cut into parts, by
+	// entity; the plan's items count the parts.
+	Split []SplitCount `json:"split,omitempty"`
+	// SelfGroups is what policies.self_messages: to_group made of the
+	// self-messages; nil when none.
+	SelfGroups *SelfGroupCount `json:"self_groups,omitempty"`
 }
 
 // Rejected is the number of records that would be rejected, over every entity.
@@ -268,7 +274,8 @@ func (v *validator) plan(accounts int64) Plan {
 		}
 		groups++
 		members += int64(f.Members)
-		msgs += int64(f.Messages)
+		extra := v.splitGroups[f.Group.GroupID].Extra()
+		msgs += int64(f.Messages) + extra
 		// Batches never span groups: members in ≤ 300s (spec §8.8); messages as
 		// the engine cuts them, by count and request size (planGroupMessage).
 		memberCalls += ceilDiv(int64(f.Members), tencentim.MaxGroupMemberBatch)
@@ -276,11 +283,17 @@ func (v *validator) plan(accounts int64) Plan {
 		msgCalls += calls
 		unread += v.unread[f.Group.GroupID]
 		if s := (Stream{GroupID: f.Group.GroupID, LegacyID: f.LegacyID, Origin: f.Legacy.String(),
-			Calls: calls, Records: int64(f.Messages)}); s.longer(longestGroup) {
+			Calls: calls, Records: int64(f.Messages) + extra}); s.longer(longestGroup) {
 			longestGroup = &s
 		}
 	}
-	direct := v.counts[extract.DirectMessages].Valid
+	direct := v.counts[extract.DirectMessages].Valid - v.selfMessages
+	if s := v.split[extract.DirectMessages]; s != nil {
+		direct += s.Extra()
+	}
+	if g, m, c := v.selfGroupPlan(); g > 0 {
+		groups, msgs, msgCalls = groups+g, msgs+m, msgCalls+c
+	}
 	var longestConv *Stream
 	if v.longestConv.Calls > 0 {
 		c := v.longestConv

@@ -75,6 +75,8 @@ func (v *validator) result() (*ValidateResult, error) {
 	for _, rw := range v.t.Rewrites() {
 		res.Rewrites = append(res.Rewrites, Rewrite{Entity: rw.Entity, Legacy: rw.Legacy, Target: rw.Target})
 	}
+	res.Split = v.splitResult()
+	res.SelfGroups = v.selfGroupResult()
 
 	res.LargestGroups = v.largestGroups(func(g GroupSize) int { return g.Messages })
 	res.LargestGroupsByMembers = v.largestGroups(func(g GroupSize) int { return g.Members })

@@ -68,6 +68,9 @@ func validate(ctx context.Context, r extract.Reader, t *transform.Transformer, o
 		{extract.DirectMessages, func() error {
 			err := r.DirectMessages(ctx, v.directMessage)
 			v.endConversation()
+			if err == nil {
+				err = v.endSelfGroups()
+			}
 			return err
 		}},
 		{extract.Friends, func() error {
@@ -129,6 +132,15 @@ type validator struct {
 	msgCalls     map[string]int64
 
 	dropped []string // GroupIds rejected by finalGroups (see Meta.DroppedGroups)
+
+	// Messages policies.oversize: split cut (split.go): by entity, and the group
+	// messages' by target GroupId, for the plan's items and a dropped group.
+	split       map[extract.Entity]*SplitCount
+	splitGroups map[string]SplitCount
+
+	// Self-messages under policies.self_messages: to_group (selfgroups.go).
+	selfMessages int64
+	selfFinals   []transform.SelfGroupFinal
 
 	conv     ConversationSize // the direct-message stream being read
 	convOpen bool
@@ -476,6 +488,9 @@ func (v *validator) groupMessage(m extract.Message) error {
 		return err
 	}
 	v.seen(extract.GroupMessages, m.SentAt)
+	if res.Parts != nil {
+		return v.groupMessageParts(m, res)
+	}
 	raw, err := json.Marshal(res.Msg)
 	if err != nil {
 		return fmt.Errorf("group message %s: encode: %w", m.ID, err)
@@ -615,6 +630,7 @@ func (v *validator) finalGroups() error {
 			if f.Group.GroupID != "" {
 				// Its members and messages may be in the spool already.
 				v.dropped = append(v.dropped, f.Group.GroupID)
+				v.dropSplit(f.Group.GroupID)
 			}
 			continue
 		case o == outcomeRepaired || v.repairedGroups[f.LegacyID]:
@@ -664,10 +680,16 @@ func (v *validator) directMessage(m extract.Message) error {
 	if err != nil || (o != outcomeValid && o != outcomeRepaired) {
 		return err
 	}
+	if res.ToGroup != nil {
+		return v.selfGroupMessage(m, res)
+	}
 	v.conv.Messages++
 	if v.convStream.Calls == 0 {
 		a, b := extract.ConversationKey(res.Msg.FromAccount, res.Msg.ToAccount)
 		v.convStream = Stream{A: a, B: b, Origin: m.Origin.String()}
+	}
+	if res.Parts != nil {
+		return v.directMessageParts(m, res)
 	}
 	// One message is one importmsg call.
 	v.convStream.Calls++

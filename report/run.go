@@ -105,6 +105,22 @@ func Accounting(res *plan.ValidateResult, sum *load.Summary) []EntityAccounting 
 			if e.Entity == extract.Users {
 				a.Read += res.Accounts.Implied
 			}
+			// A split message is one record of the source and several messages
+			// of the plan (policies.oversize: split): each part is counted.
+			a.Read += res.SplitOf(e.Entity).Extra()
+			// Self-messages under policies.self_messages: to_group are read as
+			// direct messages and imported as group messages of groups of their
+			// own.
+			if sg := res.SelfGroups; sg != nil {
+				switch e.Entity {
+				case extract.Groups:
+					a.Read += sg.Groups
+				case extract.GroupMessages:
+					a.Read += sg.Messages
+				case extract.DirectMessages:
+					a.Read -= sg.Messages
+				}
+			}
 			if st := sum.Phases[ph]; st != nil {
 				a.Imported, a.Present = st.Imported, st.Present
 				a.Rejected += st.Rejected

@@ -210,6 +210,14 @@ func writePlan(b *bytes.Buffer, res *plan.ValidateResult) error {
 	if err := t.write(b); err != nil {
 		return err
 	}
+	if sg := res.SelfGroups; sg != nil {
+		fmt.Fprintf(b, "\nSelf-messages (policies.self_messages: to_group): %s direct messages to oneself become the messages of %s private groups, one per user; the groups and group_messages rows above count them.\n",
+			num(sg.Messages), num(sg.Groups))
+	}
+	for _, sp := range res.Split {
+		fmt.Fprintf(b, "\nSplit (policies.oversize: split): %s %s over 12,000 bytes become %s messages (spec §6.3); the records above count the parts.\n",
+			num(sp.Messages), sp.Entity, num(sp.Parts))
+	}
 	if len(pl.Phases) == 0 {
 		return nil
 	}

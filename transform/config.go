@@ -20,6 +20,8 @@ const (
 	PolicyTruncate = "truncate" // LongNames
 	PolicyClamp    = "clamp"    // GroupCreateTime
 	PolicyImport   = "import"   // UnknownUsers
+	PolicySplit    = "split"    // Oversize
+	PolicyToGroup  = "to_group" // SelfMessages
 )
 
 // Element names of KindRule.Element.
@@ -99,7 +101,8 @@ type Config struct {
 	KeepLegacyID bool
 	// Oversize says what happens to a message whose MsgBody and CloudCustomData
 	// exceed 12,000 bytes (spec §6.3, design §7 A5): "reject" (default) or
-	// "truncate" (its longest text is cut, with a marker; a repair).
+	// "truncate" (its longest text is cut, with a marker; a repair) or "split"
+	// (consecutive messages, see split.go; a repair).
 	Oversize string
 	// GroupDMType is the TIM type of group DMs (Private, the default; Work,
 	// Public, ChatRoom, Meeting or Community; spec §8.1). AVChatRoom is refused:
@@ -108,6 +111,9 @@ type Config struct {
 	// GroupDMIDPrefix goes after GroupIDPrefix in front of a group DM's legacy
 	// id to form its GroupId.
 	GroupDMIDPrefix string
+	// SelfMessages says what happens to a direct message whose sender is its
+	// recipient: "reject" (default) or "to_group" (selfgroups.go).
+	SelfMessages string
 	// AccountLimit is the edition's account limit (100 for the free edition, spec
 	// §3.3 70398); valid accounts past it are rejected. 0 means unlimited.
 	AccountLimit int
@@ -187,7 +193,8 @@ func (c Config) Validate() error {
 	checkPolicy("long_names", c.LongNames, bad, PolicyTruncate, PolicyReject)
 	checkPolicy("group_create_time", c.GroupCreateTime, bad, PolicyClamp, PolicyReject)
 	checkPolicy("unknown_users", c.UnknownUsers, bad, PolicyReject, PolicyImport)
-	checkPolicy("oversize", c.Oversize, bad, PolicyReject, PolicyTruncate)
+	checkPolicy("oversize", c.Oversize, bad, PolicyReject, PolicyTruncate, PolicySplit)
+	checkPolicy("self_messages", c.SelfMessages, bad, PolicyReject, PolicyToGroup)
 
 	if p := c.GroupIDPrefix; p != "" {
 		switch {

@@ -1,6 +1,9 @@
 package transform
 
 import (
+	"encoding/json"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/immigrate/immigrate/extract"
@@ -48,6 +51,7 @@ func (t *Transformer) Friend(f extract.Friend) FriendResult {
 	}
 	if from != t.friendUser {
 		t.friendUser, t.friendCount, t.friendLast = from, 0, ""
+		clear(t.friendLists)
 	} else if !is.rejected && to == t.friendLast {
 		is.add(RuleFriendDuplicate, "friend %s is listed twice for user %s; only the first row is imported", shown(f.FriendID), shown(f.UserID))
 	}
@@ -63,6 +67,7 @@ func (t *Transformer) Friend(f extract.Friend) FriendResult {
 			is.add(RuleFriendRemarkTruncated, "remark %s is %d characters; TIM allows %d (spec §5.1 supplement); truncated", shown(f.Remark), n, MaxFriendRemarkChars)
 		}
 	}
+	item.GroupName = t.friendGroups(f, &is)
 	if !f.AddedAt.IsZero() {
 		switch at := f.AddedAt.Unix(); {
 		case at <= 0:
@@ -88,6 +93,9 @@ func (t *Transformer) Friend(f extract.Friend) FriendResult {
 	t.commitImplied(&is, legacy, target)
 	t.friendCount++
 	t.friendLast = to
+	for _, g := range item.GroupName {
+		t.friendLists[g] = struct{}{}
+	}
 	return FriendResult{From: from, Item: item, OK: true, Issues: is.list}
 }
 
@@ -101,4 +109,69 @@ func truncateRunes(s string, n int) string {
 		i++
 	}
 	return s
+}
+
+// Friend list limits of the usage-limits page (spec §5.1 supplement): a list
+// name of at most 30 characters, at most 32 lists per user (30011).
+const (
+	MaxFriendListChars = 30
+	MaxFriendLists     = 32
+)
+
+// friendGroups maps a friends row's group field to friend_import's GroupName
+// (spec §5.1): one list name, or a JSON array of names; blank names are left
+// out and repeats kept once. A name over 30 characters is truncated or, under
+// long_names: reject, rejects the row; lists that would take the user past 32
+// are left out, reported as a repair.
+func (t *Transformer) friendGroups(f extract.Friend, is *issueList) []string {
+	raw := strings.TrimSpace(f.Group)
+	if raw == "" {
+		return nil
+	}
+	names := []string{raw}
+	if strings.HasPrefix(raw, "[") {
+		names = nil
+		if err := json.Unmarshal([]byte(raw), &names); err != nil {
+			is.add(RuleFriendGroupInvalid, "group %s is not a JSON array of friend list names: %v (spec §5.1 GroupName)", shown(f.Group), err)
+			return nil
+		}
+	}
+	var out, dropped []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if c := utf8.RuneCountInString(n); c > MaxFriendListChars {
+			if t.longNames == PolicyReject {
+				is.add(RuleFriendGroupTooLong, "friend list %s is %d characters; TIM allows %d (spec §5.1 supplement)", shown(n), c, MaxFriendListChars)
+				return nil
+			}
+			is.add(RuleFriendGroupTruncated, "friend list %s is %d characters; TIM allows %d (spec §5.1 supplement); truncated", shown(n), c, MaxFriendListChars)
+			n = truncateRunes(n, MaxFriendListChars)
+		}
+		if slices.Contains(out, n) {
+			continue
+		}
+		if _, known := t.friendLists[n]; !known && len(t.friendLists)+len(out)-t.knownLists(out) >= MaxFriendLists {
+			dropped = append(dropped, n)
+			continue
+		}
+		out = append(out, n)
+	}
+	if len(dropped) > 0 {
+		is.add(RuleFriendGroupLimit, "user %s already has %d friend lists, the most TIM keeps (spec §5.1 supplement, 30011); %s left out of GroupName", shown(f.UserID), MaxFriendLists, shown(strings.Join(dropped, ", ")))
+	}
+	return out
+}
+
+// knownLists counts the names of out that the current user already has.
+func (t *Transformer) knownLists(out []string) int {
+	n := 0
+	for _, g := range out {
+		if _, ok := t.friendLists[g]; ok {
+			n++
+		}
+	}
+	return n
 }

@@ -216,12 +216,19 @@ const (
 	RuleFriendRemarkTruncated     = "friend.remark.truncated"
 	RuleFriendAddTimeInvalid      = "friend.add_time.invalid"
 	RuleFriendAddTimeFuture       = "friend.add_time.future"
+	RuleFriendGroupInvalid        = "friend.group.invalid"
+	RuleFriendGroupTooLong        = "friend.group.too_long"
+	RuleFriendGroupTruncated      = "friend.group.truncated"
+	RuleFriendGroupLimit          = "friend.group.limit"
 	RuleMessageBodyTruncated      = "message.body.truncated"
 	RuleMessageAttachmentsInvalid = "message.attachments.invalid"
 	RuleMessageCustomMultiple     = "message.custom.multiple"
 	RuleMessageURLInvalid         = "message.url.invalid"
 	RuleMessageReactionsInvalid   = "message.reactions.invalid"
 	RuleGroupMessageCloudDropped  = "group_message.cloud_data.dropped"
+	RuleMessageBodySplit          = "message.body.split"
+
+	RuleDirectMessageSelfGroupClash = "direct_message.self.group_clash"
 
 	// RuleFieldDropped is raised for each optional field the reader could not read
 	// and left out (extract.Record Dropped, policies.optional_fields: repair).
@@ -338,6 +345,7 @@ var catalog = []RuleInfo{
 	{RuleDirectMessageRecipientUnknown, Reject, "recipient is not a known user", "§7.1 (90012)"},
 	{RuleDirectMessageRecipientRejected, Reject, "recipient is a rejected user", "§7.1"},
 	{RuleDirectMessageSelf, Reject, "sender and recipient are the same user", "§7.1"},
+	{RuleDirectMessageSelfGroupClash, Reject, "self-messages group's GroupId is taken by a group of the source (policies.self_messages: to_group)", "§8.3, design §7 A36"},
 
 	{RuleMessageIDDuplicate, Reject, "message id seen before", "design §4"},
 	{RuleMessageTimeFuture, Reject, "send time is not before now", "§7.1 (A32), §8.9"},
@@ -353,6 +361,7 @@ var catalog = []RuleInfo{
 	{RuleMessageVideoMissing, Reject, "video without URL, thumbnail URL or thumbnail size", "§6.2"},
 	{RuleMessageBodyTooLarge, Reject, "serialized MsgBody larger than 12,000 bytes", "§6.3, design §7 A5"},
 	{RuleMessageBodyTruncated, Repair, "text cut at a UTF-8 boundary to fit 12,000 bytes (policies.oversize: truncate)", "§6.3, design §7 A5"},
+	{RuleMessageBodySplit, Repair, "message over 12,000 bytes split into consecutive messages (policies.oversize: split)", "§6.3, §6.4, §7.1, §8.9, design §7 A2 A4 A5"},
 	{RuleMessageAttachmentsInvalid, Reject, "attachments is not a JSON array of media objects, or one of them is not media", "§6.1, §6.2"},
 	{RuleMessageCustomMultiple, Reject, "more than one TIMCustomElem in one message", "§6.2"},
 	{RuleMessageURLInvalid, Reject, "rewritten media URL (messages.url_template) is not an absolute http(s) URL", "§6.2"},
@@ -370,6 +379,10 @@ var catalog = []RuleInfo{
 	{RuleFriendRemarkTruncated, Repair, "remark truncated to 96 characters", "§5.1 supplement"},
 	{RuleFriendAddTimeInvalid, Repair, "add time before 1970 left out (the server uses the import time)", "§5.1"},
 	{RuleFriendAddTimeFuture, Reject, "add time is not before now", "§5.1"},
+	{RuleFriendGroupInvalid, Reject, "group is not a friend list name or a JSON array of names", "§5.1 GroupName"},
+	{RuleFriendGroupTooLong, Reject, "friend list name longer than 30 characters (long_names: reject)", "§5.1 supplement"},
+	{RuleFriendGroupTruncated, Repair, "friend list name truncated to 30 characters", "§5.1 supplement"},
+	{RuleFriendGroupLimit, Repair, "friend lists beyond the user's 32nd left out", "§5.1 supplement (30011)"},
 
 	{RuleFieldDropped, Repair, "optional field that could not be read (not UTF-8, not a number or time) left out (policies.optional_fields: repair)", "design §6"},
 }

@@ -14,15 +14,24 @@ type GroupMessageResult struct {
 	// message (load.SplitTopicStream).
 	Stream string
 	Msg    tencentim.GroupMsg
+	// Parts are the messages a split made (policies.oversize: split), in
+	// order, Msg being Parts[0]; nil when the message was not split.
+	Parts  []tencentim.GroupMsg `json:",omitempty"`
 	OK     bool
 	Issues []Issue
 }
 
 // DirectMessageResult is the outcome of one direct (C2C) message.
 type DirectMessageResult struct {
-	Msg    tencentim.ImportMsgRequest
-	OK     bool
-	Issues []Issue
+	Msg tencentim.ImportMsgRequest
+	// Parts are the messages a split made (policies.oversize: split), in
+	// order, Msg being Parts[0]; nil when the message was not split.
+	Parts []tencentim.ImportMsgRequest `json:",omitempty"`
+	// ToGroup is set, instead of Msg, for a self-message under
+	// policies.self_messages: to_group: the message of its user's group.
+	ToGroup *SelfGroupResult `json:",omitempty"`
+	OK      bool
+	Issues  []Issue
 }
 
 // GroupMessage checks one group message (pass 4, in (group_id, sent_at, id) order).
@@ -61,13 +70,14 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 	}
 
 	body := t.richBody(&m, true, &is)
+	var parts [][]tencentim.MsgElem
 	if body != nil {
 		// import_group_msg does not document CloudCustomData (spec §8.9): it is
 		// not sent, and said so, rather than trusted to a field TIM may drop.
 		if cloud, ok := t.cloudData(&m, &is); ok && cloud != "" {
 			is.add(RuleGroupMessageCloudDropped, "CloudCustomData %s left out: import_group_msg does not document it (spec §8.9)", shown(cloud))
 		}
-		body = t.fitSize(body, "", &is)
+		body, parts = t.fitOrSplit(body, "", &is)
 	}
 
 	if !is.rejected && gs.req.CreateTime != 0 && sec <= gs.req.CreateTime && t.createTime == PolicyReject {
@@ -89,6 +99,9 @@ func (t *Transformer) GroupMessage(m extract.Message) GroupMessageResult {
 		is.add(RuleGroupMessageRandomRehashed, "Random %d of message %s repeats within 300 s in group %s, which would make the server drop it (design §7 A4); used %d", GroupRandom(m.ID), shown(m.ID), shown(m.GroupID), random)
 	}
 	res.Msg = tencentim.GroupMsg{FromAccount: sender, SendTime: sec, Random: random, MsgBody: body}
+	if len(parts) > 1 {
+		res.Parts = t.groupParts(m.ID, res.Msg, parts)
+	}
 	gs.messages++
 	if gs.firstMsg == 0 || sec < gs.firstMsg {
 		// A topic's messages come after the group's own, and may be earlier.
@@ -150,6 +163,9 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 	pendingLegacy := [2]string{m.SenderID, m.RecipientID}
 	np := 0
 	if m.SenderID == m.RecipientID {
+		if t.selfMessages == PolicyToGroup {
+			return t.selfMessage(m, is)
+		}
 		is.add(RuleDirectMessageSelf, "sender and recipient are both %s; TIM has no conversation with oneself", shown(m.SenderID))
 	}
 	from, r := t.resolveUser(m.SenderID, nil)
@@ -164,6 +180,8 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 	sec = t.sendTime(&is, m.SentAt)
 	body := t.richBody(&m, false, &is)
 	var cloud string
+	var parts [][]tencentim.MsgElem
+	var clouds []string
 	if body != nil {
 		var ok bool
 		if cloud, ok = t.cloudData(&m, &is); ok {
@@ -171,7 +189,18 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 			// rest of the request stays under 300 bytes, so a body and
 			// CloudCustomData within 12,000 keep the request under the 12,288 of
 			// 93000 (design §7 A5).
-			body = t.fitSize(body, cloud, &is)
+			if t.oversize == PolicySplit && bodySize(body)+len(cloud) > tencentim.MaxMsgBodyBytes {
+				parts, clouds = t.splitBody(body, func(p, n int) string {
+					c, _ := t.cloudDataPart(&m, p, n, &is) // reactions are valid: cloudData checked them
+					return c
+				}, &is)
+				body = nil
+				if parts != nil {
+					body, cloud = parts[0], clouds[0]
+				}
+			} else {
+				body = t.fitSize(body, cloud, &is)
+			}
 		}
 	}
 	if is.rejected {
@@ -193,6 +222,12 @@ func (t *Transformer) DirectMessage(m extract.Message) DirectMessageResult {
 		MsgBody:           body,
 		CloudCustomData:   cloud,
 	}}
+	if len(parts) > 1 {
+		res.Parts = directParts(m.ID, rank, res.Msg, parts, clouds)
+		res.Msg = res.Parts[0]
+		// The parts took ranks rank..rank+n-1 of the second (split.go).
+		t.dmRank += len(parts) - 1
+	}
 	if r == refImplied || r2 == refImplied {
 		var legacy, target []string
 		if r == refImplied {

@@ -42,6 +42,10 @@ type CloudData struct {
 	// EditedAt is Unix seconds.
 	EditedAt  int64           `json:"edited_at,omitempty"`
 	Reactions json.RawMessage `json:"reactions,omitempty"`
+	// Part and Parts number the messages a split made (policies.oversize:
+	// split): part Part of Parts, from 1.
+	Part  int `json:"part,omitempty"`
+	Parts int `json:"parts,omitempty"`
 }
 
 // TruncatedMarker ends a text that policies.oversize: truncate cut.
@@ -219,7 +223,13 @@ func (t *Transformer) rewriteURL(legacy string, m *extract.Message, what string,
 // cloudData builds m's CloudCustomData (CloudData as JSON), "" when it has
 // nothing to carry.
 func (t *Transformer) cloudData(m *extract.Message, is *issueList) (string, bool) {
-	d := CloudData{ReplyTo: m.ReplyTo, ThreadID: m.ThreadID}
+	return t.cloudDataPart(m, 0, 0, is)
+}
+
+// cloudDataPart is cloudData for part p of n of a split message (n 0: not
+// split).
+func (t *Transformer) cloudDataPart(m *extract.Message, p, n int, is *issueList) (string, bool) {
+	d := CloudData{ReplyTo: m.ReplyTo, ThreadID: m.ThreadID, Part: p, Parts: n}
 	if t.keepLegacyID {
 		d.LegacyID = m.ID
 	}
@@ -233,7 +243,7 @@ func (t *Transformer) cloudData(m *extract.Message, is *issueList) (string, bool
 		}
 		d.Reactions = json.RawMessage(r)
 	}
-	if d.LegacyID == "" && d.ReplyTo == "" && d.ThreadID == "" && d.EditedAt == 0 && d.Reactions == nil {
+	if d.LegacyID == "" && d.ReplyTo == "" && d.ThreadID == "" && d.EditedAt == 0 && d.Reactions == nil && d.Parts == 0 {
 		return "", true
 	}
 	b, err := json.Marshal(d)

@@ -215,6 +215,26 @@ func ruleCases() []ruleCase {
 			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Remark = strings.Repeat("é", 97) }))), ok: true},
 		{name: "friend added before 1970", rule: RuleFriendAddTimeInvalid, recs: base(mark(friend("u1", "u2", ancient))), ok: true},
 		{name: "friend added in the future", rule: RuleFriendAddTimeFuture, recs: base(mark(friend("u1", "u2", future)))},
+		{name: "self-messages group taken by a source group", rule: RuleDirectMessageSelfGroupClash,
+			mod:  func(c *Config) { c.SelfMessages = PolicyToGroup },
+			recs: base(grp(SelfGroupID("u1"), "u2"), mark(dmsg("1", "u1", "u1", later)))},
+		{name: "self-message of an unknown user", rule: RuleDirectMessageSenderUnknown,
+			mod:  func(c *Config) { c.SelfMessages = PolicyToGroup },
+			recs: base(mark(dmsg("1", "ghost", "ghost", later)))},
+		{name: "friend group not a JSON array", rule: RuleFriendGroupInvalid,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = `["work",` })))},
+		{name: "long friend group rejected", rule: RuleFriendGroupTooLong, mod: rejectLong,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = strings.Repeat("名", 31) })))},
+		{name: "long friend group truncated", rule: RuleFriendGroupTruncated, ok: true,
+			recs: base(mark(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = strings.Repeat("名", 31) })))},
+		{name: "more than 32 friend lists", rule: RuleFriendGroupLimit, ok: true, recs: func() []any {
+			var lists []string
+			for i := range MaxFriendLists {
+				lists = append(lists, `"l`+itoa(i)+`"`)
+			}
+			return base(with(friend("u1", "u2", later), func(f *extract.Friend) { f.Group = "[" + strings.Join(lists, ",") + "]" }),
+				mark(with(friend("u1", "u3", later), func(f *extract.Friend) { f.Group = `["l0","one too many"]` })))
+		}()},
 
 		// Both kinds of message.
 		{name: "duplicate direct message", rule: RuleMessageIDDuplicate,
@@ -298,6 +318,12 @@ func ruleCases() []ruleCase {
 			recs: base(mark(with(gmsg("1", "g1", "u2", later), func(m *extract.Message) { m.Text = strings.Repeat("<", 2000) })))},
 		{name: "body over 12000 bytes truncated", rule: RuleMessageBodyTruncated, mod: func(c *Config) { c.Oversize = PolicyTruncate },
 			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Text = long(13000) }))), ok: true},
+		{name: "direct body over 12000 bytes split", rule: RuleMessageBodySplit, mod: splitPolicy,
+			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Text = long(30000) }))), ok: true},
+		{name: "group body over 12000 bytes split", rule: RuleMessageBodySplit, mod: splitPolicy,
+			recs: base(mark(with(gmsg("1", "g1", "u2", later), func(m *extract.Message) { m.Text = strings.Repeat("<", 2000) }))), ok: true},
+		{name: "body over 12000 bytes without text to split", rule: RuleMessageBodyTooLarge, mod: splitPolicy,
+			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Kind, m.Payload = "card", `{"x":"`+long(13000)+`"}` })))},
 		{name: "attachments not JSON", rule: RuleMessageAttachmentsInvalid,
 			recs: base(mark(with(dmsg("1", "u1", "u2", later), func(m *extract.Message) { m.Attachments = "[{" })))},
 		{name: "attachment of a text kind", rule: RuleMessageAttachmentsInvalid,

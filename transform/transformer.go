@@ -60,6 +60,7 @@ type Transformer struct {
 	oversize       string
 	dmType         string // wire type of group DMs
 	dmIDPrefix     string
+	selfMessages   string
 
 	// Users.
 	usersSeen     fpSet // legacy ids of every user record
@@ -87,6 +88,7 @@ type Transformer struct {
 	// (user_id, friend_id) order), counted against MaxFriendsPerUser.
 	friendUser, friendLast string
 	friendCount            int
+	friendLists            map[string]struct{} // the current user's friend lists (GroupName)
 
 	// Member stream: the current group's members.
 	memGroup string
@@ -104,6 +106,12 @@ type Transformer struct {
 	dmStarted     bool
 	dmSec         int64
 	dmRank        int
+
+	// Self-messages under policies.self_messages: to_group (selfgroups.go):
+	// accepted users' nicks by UserID, the groups met, the current one's window.
+	selfNicks  map[string]string
+	selfGroups []selfGroup
+	selfWindow randomWindow
 }
 
 // groupState is what the later passes need to know about one group.
@@ -154,8 +162,10 @@ func New(cfg Config) (*Transformer, error) {
 		oversize:       policy(cfg.Oversize, PolicyReject),
 		dmType:         timTypes[strings.ToLower(cmp.Or(cfg.GroupDMType, tencentim.GroupPrivate))],
 		dmIDPrefix:     cfg.GroupDMIDPrefix,
+		selfMessages:   policy(cfg.SelfMessages, PolicyReject),
 		groupIndex:     make(map[string]int32),
 		lastGroup:      -1,
+		friendLists:    map[string]struct{}{},
 		groupMsgSeen:   &fpSet{},
 		directMsgSeen:  &fpSet{},
 	}

@@ -60,6 +60,12 @@ func (t *Transformer) User(u extract.User) UserResult {
 	}
 	t.usersOK.add(fingerprint(target))
 	t.noteNick(u.ID, acct.Nick)
+	if t.selfMessages == PolicyToGroup {
+		if t.selfNicks == nil {
+			t.selfNicks = map[string]string{}
+		}
+		t.selfNicks[target] = acct.Nick
+	}
 	t.accounts++
 	if target != u.ID {
 		t.rewrites = append(t.rewrites, Rewrite{Entity: extract.Users, Legacy: u.ID, Target: target})

@@ -31,6 +31,15 @@ type Config struct {
 	// GroupDMs is the number of valid group DMs (conversations of 3-6 users
 	// without a group); the optional group_dms entity.
 	GroupDMs int
+	// TopicGroups is the number of community groups whose messages are spread
+	// over two topics besides the group itself (spec §8.11); Rich gives some
+	// valid messages a file attachment, a reply_to, an edit time or reactions;
+	// SplitMessages is about how many valid text messages are over 12,000 bytes,
+	// split by the mapping's policies.oversize: split. These extras are written
+	// to the CSV export only (extras.go).
+	TopicGroups   int
+	Rich          bool
+	SplitMessages int
 	// BadShare is the share, for every kind of bad record, of its entity's valid
 	// records planted as that kind (0.01 = 1 %), at least one per kind when > 0.
 	BadShare float64

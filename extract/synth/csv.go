@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,29 @@ func WriteCSV(ctx context.Context, cfg Config, dir string) (Summary, error) {
 			header []string
 			rows   func(yield func(*csvRecord) bool)
 		}{extract.GroupDMs, groupDMsFile, groupDMsHeader, adapt(g.groupDMRows, groupDMRecord)})
+	}
+	if g.cfg.extras() {
+		// Extra columns and the topics (extras.go), only then: a dataset without
+		// them keeps its bytes.
+		steps[1].header = append(slices.Clone(groupsHeader), "support_topic")
+		steps[1].rows = adapt(g.withSupportTopic(g.groupRows), withExtraColumns(groupRecord, 1, func(r *groupRow, f []string) {
+			f[0] = ""
+			if r.supportTopic {
+				f[0] = "true"
+			}
+		}))
+		steps[3].header = append(slices.Clone(messagesHeader), extraMessageHeader...)
+		steps[3].rows = adapt(g.withTopics(g.withRich(g.groupMessageRows)), withExtraColumns(groupMessageRecord, len(extraMessageHeader), extraMessageFields))
+		steps[4].header = append(slices.Clone(directHeader), extraMessageHeader...)
+		steps[4].rows = adapt(g.withRich(g.directMessageRows), withExtraColumns(directMessageRecord, len(extraMessageHeader), extraMessageFields))
+		if g.cfg.TopicGroups > 0 {
+			steps = append(steps[:2], append([]struct {
+				entity extract.Entity
+				file   string
+				header []string
+				rows   func(yield func(*csvRecord) bool)
+			}{{extract.Topics, topicsFile, topicsHeader, adapt(g.topicRows, topicRecord)}}, steps[2:]...)...)
+		}
 	}
 	if g.cfg.Friends > 0 {
 		steps = append(steps, struct {

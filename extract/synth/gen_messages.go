@@ -90,6 +90,10 @@ func (g *generator) plantMessage(m *messageRow, k *Kind, r *rand.Rand, b *string
 		m.sender = g.userID(r.IntN(g.cfg.Users)) + "-gone" + strconv.Itoa(n)
 	case "group_message_oversize", "direct_message_oversize":
 		m.text = longText(tencentimMaxBody + 500)
+		if g.cfg.SplitMessages > 0 {
+			// policies.oversize: split would split a text: a card has none to cut.
+			m.kind, m.text, m.payload = "card", "Contact card", `{"blob":"`+longText(tencentimMaxBody+500)+`"}`
+		}
 	case "group_message_kind_unmapped", "direct_message_kind_unmapped":
 		m.kind, m.text, m.payload = "poll", "Lunch?", `{"question":"Lunch?","options":["yes","no"]}`
 	case "group_message_missing_sender":

@@ -160,8 +160,19 @@ entities:
     time: timestamptz             # "2024-01-02 03:04:05": no zone, so UTC
 `)
 	}
+	if g.cfg.TopicGroups > 0 {
+		b.WriteString(`  topics:
+    file: topics.csv
+    time: rfc3339
+`)
+	}
 	b.WriteString("\n")
-	b.WriteString(g.common())
+	common := g.common()
+	if g.cfg.SplitMessages > 0 {
+		common = strings.Replace(common, "  group_create_time: clamp\n",
+			"  group_create_time: clamp\n  oversize: split                 # over 12,000 bytes: consecutive messages (spec §6.3)\n", 1)
+	}
+	b.WriteString(common)
 	return b.Bytes()
 }
 

@@ -49,6 +49,9 @@ func LoadPostgres(ctx context.Context, cfg Config, opt PostgresOptions) (Summary
 	if opt.Schema == "" {
 		return Summary{}, errors.New("synth: no schema name")
 	}
+	if cfg.extras() {
+		return Summary{}, errors.New("synth: topic groups, rich and split messages are written to CSV only")
+	}
 	conn, err := pgx.Connect(ctx, opt.URL)
 	if err != nil {
 		return Summary{}, fmt.Errorf("synth: connect to postgres: %w", err)

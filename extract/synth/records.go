@@ -33,6 +33,7 @@ type groupRow struct {
 	maxMembers                                int // 0: empty / NULL
 	created                                   time.Time
 	plant                                     plant
+	supportTopic                              bool // Config.TopicGroups (extras.go)
 }
 
 type memberRow struct {
@@ -55,6 +56,14 @@ type messageRow struct {
 	hasMedia                 bool // an attachment row exists (PostgreSQL)
 	defect                   defect
 	plant                    plant
+	// Extras (extras.go): rich fields and the topic.
+	attachments, replyTo, reactions, topic string
+	edited                                 time.Time
+}
+
+type topicRow struct {
+	id, group, name, creator string
+	created                  time.Time
 }
 
 type friendRow struct {

@@ -31,10 +31,14 @@ import (
 
 // The dataset: thousands of users, hundreds of groups, tens of thousands of
 // messages of both kinds, with planted bad records (validate rejects them; the
-// target refuses none).
+// target refuses none); six communities with topics and topic messages, rich
+// messages (attachments; replies, edits and reactions in CloudCustomData) and
+// about twenty messages over 12,000 bytes that policies.oversize: split cuts
+// into consecutive parts.
 var dataset = synth.Config{
 	Seed: 5, Users: 3000, Groups: 300, MembersMin: 2, MembersMax: 40,
 	GroupMessages: 20000, DirectMessages: 20000, Friends: 4000, GroupDMs: 150, BadShare: 0.002,
+	TopicGroups: 6, Rich: true, SplitMessages: 20,
 }
 
 // Credentials of the test sandboxes; not secrets of any real app. The mapping
