@@ -102,10 +102,12 @@ func TestPresetMattermost(t *testing.T) {
 	}{
 		// 6 users: alice, bob, a guest, a deactivated user, erin, a bot.
 		{extract.Users, 6, 6, 0, 0},
-		// 2 town-squares, a P channel, an O channel, a G channel, the self-DM; not the archived channel nor the other D channels.
-		{extract.Groups, 6, 6, 0, 0},
-		// 16 memberships of those channels; each owner's own row is skipped.
-		{extract.Members, 16, 11, 0, 5},
+		// 2 town-squares, a P channel, an O channel, the self-DM; not the archived channel nor the D and G channels.
+		{extract.Groups, 5, 5, 0, 0},
+		// The G channel, of 4 users.
+		{extract.GroupDMs, 1, 1, 0, 0},
+		// 12 memberships of the O and P channels; each owner's own row is skipped.
+		{extract.Members, 12, 8, 0, 4},
 		// 18 current posts (no system posts, deleted posts, edit history or archived channel), the self-DM's one; one empty.
 		{extract.GroupMessages, 18, 17, 1, 0},
 		// 5 posts of the two D channels between two users.
@@ -121,7 +123,8 @@ func TestPresetMattermost(t *testing.T) {
 	for _, p := range rep.Result.Plan.Phases {
 		items[p.Phase] += p.Items
 	}
-	for phase, want := range map[string]int64{"accounts": 6, "groups": 6, "members": 11, "group_messages": 17, "direct_messages": 5} {
+	for phase, want := range map[string]int64{"accounts": 6, "groups": 5, "group_dms": 4, "members": 8, // group_dms: the group DM (import_group) and its 3 members besides the owner (import_group_member)
+		"group_messages": 17, "direct_messages": 5} {
 		if items[phase] != want {
 			t.Errorf("plan: phase %s carries %d records, want %d", phase, items[phase], want)
 		}
@@ -177,7 +180,8 @@ func TestPresetMattermost(t *testing.T) {
 			map[string]string{bob: "Owner", alice: "Admin"}, 1},
 		{"chdesign", "Public", "Sales / Design 🎨", alice,
 			map[string]string{alice: "Owner", erin: "Member"}, 1},
-		{"chgm", "Private", "alice, bob, carol, erin", alice,
+		// A group DM, named after its members' nicks in 30 bytes (spec §8.4).
+		{"chgm", "Private", "Alice Ängström, Bob 🐱 +2", alice,
 			map[string]string{alice: "Owner", bob: "Member", carol: "Member", erin: "Member"}, 3},
 		{"chdmerinself", "Private", "erin (you)", erin, map[string]string{erin: "Owner"}, 1},
 	} {
