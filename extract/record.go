@@ -18,6 +18,11 @@ const (
 	Friends        Entity = "friends"
 	// Topics are the topics of topic-enabled Community groups (spec §8.11).
 	Topics Entity = "topics"
+	// Profiles is no source entity of its own: it names the profile fields of
+	// users (imported by portrait_set, spec §4) in counts, issues and rejects, so
+	// that a bad profile value rejects the profile and never the account. It is
+	// not among Entities, and a mapping cannot name it.
+	Profiles Entity = "profiles"
 )
 
 // Entities returns every entity, in migration order.

@@ -176,6 +176,9 @@ func TestHashChangesWithTheMapping(t *testing.T) {
 		{"url template", "  group_rich_media: custom", "  group_rich_media: custom\n  url_template: \"https://cdn.example.com/{path}\""},
 		{"keep legacy id", "  group_rich_media: custom", "  group_rich_media: custom\n  keep_legacy_id: true"},
 		{"oversize", "group_create_time: clamp}", "group_create_time: clamp, oversize: truncate}"},
+		{"custom profile field", "nick: name}, time: unix}", "nick: name}, custom: {Kind: kind}, time: unix}"},
+		{"custom profile column", "nick: name}, time: unix}", "nick: name}, custom: {Kind: kind2}, time: unix}"},
+		{"profile column", "nick: name}", "nick: name, gender: sex}"},
 	}
 	seen := map[string]string{base: "base"}
 	for _, m := range mutations {

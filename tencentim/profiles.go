@@ -1,6 +1,10 @@
 package tencentim
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/immigrate/immigrate/tencentim/vocab"
+)
 
 // ---- profiles (spec §4) ----
 
@@ -27,11 +31,8 @@ const (
 	TagMsgSettings     = "Tag_Profile_IM_MsgSettings"
 	TagAdminForbidType = "Tag_Profile_IM_AdminForbidType"
 
-	// CustomTagPrefix starts every custom profile tag (spec §4.1, §4.2). The app
-	// declares its custom fields in the console; the name after the prefix is at
-	// most MaxCustomTagName letters (spec §4.2 supplement).
-	CustomTagPrefix  = "Tag_Profile_Custom_"
-	MaxCustomTagName = 8
+	CustomTagPrefix  = vocab.CustomTagPrefix
+	MaxCustomTagName = vocab.MaxCustomTagName
 	// MaxLocationBytes is the length limit of Tag_Profile_IM_Location (vendor
 	// Profile Fields page: 16 bytes, four uint32 codes of country, province,
 	// city and district).
@@ -52,19 +53,8 @@ const (
 )
 
 // ValidCustomTagName reports whether name (without CustomTagPrefix) can be a
-// custom profile field: 1 to MaxCustomTagName ASCII letters (spec §4.2
-// supplement, the vendor's usage-limits page).
-func ValidCustomTagName(name string) bool {
-	if name == "" || len(name) > MaxCustomTagName {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
-			return false
-		}
-	}
-	return true
-}
+// custom profile field (vocab.ValidCustomTagName).
+func ValidCustomTagName(name string) bool { return vocab.ValidCustomTagName(name) }
 
 // ProfileItem is one {Tag, Value} pair. Value is a string or a number depending on
 // the tag, so it stays raw.
