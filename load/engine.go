@@ -107,7 +107,7 @@ const (
 var usedAPIs = []tencentim.Command{
 	tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport, tencentim.CmdImportGroup,
 	tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg, tencentim.CmdGroupMsgGetSimple,
-	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport, tencentim.CmdImportTopic,
+	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport, tencentim.CmdPortraitSet, tencentim.CmdImportTopic,
 }
 
 // Engine imports a Source into the target (design §3-§5): the phases in the order

@@ -87,6 +87,7 @@ var entityPhase = map[extract.Entity]load.Phase{
 	extract.GroupMessages:  load.PhaseGroupMessages,
 	extract.DirectMessages: load.PhaseDirectMessages,
 	extract.Friends:        load.PhaseFriends,
+	extract.Profiles:       load.PhaseProfiles,
 }
 
 // Accounting combines the validate pass and the engine's counters into one line

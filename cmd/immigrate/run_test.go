@@ -177,6 +177,8 @@ type expected struct {
 	ownerUnread map[string]int
 	groupMsg    map[string][]tencentim.GroupMsg // by GroupId, in source (time, id) order
 	direct      map[[2]string][]tencentim.ImportMsgRequest
+	// profiles are the portrait_set requests, by UserID.
+	profiles map[string]tencentim.PortraitSetRequest
 }
 
 // collector is the payload and reject sink of the expectation's validate pass.
@@ -212,6 +214,8 @@ func (c collector) Payload(e extract.Entity, legacyID string, p any) error {
 			k[0], k[1] = k[1], k[0]
 		}
 		x.direct[k] = append(x.direct[k], v)
+	case tencentim.PortraitSetRequest:
+		x.profiles[v.FromAccount] = v
 	default:
 		return fmt.Errorf("unexpected payload %T for %s %s", p, e, legacyID)
 	}
@@ -242,6 +246,7 @@ func expect(t *testing.T, mapping string) *expected {
 		ownerUnread: map[string]int{},
 		groupMsg:    map[string][]tencentim.GroupMsg{},
 		direct:      map[[2]string][]tencentim.ImportMsgRequest{},
+		profiles:    map[string]tencentim.PortraitSetRequest{},
 	}
 	sink := collector{x}
 	x.res, err = plan.Validate(t.Context(), r, tr, plan.ValidateOptions{Rejects: sink, Payloads: sink, BadRows: bad})
@@ -330,6 +335,8 @@ func checkState(t *testing.T, st sandbox.State, x *expected) {
 			eb.errorf("account %q listed twice", a.UserID)
 		case a.Nick != want.Nick || a.FaceURL != want.FaceURL:
 			eb.errorf("account %q: nick %q face %q, want %q %q", a.UserID, a.Nick, a.FaceURL, want.Nick, want.FaceURL)
+		case profileTags(a.Profile) != portraitTags(x.profiles[a.UserID]):
+			eb.errorf("account %q: profile %s, want %s", a.UserID, profileTags(a.Profile), portraitTags(x.profiles[a.UserID]))
 		}
 		seen[a.UserID] = true
 	}
@@ -1005,3 +1012,19 @@ func TestRunStops(t *testing.T) {
 		})
 	}
 }
+
+// profileTags lists a sandbox account's profile tags beyond Nick and FaceUrl
+// (account_import's) as tag=value, byte for byte, in tag order.
+func profileTags(items []tencentim.ProfileItem) string {
+	var out []string
+	for _, it := range items {
+		if it.Tag != tencentim.TagNick && it.Tag != tencentim.TagImage {
+			out = append(out, it.Tag+"="+string(it.Value))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// portraitTags is profileTags of what a portrait_set request sets.
+func portraitTags(req tencentim.PortraitSetRequest) string { return profileTags(req.ProfileItem) }
