@@ -67,6 +67,7 @@ load:
     group_msg_get_simple: 100000
     set_unread_msg_num: 100000
     importmsg: 100000
+    portrait_set: 100000
 `
 
 // cliSetup serialises urfave/cli's setup and flag parsing across the tests that
