@@ -10,8 +10,8 @@ import (
 // read by whoever draws it (style.md habit 11: only cmd draws). Safe for
 // concurrent use.
 type Progress struct {
-	checkedN [5]atomic.Int64 // by index in entities
-	totals   [5]atomic.Int64
+	checkedN [6]atomic.Int64 // by index in entities
+	totals   [6]atomic.Int64
 	findings atomic.Int64
 }
 
@@ -35,9 +35,13 @@ type EntityProgress struct {
 // Snapshot returns every entity's progress in migration order, and the findings
 // so far.
 func (p *Progress) Snapshot() ([]EntityProgress, int64) {
-	out := make([]EntityProgress, len(entities))
+	out := make([]EntityProgress, 0, len(entities))
 	for i, e := range entities {
-		out[i] = EntityProgress{Entity: e.entity, Checked: p.checkedN[i].Load(), Total: p.totals[i].Load()}
+		ep := EntityProgress{Entity: e.entity, Checked: p.checkedN[i].Load(), Total: p.totals[i].Load()}
+		if e.entity == extract.Profiles && ep.Checked == 0 && ep.Total == 0 {
+			continue // a migration without profiles
+		}
+		out = append(out, ep)
 	}
 	return out, p.findings.Load()
 }

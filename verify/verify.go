@@ -141,6 +141,7 @@ var entities = []struct {
 	{extract.Members, load.PhaseMembers},
 	{extract.GroupMessages, load.PhaseGroupMessages},
 	{extract.DirectMessages, load.PhaseDirectMessages},
+	{extract.Profiles, load.PhaseProfiles},
 }
 
 // Run reads back every record of src (the plan the import sends; sampled by
@@ -163,7 +164,7 @@ func Run(ctx context.Context, c Caller, src load.Source, cfg Config) (*Result, e
 		cfg.Progress = NewProgress()
 	}
 	v := &verifier{c: c, cfg: cfg, tally: newTally(cfg.MaxFindings, cfg.Progress)}
-	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages}
+	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages, v.userProfiles}
 	for _, step := range steps {
 		if err := step(ctx, src); err != nil {
 			return nil, err
@@ -361,7 +362,11 @@ func (t *tally) result(sample float64, warnings []string) *Result {
 	res := &Result{Sample: sample, Warnings: warnings, FindingsDropped: t.dropped}
 	for i, e := range entities {
 		order[e.entity] = i
-		res.Entities = append(res.Entities, *t.counts[e.entity])
+		if c := t.counts[e.entity]; c.Expected > 0 || e.entity != extract.Profiles {
+			// Profiles have a row only when the plan sets some, so a
+			// migration without them reads as before.
+			res.Entities = append(res.Entities, *c)
+		}
 	}
 	res.Findings = slices.Clone(t.findings)
 	slices.SortFunc(res.Findings, func(a, b Finding) int {

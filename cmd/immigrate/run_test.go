@@ -44,7 +44,7 @@ import (
 // small groups and conversations, every kind of planted bad record.
 var e2eData = synth.Config{
 	Seed: 42, Users: 200, Groups: 20, MembersMin: 2, MembersMax: 40,
-	GroupMessages: 2000, DirectMessages: 2000, Conversations: 150, BadShare: 0.005,
+	GroupMessages: 2000, DirectMessages: 2000, Conversations: 150, BadShare: 0.005, Profiles: true,
 }
 
 // Sandbox credentials of the tests; not secrets of any real app.
@@ -769,7 +769,7 @@ func TestRunDemo(t *testing.T) {
 		demoDir = t.TempDir()
 		if _, err := synth.WriteCSV(t.Context(), synth.Config{
 			Seed: 1, Users: 40, Groups: 6, MembersMin: 3, MembersMax: 15,
-			GroupMessages: 2000, DirectMessages: 2500, Friends: 30, BadShare: 0.001,
+			GroupMessages: 2000, DirectMessages: 2500, Friends: 30, BadShare: 0.001, Profiles: true,
 		}, demoDir); err != nil {
 			t.Fatal(err)
 		}

@@ -81,7 +81,8 @@ func runVerify(c *cli.Context) error {
 		// The spool's counts; a group that fell at the end of the validate pass
 		// is in them but not verified, so the totals may be a little high.
 		for e, ph := range map[extract.Entity]load.Phase{extract.Users: load.PhaseAccounts, extract.Groups: load.PhaseGroups,
-			extract.Members: load.PhaseMembers, extract.GroupMessages: load.PhaseGroupMessages, extract.DirectMessages: load.PhaseDirectMessages} {
+			extract.Members: load.PhaseMembers, extract.GroupMessages: load.PhaseGroupMessages, extract.DirectMessages: load.PhaseDirectMessages,
+			extract.Profiles: load.PhaseProfiles} {
 			progress.SetTotal(e, pl.Spool.Records(ph))
 		}
 	}

@@ -34,7 +34,7 @@ import (
 // target refuses none).
 var dataset = synth.Config{
 	Seed: 5, Users: 3000, Groups: 300, MembersMin: 2, MembersMax: 40,
-	GroupMessages: 20000, DirectMessages: 20000, Friends: 4000, BadShare: 0.002,
+	GroupMessages: 20000, DirectMessages: 20000, Friends: 4000, BadShare: 0.002, Profiles: true,
 }
 
 // Credentials of the test sandboxes; not secrets of any real app. The mapping
@@ -64,6 +64,7 @@ load:
     set_unread_msg_num: 20000
     importmsg: 2000
     friend_import: 20000
+    portrait_set: 20000
   retries: 12
 `
 
