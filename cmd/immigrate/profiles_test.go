@@ -156,3 +156,56 @@ entities:
 		t.Errorf("second run changed the accounts")
 	}
 }
+
+// TestDeltaProfiles: after the bulk run a user's profile changes and a user is
+// added; the delta run sets the changed profile again (portrait_set is
+// idempotent, so a profile is covered only with the same values) and the new
+// user's account and profile, and nothing else.
+func TestDeltaProfiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(users string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte("id,nick,gender,kind\n"+users), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("u1,One,f,human\nu2,Two,m,human\n")
+	srv, url := e2eSandbox(t, nil)
+	mapping := filepath.Join(dir, "m.yaml")
+	m := fmt.Sprintf(`version: 1
+source:
+  csv: {dir: .}
+target:
+  endpoint: %s
+  sdkappid: %d
+  secret_key: %s
+  admin: %s
+entities:
+  users: {file: users.csv, custom: {Kind: kind}}
+`, url, e2eSDKAppID, e2eKey, e2eAdmin) + e2eLoad
+	if err := os.WriteFile(mapping, []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out); code != exitOK {
+		t.Fatalf("bulk run: exit %d\n%s", code, stderr)
+	}
+	// u2 is deactivated as a guest in the legacy system during the cutover; u3 joins.
+	write("u1,One,f,human\nu2,Two,m,guest\nu3,Three,,bot\n")
+	code, stdout, stderr := runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitOK || !strings.Contains(stderr, "delta (generation 1): 3 new records to import") {
+		t.Fatalf("delta run: exit %d, want 3 new records (u3's account, u2's and u3's profiles)\n%s\n%s", code, stdout, stderr)
+	}
+	got := map[string]string{}
+	for _, a := range srv.State().Accounts {
+		got[a.UserID] = profileTags(a.Profile)
+	}
+	want := map[string]string{
+		"u1": `Tag_Profile_Custom_Kind="human" Tag_Profile_IM_Gender="Gender_Type_Female"`,
+		"u2": `Tag_Profile_Custom_Kind="guest" Tag_Profile_IM_Gender="Gender_Type_Male"`,
+		"u3": `Tag_Profile_Custom_Kind="bot"`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("profiles after the delta run:\n got %q\nwant %q", got, want)
+	}
+}

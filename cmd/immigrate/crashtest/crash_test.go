@@ -472,6 +472,12 @@ func checkState(t *testing.T, got []byte) {
 	}
 	if len(a.Accounts) != len(b.Accounts) {
 		add("accounts: %d, want %d", len(a.Accounts), len(b.Accounts))
+	} else {
+		for i := range a.Accounts {
+			if x, y := a.Accounts[i], b.Accounts[i]; fmt.Sprint(x.Profile) != fmt.Sprint(y.Profile) {
+				add("account %s: profile %v, want %v", x.UserID, x.Profile, y.Profile)
+			}
+		}
 	}
 	want := map[string]sandbox.GroupState{}
 	for _, g := range b.Groups {
