@@ -197,6 +197,11 @@ type Generation struct {
 	// Intents are the open intents, in the new plan's positions, of calls an
 	// earlier generation may have made (on Rebase only).
 	Intents []Intent
+	// Rejects are recorded with the new generation, and Counts added: the
+	// records its plan left out because they can no longer be placed (on Rebase
+	// only).
+	Rejects []Reject
+	Counts  []PhaseCount
 }
 
 // Counts are a phase's record outcomes.

@@ -367,8 +367,8 @@ func (s *sqlStore) Rebase(ctx context.Context, g Generation) error {
 				return err
 			}
 		}
-		if len(g.Intents) > 0 {
-			if err := s.d.writeBatch(ctx, tx, &Batch{Intents: g.Intents}); err != nil {
+		if len(g.Intents)+len(g.Rejects)+len(g.Counts) > 0 {
+			if err := s.d.writeBatch(ctx, tx, &Batch{Intents: g.Intents, Rejects: g.Rejects, Counts: g.Counts}); err != nil {
 				return err
 			}
 		}

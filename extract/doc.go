@@ -9,6 +9,7 @@
 // BadRows and skipped; business rules are transform's job. Both readers are also
 // Fingerprinters: they describe the source's state (file sizes and times, row
 // counts) without reading its records, and Changed says what differs between two
-// such descriptions, so a resumed run can refuse a source that changed. extract
+// such descriptions, so a resumed run can refuse a source that changed; ProbePostgres
+// checks every query of a PostgreSQL source and counts its rows, for `immigrate init`. extract
 // imports nothing else of immigrate.
 package extract

@@ -51,6 +51,10 @@ type Config struct {
 	// Progress receives live counters; nil: the engine keeps its own (see
 	// Engine.Progress).
 	Progress *Progress
+	// RoamingDays is the app's one-to-one roaming retention in days (spec §7.2):
+	// on a populated target, messages older than that cannot be read back before
+	// they are sent (firstcontact.go). 0 means unlimited.
+	RoamingDays int
 	// Hooks are optional callbacks observing the run.
 	Hooks Hooks
 	// Checkpoint, when set, makes the run resumable: the engine skips what an
@@ -108,6 +112,7 @@ var usedAPIs = []tencentim.Command{
 	tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport, tencentim.CmdImportGroup,
 	tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg, tencentim.CmdGroupMsgGetSimple,
 	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport, tencentim.CmdPortraitSet, tencentim.CmdImportTopic,
+	tencentim.CmdAccountCheck, tencentim.CmdAdminGetRoamMsg, tencentim.CmdFriendGet, // first contact with a populated target (firstcontact.go)
 }
 
 // Engine imports a Source into the target (design §3-§5): the phases in the order
@@ -134,6 +139,7 @@ type Engine struct {
 	rejectMu   sync.Mutex
 	groupsMu   sync.RWMutex
 	failedGrps map[string]struct{} // groups not in the target: their records are rejected without calls
+	fc         *firstContact       // what the run learned of a populated target
 	cursors    []*cursor
 }
 
@@ -313,6 +319,11 @@ type Summary struct {
 	APIs map[string]*APIStats
 	// Timeline is calls and failures per API over time, for the run report's chart.
 	Timeline []Sample
+	// SentPastRetention counts the one-to-one messages sent to a populated target
+	// that were older than its roaming retention, so could not be read back
+	// first: the target's dedup dropped those it held (firstcontact.go), so they
+	// count as imported but may have been present.
+	SentPastRetention int64
 }
 
 // APIStats are one API's counters over a run.
@@ -362,6 +373,7 @@ func (e *Engine) startRun() {
 	e.timeline = newTimeline(e.started, len(usedAPIs))
 	e.runMu.Unlock()
 	e.failedGrps = map[string]struct{}{}
+	e.fc = newFirstContact()
 	e.progress.reset()
 	for _, a := range e.apis {
 		for _, c := range []*atomic.Int64{&a.calls, &a.retry, &a.limits, &a.failed, &a.first, &a.last,
@@ -393,6 +405,9 @@ func (e *Engine) summary() *Summary {
 		Phases:   make(map[Phase]*PhaseStats, len(phaseOrder)),
 		APIs:     make(map[string]*APIStats, len(e.apis)),
 		Timeline: tl.samples(apiNames()),
+	}
+	if e.fc != nil {
+		s.SentPastRetention = e.fc.pastRet.Load()
 	}
 	for _, p := range e.progress.Snapshot() {
 		s.Phases[p.Phase] = &p

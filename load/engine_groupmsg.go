@@ -130,6 +130,30 @@ func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, records []
 	// A batch an interrupted run may have sent is reconciled by reading the group
 	// back before anything is sent (design §4 rule 3), never blindly resent.
 	inDoubt := e.cfg.Checkpoint.inDoubt(groupID, batch[0].Ordinal)
+	// A group that was in the target before the migration may hold some of the
+	// batch already (firstcontact.go): those are present, the rest is sent.
+	var held []bool
+	if !inDoubt {
+		var err error
+		if held, err = e.groupHeld(ctx, groupID, batch); err != nil {
+			return err
+		}
+	}
+	all := batch
+	if held != nil {
+		batch = nil
+		for i, m := range all {
+			if !held[i] {
+				batch = append(batch, m)
+			}
+		}
+		if len(batch) == 0 {
+			for _, m := range all {
+				e.confirm(PhaseGroupMessages, groupID, m.Item, OutcomePresent)
+			}
+			return nil
+		}
+	}
 	its := make([]Item, len(batch))
 	for i, m := range batch {
 		its[i] = m.Item
@@ -145,6 +169,19 @@ func (e *Engine) importGroupMsgs(ctx context.Context, groupID string, records []
 	results, err := e.sendGroupMsgs(ctx, groupID, batch, inDoubt)
 	if err != nil {
 		return err
+	}
+	if held != nil {
+		// The outcomes in the stream's order, the present ones in between.
+		sent := results
+		results = make([]msgResult, len(all))
+		for i := range all {
+			if held[i] {
+				results[i] = msgResult{outcome: OutcomePresent}
+				continue
+			}
+			results[i], sent = sent[0], sent[1:]
+		}
+		batch = all
 	}
 	for i, m := range batch {
 		r := results[i]

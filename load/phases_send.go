@@ -42,6 +42,10 @@ func (e *Engine) importAccount(ctx context.Context, r Record) error {
 	if err != nil {
 		return err
 	}
+	held, err := e.accountsHeld(ctx, []string{req.UserID})
+	if err != nil {
+		return err
+	}
 	err = e.call(ctx, PhaseAccounts, tencentim.CmdAccountImport, func(ctx context.Context) error {
 		_, err := exchange[tencentim.AccountImportResponse](ctx, e.client, tencentim.CmdAccountImport, &req)
 		return err
@@ -49,8 +53,8 @@ func (e *Engine) importAccount(ctx context.Context, r Record) error {
 	switch {
 	case err == nil:
 		// account_import is idempotent (spec §3.4): an existing account answers OK
-		// too, so "imported" here includes accounts that were already there.
-		e.confirm(PhaseAccounts, "", r.Item, OutcomeImported)
+		// too; account_check told which were there (firstcontact.go).
+		e.confirm(PhaseAccounts, "", r.Item, heldOutcome(held[req.UserID]))
 		return nil
 	case stops(ctx, err):
 		return err
@@ -67,8 +71,12 @@ func (e *Engine) importAccounts(ctx context.Context, batch []Record) error {
 		}
 		ids[i] = a.UserID
 	}
+	held, err := e.accountsHeld(ctx, ids)
+	if err != nil {
+		return err
+	}
 	var resp *tencentim.MultiAccountImportResponse
-	err := e.call(ctx, PhaseAccounts, tencentim.CmdMultiAccountImport, func(ctx context.Context) error {
+	err = e.call(ctx, PhaseAccounts, tencentim.CmdMultiAccountImport, func(ctx context.Context) error {
 		var err error
 		resp, err = exchange[tencentim.MultiAccountImportResponse](ctx, e.client, tencentim.CmdMultiAccountImport, &tencentim.MultiAccountImportRequest{Accounts: ids})
 		return err
@@ -87,7 +95,7 @@ func (e *Engine) importAccounts(ctx context.Context, batch []Record) error {
 				}
 				continue
 			}
-			e.confirm(PhaseAccounts, "", r.Item, OutcomeImported)
+			e.confirm(PhaseAccounts, "", r.Item, heldOutcome(held[ids[i]]))
 		}
 		return nil
 	case stops(ctx, err):
@@ -156,7 +164,11 @@ func (e *Engine) importGroup(ctx context.Context, r Record) error {
 	case errors.As(err, &te) && te.Code == 10021 && req.GroupID != "":
 		// Our GroupId is derived from the legacy id (design §4 rule 1): 10021 means
 		// an earlier run imported it.
-		e.confirm(PhaseGroups, req.GroupID, r.Item, amb.present())
+		o := amb.present()
+		if o == OutcomePresent {
+			e.fc.markGroup(req.GroupID)
+		}
+		e.confirm(PhaseGroups, req.GroupID, r.Item, o)
 		return nil
 	}
 	e.markGroupFailed(req.GroupID)
@@ -187,7 +199,11 @@ func (e *Engine) importTopic(ctx context.Context, r Record) error {
 		return err
 	case errors.As(err, &te) && te.Code == 10021 && req.TopicID != "":
 		// spec §8.11: 10021 "topic ID is already in use": an earlier run imported it.
-		e.confirm(PhaseTopics, req.TopicID, r.Item, amb.present())
+		o := amb.present()
+		if o == OutcomePresent {
+			e.fc.markGroup(req.TopicID)
+		}
+		e.confirm(PhaseTopics, req.TopicID, r.Item, o)
 		return nil
 	}
 	e.markGroupFailed(req.TopicID)
@@ -291,8 +307,12 @@ func (e *Engine) importFriends(ctx context.Context, from string, batch []Record)
 		}
 		items[i] = it
 	}
+	held, err := e.friendsHeld(ctx, from)
+	if err != nil {
+		return err
+	}
 	var resp *tencentim.FriendImportResponse
-	err := e.call(ctx, PhaseFriends, tencentim.CmdFriendImport, func(ctx context.Context) error {
+	err = e.call(ctx, PhaseFriends, tencentim.CmdFriendImport, func(ctx context.Context) error {
 		var err error
 		resp, err = exchange[tencentim.FriendImportResponse](ctx, e.client, tencentim.CmdFriendImport,
 			&tencentim.FriendImportRequest{FromAccount: from, AddFriendItem: items})
@@ -312,8 +332,10 @@ func (e *Engine) importFriends(ctx context.Context, from string, batch []Record)
 				err = e.reject(PhaseFriends, from, f.Item, RuleNoResult, "friend_import did not return a result for this friend")
 			case r.ResultCode == 0:
 				// The vendor documents no "already a friend" answer: an import
-				// replaces the friend, so an existing one is imported again.
-				e.confirm(PhaseFriends, from, f.Item, OutcomeImported)
+				// replaces the friend, so an existing one is imported again,
+				// and counts as present when friend_get listed it first
+				// (firstcontact.go).
+				e.confirm(PhaseFriends, from, f.Item, heldOutcome(held[items[i].ToAccount]))
 			default:
 				err = e.reject(PhaseFriends, from, f.Item, codeRule(r.ResultCode), codeMessage(tencentim.CmdFriendImport, r.ResultCode, r.ResultInfo))
 			}
@@ -346,6 +368,13 @@ func friendOwnerRefused(err error) bool {
 // The payload is the request itself (an ImportMsgRequest's JSON): it is sent as it
 // is, without a decode and a re-encode per message, the phase with most calls.
 func (e *Engine) importDirect(ctx context.Context, key string, r Record) error {
+	switch held, err := e.directHeld(ctx, key, r.Payload); {
+	case err != nil:
+		return err
+	case held:
+		e.confirm(PhaseDirectMessages, key, r.Item, OutcomePresent)
+		return nil
+	}
 	req := json.RawMessage(r.Payload)
 	err := e.call(ctx, PhaseDirectMessages, tencentim.CmdImportMsg, func(ctx context.Context) error {
 		_, err := exchange[tencentim.ImportMsgResponse](ctx, e.client, tencentim.CmdImportMsg, req)
@@ -359,4 +388,13 @@ func (e *Engine) importDirect(ctx context.Context, key string, r Record) error {
 		return err
 	}
 	return e.rejectErr(PhaseDirectMessages, key, r.Item, err)
+}
+
+// heldOutcome is the outcome of a record sent to the target: present when the
+// target held it before (firstcontact.go).
+func heldOutcome(held bool) Outcome {
+	if held {
+		return OutcomePresent
+	}
+	return OutcomeImported
 }

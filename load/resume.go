@@ -69,12 +69,14 @@ type Checkpoint struct {
 	w          *checkpoint.Writer
 	maxFailing time.Duration
 
-	done    map[Phase]bool
-	base    map[Phase]checkpoint.Counts
-	marked  map[Phase]bool               // message phases with at least one stream mark
-	batch   map[Phase]checkpoint.Mark    // batch phases' marks
-	intents map[string]checkpoint.Intent // open import_group_msg intents by GroupId
-	failed  []string                     // GroupIds refused in earlier runs
+	done      map[Phase]bool
+	base      map[Phase]checkpoint.Counts
+	marked    map[Phase]bool               // message phases with at least one stream mark
+	batch     map[Phase]checkpoint.Mark    // batch phases' marks
+	intents   map[string]checkpoint.Intent // open import_group_msg intents by GroupId
+	failed    []string                     // GroupIds refused in earlier runs
+	present   []string                     // GroupIds present before the migration (firstcontact.go)
+	populated bool                         // the accounts probe found the target populated
 
 	trackers map[Phase]*lowWater // batch phases
 
@@ -142,6 +144,16 @@ func NewCheckpoint(ctx context.Context, store checkpoint.Store, w *checkpoint.Wr
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
+	err = store.Marks(ctx, PhasePresentGroups, "", func(m checkpoint.Mark) error {
+		cp.present = append(cp.present, m.Stream)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	if _, cp.populated, err = store.Mark(ctx, PhasePopulated, ""); err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
 	return cp, nil
 }
 
@@ -207,6 +219,11 @@ func (cp *Checkpoint) confirmed(ph Phase, stream string, it Item, o Outcome) {
 		// the group still knows it is not in the target; a topic likewise (its
 		// stream is its TopicId).
 		cp.w.Confirm(checkpoint.Mark{Phase: PhaseFailedGroups, Stream: stream, LegacyID: it.LegacyID}, checkpoint.Counts{})
+	}
+	if (ph == PhaseGroups || ph == PhaseTopics) && o == OutcomePresent && stream != "" {
+		// Likewise a group that was in the target before: its messages are read
+		// back before they are sent (firstcontact.go).
+		cp.w.Confirm(checkpoint.Mark{Phase: PhasePresentGroups, Stream: stream, LegacyID: it.LegacyID}, checkpoint.Counts{})
 	}
 	if t := cp.trackers[ph]; t != nil {
 		t.settle(it, c, func(m checkpoint.Mark, sum checkpoint.Counts, rejects []checkpoint.Reject) {
@@ -434,6 +451,9 @@ func (e *Engine) startResume(ctx context.Context) error {
 	}
 	for _, g := range cp.failed {
 		e.markGroupFailed(g)
+	}
+	for _, g := range cp.present {
+		e.fc.markGroup(g)
 	}
 	return ctx.Err()
 }

@@ -2,4 +2,6 @@
 // target and the entity mappings. It parses strictly (unknown keys are errors with
 // their line), expands ${ENV} references, validates, and hashes the effective mapping
 // so a resume under a changed configuration can be refused.
+// It embeds the presets of presets/ (starting mappings for real platforms'
+// databases), which `immigrate init` writes.
 package mappings

@@ -32,19 +32,45 @@ import (
 const (
 	deltaSuffix = ".delta"
 	prevSuffix  = ".prev"
+	fullSuffix  = ".full"
+	// baseSuffix is the full plan the delta plan at dir was cut from: the next
+	// delta is cut against it.
+	baseSuffix = ".base"
 )
 
-// finishSwap completes a swap a crash interrupted: no plan at dir, a sealed delta
-// plan beside it.
+// finishSwap completes a swap a crash interrupted: no plan at dir but a sealed
+// delta plan beside it, or a delta plan whose base is still at <dir>.full.
 func finishSwap(dir string) error {
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if _, err := plan.OpenSpool(dir + deltaSuffix); err != nil {
+			return nil
+		}
+		if err := os.Rename(dir+deltaSuffix, dir); err != nil {
+			return fmt.Errorf("plan: finish the delta swap: %w", err)
+		}
+	}
+	sp, err := plan.OpenSpool(dir)
+	if err != nil || sp.Meta().Delta == nil {
 		return nil
 	}
-	if _, err := plan.OpenSpool(dir + deltaSuffix); err != nil {
+	want := sp.Meta().Delta.Base
+	if b, err := plan.OpenSpool(dir + baseSuffix); err == nil && b.Meta().Created.Equal(want) {
 		return nil
 	}
-	if err := os.Rename(dir+deltaSuffix, dir); err != nil {
-		return fmt.Errorf("plan: finish the delta swap: %w", err)
+	if f, err := plan.OpenSpool(dir + fullSuffix); err == nil && f.Meta().Created.Equal(want) {
+		return keepBase(dir, dir+fullSuffix)
+	}
+	return nil
+}
+
+// keepBase puts the full plan at full in place as the base of the delta plan at
+// dir.
+func keepBase(dir, full string) error {
+	if err := os.RemoveAll(dir + baseSuffix); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if err := os.Rename(full, dir+baseSuffix); err != nil {
+		return fmt.Errorf("plan: keep the delta's base: %w", err)
 	}
 	return nil
 }
@@ -78,8 +104,10 @@ func (pl *Plan) useFull(out string) error {
 		return nil
 	}
 	dir := filepath.Join(out, PlanDir)
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("plan: %w", err)
+	for _, d := range []string{dir, dir + baseSuffix} {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
 	}
 	if err := os.Rename(pl.fullDir, dir); err != nil {
 		return fmt.Errorf("plan: %w", err)
@@ -104,21 +132,23 @@ func followPlan(ctx context.Context, stderr io.Writer, store checkpoint.Store, o
 	}
 	dir := filepath.Join(out, PlanDir)
 	if pl.deltaOf != nil {
-		if pl.deltaOf.Meta().Delta != nil {
-			// The delta plan holds only what its generation added: what earlier
-			// generations imported is in the checkpoint's counts, not in a plan
-			// a second delta could be cut against.
-			return time.Time{}, configf("the source changed again after the delta run of generation %d: a second delta run is not supported yet; run with --fresh to validate the whole source and send it again (the target's dedup keeps accounts, members and one-to-one messages single; group messages already present are answered 10004)",
-				pl.deltaOf.Meta().Delta.Generation)
-		}
 		if was := pl.deltaOf.Meta().Generation(); was != g.Number {
 			return time.Time{}, configf("the plan %s is of generation %d, the checkpoint follows generation %d: run with --fresh to validate the source again and start a new checkpoint", dir, was, g.Number)
+		}
+		// A delta plan holds only what its generation added; what earlier
+		// generations covered is what its base holds beyond it.
+		var base *plan.Spool
+		if pl.deltaOf.Meta().Delta != nil {
+			if base, err = plan.OpenSpool(dir + baseSuffix); err != nil {
+				return time.Time{}, configf("the plan %s is the delta of generation %d, and the full plan it was cut from (%s) cannot be read: %v\nrun with --fresh to validate the whole source and send it again (the target's dedup keeps accounts, members and one-to-one messages single; group messages already present are answered 10004)",
+					dir, g.Number, dir+baseSuffix, err)
+			}
 		}
 		cov, err := load.NewCheckpoint(ctx, store, nil)
 		if err != nil {
 			return time.Time{}, err
 		}
-		d, err := plan.BuildDelta(ctx, pl.deltaOf, pl.Spool, cov, g.Number+1, dir+deltaSuffix, pl.rejects)
+		d, err := plan.BuildDelta(ctx, pl.deltaOf, base, pl.Spool, cov, g.Number+1, dir+deltaSuffix)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -131,7 +161,10 @@ func followPlan(ctx context.Context, stderr io.Writer, store checkpoint.Store, o
 		if err := os.Rename(dir+deltaSuffix, dir); err != nil {
 			return time.Time{}, fmt.Errorf("plan: %w", err)
 		}
-		os.RemoveAll(pl.fullDir) // a copy: the delta holds what the run needs
+		// The full plan becomes the base of the next delta.
+		if err := keepBase(dir, pl.fullDir); err != nil {
+			return time.Time{}, err
+		}
 		pl.deltaOf, pl.fullDir = nil, ""
 		if pl.Spool, err = plan.OpenSpool(dir); err != nil {
 			return time.Time{}, err
@@ -155,8 +188,13 @@ func followPlan(ctx context.Context, stderr io.Writer, store checkpoint.Store, o
 		}
 		return g.Clock, nil
 	case pg == g.Number+1 && meta.Delta != nil:
+		var counts []checkpoint.PhaseCount
+		if n := int64(len(meta.Delta.Refused)); n > 0 {
+			counts = []checkpoint.PhaseCount{{Phase: string(load.PhaseGroupMessages), Counts: checkpoint.Counts{Rejected: n}}}
+		}
 		err := store.Rebase(ctx, checkpoint.Generation{
 			Number: pg, Clock: meta.Now, Keep: []string{load.PhaseFailedGroups}, Intents: meta.Delta.Intents,
+			Rejects: meta.Delta.Refused, Counts: counts,
 		})
 		if err != nil {
 			return time.Time{}, err

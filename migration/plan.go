@@ -32,7 +32,6 @@ type Plan struct {
 	// OpenCheckpoint turns it into the delta plan under the run lock.
 	deltaOf *plan.Spool
 	fullDir string
-	rejects load.RejectSink
 }
 
 // PlanOptions are the settings of PreparePlan.
@@ -85,7 +84,7 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 				// with today's clock (new records are not in the future of the
 				// migration's start); the delta is cut under the run lock.
 				fmt.Fprintf(stderr, "plan %s: the source changed since it was written; validating the grown source for a delta run ...\n", dir)
-				full := dir + ".full"
+				full := dir + fullSuffix
 				res, err := buildSpool(ctx, f, full, now, o.RTT, rejects, o.OnRead)
 				if err != nil {
 					return nil, err
@@ -97,7 +96,7 @@ func PreparePlan(ctx context.Context, f *mappings.File, o PlanOptions) (*Plan, e
 				if err != nil {
 					return nil, err
 				}
-				return &Plan{Spool: fsp, Built: true, Clock: now, Started: now, deltaOf: sp, fullDir: full, rejects: rejects}, nil
+				return &Plan{Spool: fsp, Built: true, Clock: now, Started: now, deltaOf: sp, fullDir: full}, nil
 			}
 			if err := sp.Rejects(ctx, rejects.Reject); err != nil {
 				return nil, err

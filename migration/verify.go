@@ -39,11 +39,26 @@ func OpenVerifyPlan(ctx context.Context, f *mappings.File, mapping, out string, 
 		if err != nil {
 			return nil, err
 		}
-		if len(changed) == 0 {
+		switch {
+		case len(changed) > 0:
+			fmt.Fprintf(stderr, "the source changed since the plan %s was written (%s): validating it again for the comparison\n", dir, strings.Join(changed, "; "))
+		case sp.Meta().Delta == nil:
 			fmt.Fprintf(stderr, "comparing with the plan %s (written %s; the source unchanged since)\n", dir, sp.Meta().Created.Local().Format(time.DateTime))
 			return &VerifyPlan{Spool: sp, Desc: dir, Close: func() error { return nil }}, nil
+		default:
+			// A delta plan holds only its generation's records: the full plan it
+			// was cut from holds the whole source as it is now.
+			if err := finishSwap(dir); err != nil {
+				return nil, err
+			}
+			base, err := plan.OpenSpool(dir + baseSuffix)
+			if err == nil && base.Meta().Created.Equal(sp.Meta().Delta.Base) {
+				fmt.Fprintf(stderr, "comparing with the plan %s (the whole source as of delta generation %d, written %s; the source unchanged since)\n",
+					dir+baseSuffix, sp.Meta().Delta.Generation, base.Meta().Created.Local().Format(time.DateTime))
+				return &VerifyPlan{Spool: base, Desc: dir + baseSuffix, Close: func() error { return nil }}, nil
+			}
+			fmt.Fprintf(stderr, "the plan %s is a delta and the full plan it was cut from is not beside it: validating the source for the comparison\n", dir)
 		}
-		fmt.Fprintf(stderr, "the source changed since the plan %s was written (%s): validating it again for the comparison\n", dir, strings.Join(changed, "; "))
 	case err == nil:
 		fmt.Fprintf(stderr, "the plan %s was written for another mapping: validating the source for the comparison\n", dir)
 	case errors.Is(err, plan.ErrNoSpool):
@@ -90,4 +105,35 @@ func buildPlan(ctx context.Context, f *mappings.File, dir string, clock time.Tim
 		return nil, err
 	}
 	return plan.OpenSpool(dir)
+}
+
+// RunRejects returns a lookup of the records the migration's runs rejected, by
+// entity, origin and legacy id, from its checkpoint (nil when there is none):
+// verify counts them as rejected, not missing.
+func RunRejects(ctx context.Context, f *mappings.File, out string) (func(e extract.Entity, origin, legacyID string) (string, bool), error) {
+	if f.Target.Sandbox == mappings.SandboxEmbedded {
+		return nil, nil
+	}
+	loc := LocateCheckpoint(f, out)
+	store, err := loc.Open(ctx, true)
+	if errors.Is(err, ErrNoCheckpoint) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint %s: %w", loc, err)
+	}
+	defer store.Close()
+	type key struct{ entity, origin, id string }
+	rules := map[key]string{}
+	err = store.Rejects(ctx, func(r checkpoint.Reject) error {
+		rules[key{r.Entity, r.Origin, r.LegacyID}] = r.Rule
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", loc, err)
+	}
+	return func(e extract.Entity, origin, legacyID string) (string, bool) {
+		rule, ok := rules[key{string(e), origin, legacyID}]
+		return rule, ok
+	}, nil
 }

@@ -59,17 +59,59 @@ type Delta struct {
 	Phases     map[string]DeltaPhase `json:"phases"`
 	// Intents are the earlier plan's open intents at the delta plan's positions.
 	Intents []checkpoint.Intent `json:"intents,omitempty"`
+	// Refused are the new records left out as RuleBeforeImported: the rebase
+	// records them in the checkpoint, so that every later run and verify knows
+	// them.
+	Refused []checkpoint.Reject `json:"refused,omitempty"`
+	// Base is when the full plan the delta was cut from was written: the next
+	// delta is cut against that plan (kept beside the delta plan), so that it
+	// knows what earlier generations covered.
+	Base time.Time `json:"base"`
 }
 
 // BuildDelta writes to dir the delta of full (the plan of the grown source) over
-// old (the plan cov follows), generation gen, and sends its own rejects to
-// rejects (may be nil). The validate rejects of full are kept in the delta plan.
-func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, dir string, rejects load.RejectSink) (*Delta, error) {
+// old (the plan cov follows), generation gen. The validate rejects of full are
+// kept in the delta plan; the records it leaves out as RuleBeforeImported are in
+// its Delta.Refused, for the checkpoint.
+//
+// When old is itself a delta plan, base is the full plan it was cut from (its
+// Delta.Base names it): a record of base is covered unless old holds it and cov
+// does not cover it there, as base's records missing from old were covered (or
+// refused) by an earlier generation. base is nil when old is a generation-0 plan,
+// which is its own base.
+func BuildDelta(ctx context.Context, old, base, full *Spool, cov Coverage, gen int64, dir string) (*Delta, error) {
+	if old.Meta().Delta != nil {
+		if base == nil {
+			return nil, fmt.Errorf("delta: the plan is a delta of generation %d and its base plan is missing", old.Meta().Delta.Generation)
+		}
+		if want, got := old.Meta().Delta.Base, base.Meta().Created; !want.Equal(got) {
+			return nil, fmt.Errorf("delta: the base plan was written %s, the plan was cut from one written %s", got.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+		}
+	} else {
+		base = nil
+	}
 	seen := seenset.New(seenset.Config{})
 	defer seen.Close()
-	d := &Delta{Generation: gen, Phases: map[string]DeltaPhase{}}
+	// open holds old's records that cov does not cover, when old is a delta plan:
+	// exact fingerprints (payload included; old's records are byte copies of
+	// base's), so that base's records can be told apart.
+	open := seenset.New(seenset.Config{})
+	defer open.Close()
+	d := &Delta{Generation: gen, Phases: map[string]DeltaPhase{}, Base: full.Meta().Created}
 	last := map[string]int64{}     // group-message stream → last covered SendTime
 	doubt := map[string][]string{} // group-message stream → legacy ids an open intent may have sent
+	cover := func(ph load.Phase, st *DeltaPhase, fp uint64, r load.Record) error {
+		seen.Add(fp)
+		st.Covered++
+		if ph == load.PhaseGroupMessages {
+			t, err := sendTime(r)
+			if err != nil {
+				return err
+			}
+			last[r.Stream] = max(last[r.Stream], t)
+		}
+		return nil
+	}
 	for _, ph := range load.Phases() {
 		st := d.Phases[string(ph)]
 		batch := !load.StreamPhase(ph)
@@ -81,8 +123,9 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 			marked, finished = false, cov.Finished(ph)
 			intent           checkpoint.Intent
 			inDoubt          bool
-			rank             rankKey
+			rank, exact      rankKey
 		)
+		exact.payload = true
 		if batch {
 			var err error
 			if mark, marked, err = cov.Mark(ctx, ph, ""); err != nil {
@@ -101,18 +144,15 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 			started = true
 			pos := ord
 			ord++
-			fp := rank.key(ph, r)
+			fp, xfp := rank.key(ph, r), exact.key(ph, r)
 			if finished || (marked && pos <= mark) {
-				seen.Add(fp)
-				st.Covered++
-				if ph == load.PhaseGroupMessages {
-					t, err := sendTime(r)
-					if err != nil {
-						return err
-					}
-					last[r.Stream] = max(last[r.Stream], t)
+				if base != nil {
+					return nil // counted in base's pass below
 				}
-				return nil
+				return cover(ph, &st, fp, r)
+			}
+			if base != nil {
+				open.Add(xfp)
 			}
 			if inDoubt && pos <= intent.Last {
 				doubt[r.Stream] = append(doubt[r.Stream], r.LegacyID)
@@ -122,9 +162,28 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 		if err != nil {
 			return nil, fmt.Errorf("delta: read the earlier plan's %s: %w", ph, err)
 		}
+		if base != nil {
+			// Base's records are covered but for old's open ones. Add reports
+			// whether a fingerprint is new to the set: an open record's is not.
+			var rank, exact rankKey
+			exact.payload = true
+			err = base.Source().Records(ctx, ph, func(r load.Record) error {
+				fp, xfp := rank.key(ph, r), exact.key(ph, r)
+				if !open.Add(xfp) {
+					return nil
+				}
+				return cover(ph, &st, fp, r)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("delta: read the base plan's %s: %w", ph, err)
+			}
+		}
 		d.Phases[string(ph)] = st
 	}
 	if err := seen.Err(); err != nil {
+		return nil, fmt.Errorf("delta: %w", err)
+	}
+	if err := open.Err(); err != nil {
 		return nil, fmt.Errorf("delta: %w", err)
 	}
 
@@ -171,12 +230,9 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 				}
 				if lt, ok := last[r.Stream]; ok && t <= lt {
 					st.Refused++
-					rj := load.Reject{Entity: "group_messages", Origin: r.Origin, LegacyID: r.LegacyID, Rule: RuleBeforeImported,
+					d.Refused = append(d.Refused, checkpoint.Reject{Entity: "group_messages", Origin: r.Origin, LegacyID: r.LegacyID, Rule: RuleBeforeImported,
 						Message: fmt.Sprintf("group %s already holds messages up to %s, imported by an earlier run; this message of %s can no longer be placed (spec §8.9)",
-							r.Stream, time.Unix(lt, 0).UTC().Format(time.RFC3339), time.Unix(t, 0).UTC().Format(time.RFC3339))}
-					if err := (teeRejects{w, rejects}).Reject(rj); err != nil {
-						return err
-					}
+							r.Stream, time.Unix(lt, 0).UTC().Format(time.RFC3339), time.Unix(t, 0).UTC().Format(time.RFC3339))})
 					return nil
 				}
 				touched[r.Stream] = true
@@ -224,13 +280,18 @@ func BuildDelta(ctx context.Context, old, full *Spool, cov Coverage, gen int64, 
 }
 
 // rankKey fingerprints records, ranking consecutive records of one legacy id.
+// With payload, the payload is fingerprinted too (the records of two plans that
+// must be byte copies of each other).
 type rankKey struct {
 	stream, id string
 	n          int
+	payload    bool
 }
 
 func (k *rankKey) key(ph load.Phase, r load.Record) uint64 {
-	if r.Stream == k.stream && r.LegacyID == k.id {
+	// With payload, records are not ranked: a delta plan may hold only some
+	// parts of a split message, and the parts' payloads tell them apart.
+	if !k.payload && r.Stream == k.stream && r.LegacyID == k.id {
 		k.n++
 	} else {
 		k.stream, k.id, k.n = r.Stream, r.LegacyID, 0
@@ -241,7 +302,7 @@ func (k *rankKey) key(ph load.Phase, r load.Record) uint64 {
 		h.Write([]byte{0})
 	}
 	fmt.Fprintf(h, "%d", k.n)
-	if ph == load.PhaseUnread || ph == load.PhaseProfiles {
+	if ph == load.PhaseUnread || ph == load.PhaseProfiles || k.payload {
 		// An unread count or a profile that changed is set again
 		// (set_unread_msg_num and portrait_set are idempotent).
 		h.Write(r.Payload)

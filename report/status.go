@@ -126,6 +126,12 @@ func (st *Status) Write(w io.Writer, now StatusContext) {
 	if g := st.phases[load.PhaseFailedGroups]; g.Streams > 0 {
 		fmt.Fprintf(w, "%d group(s) refused by the target: their members, messages and unread counts are rejected without calls\n", g.Streams)
 	}
+	if st.phases[load.PhasePopulated].Streams > 0 {
+		fmt.Fprintln(w, "the target held accounts before this migration: accounts, one-to-one messages and friends are read back before they are sent, and what it holds counts as already present")
+	}
+	if g := st.phases[load.PhasePresentGroups].Streams; g > 0 {
+		fmt.Fprintf(w, "%d group(s) and topic(s) were in the target before this migration: their messages are read back before they are sent\n", g)
+	}
 	if st.nIntents > 0 {
 		fmt.Fprintf(w, "%d group-message call(s) in doubt: the next run reads these groups back before sending (design §4 rule 3)\n", st.nIntents)
 		for _, in := range st.intents {

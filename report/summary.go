@@ -49,6 +49,9 @@ func WriteRunSummary(w io.Writer, res *plan.ValidateResult, sum *load.Summary) {
 		fmt.Fprintf(w, "! %s: read %d but imported+present+rejected+skipped = %d: %s\n",
 			a.Entity, a.Read, a.Imported+a.Present+a.Rejected+a.Skipped, a.Gap())
 	}
+	if n := sum.SentPastRetention; n > 0 {
+		fmt.Fprintf(w, "! the target held data before this run: %d one-to-one messages older than its roaming retention (target.roaming_days) could not be read back first; they were sent, the target's dedup dropped those it held, and they count as imported (spec §7.1, §7.2)\n", n)
+	}
 	fmt.Fprintf(w, "elapsed %s", sum.Elapsed.Round(time.Millisecond))
 	if e := res.Plan.Critical; e.Dominant != "" {
 		fmt.Fprintf(w, " (the plan: at least %s, about %s at %s round trips; %s)", dur(e.Seconds), dur(e.PredictedSeconds),

@@ -102,15 +102,19 @@ func WriteVerifyJSON(w io.Writer, res *verify.Result, meta VerifyMeta) error {
 
 // verdict is the report's first sentence.
 func verdict(res *verify.Result) string {
-	var expected, missing, different, beyond int64
+	var expected, missing, different, beyond, rejected int64
 	for _, c := range res.Entities {
 		expected, missing, different, beyond = expected+c.Expected, missing+c.Missing, different+c.Different, beyond+c.BeyondRetention
+		rejected += c.Rejected
 	}
 	s := fmt.Sprintf("%d of %d records are in the target as the import sent them", expected-missing-different-beyond, expected)
 	if res.OK() {
 		s = "Everything matches: " + s
 	} else {
 		s = fmt.Sprintf("%d missing, %d different: %s", missing, different, s)
+	}
+	if rejected > 0 {
+		s += fmt.Sprintf("; %d records the runs rejected (rejects.jsonl) are not in the target, as expected", rejected)
 	}
 	if beyond > 0 {
 		s += fmt.Sprintf("; %d one-to-one messages are beyond the roaming retention and could not be read back", beyond)
@@ -132,10 +136,10 @@ func WriteVerifyMarkdown(w io.Writer, res *verify.Result, meta VerifyMeta) error
 	fmt.Fprintf(&b, "Mapping `%s`, target %s, plan `%s`. Verified %s, started %s, took %s.\n\n",
 		meta.Mapping, meta.Target, meta.Plan, sampleText(res), meta.Started.UTC().Format(time.RFC3339), meta.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(&b, "**%s**\n\n", verdict(res))
-	b.WriteString("## Entities\n\nexpected = present + missing + different + beyond retention.\n\n")
-	t := newTable("entity", "expected ", "present ", "missing ", "different ", "beyond retention ")
+	b.WriteString("## Entities\n\nexpected = present + missing + different + beyond retention; rejected are records the runs rejected (rejects.jsonl) that the target does not hold, not expected.\n\n")
+	t := newTable("entity", "expected ", "present ", "missing ", "different ", "beyond retention ", "rejected ")
 	for _, c := range res.Entities {
-		t.add(string(c.Entity), num(c.Expected), num(c.Present), num(c.Missing), num(c.Different), num(c.BeyondRetention))
+		t.add(string(c.Entity), num(c.Expected), num(c.Present), num(c.Missing), num(c.Different), num(c.BeyondRetention), num(c.Rejected))
 	}
 	if err := t.write(&b); err != nil {
 		return err
@@ -235,8 +239,8 @@ var verifyHTML = template.Must(template.New("verify").Funcs(template.FuncMap{
 <rect x="{{$b.MissingX}}" width="{{$b.Missing}}" height="20" fill="#d62728"><title>missing {{$b.Counts.Missing}}</title></rect></g>
 {{end}}</svg>
 <p><span style="color:#2ca02c">&#9632;</span> present <span style="color:#bbbbbb">&#9632;</span> beyond retention <span style="color:#ff7f0e">&#9632;</span> different <span style="color:#d62728">&#9632;</span> missing</p>
-<table><tr><th>entity</th><th>expected</th><th>present</th><th>missing</th><th>different</th><th>beyond retention</th></tr>
-{{range .Bars}}<tr><td>{{.Entity}}</td><td>{{.Counts.Expected}}</td><td>{{.Counts.Present}}</td><td>{{.Counts.Missing}}</td><td>{{.Counts.Different}}</td><td>{{.Counts.BeyondRetention}}</td></tr>
+<table><tr><th>entity</th><th>expected</th><th>present</th><th>missing</th><th>different</th><th>beyond retention</th><th>rejected</th></tr>
+{{range .Bars}}<tr><td>{{.Entity}}</td><td>{{.Counts.Expected}}</td><td>{{.Counts.Present}}</td><td>{{.Counts.Missing}}</td><td>{{.Counts.Different}}</td><td>{{.Counts.BeyondRetention}}</td><td>{{.Counts.Rejected}}</td></tr>
 {{end}}</table>
 {{if .Warnings}}<h2>Warnings</h2><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <h2>Findings</h2>

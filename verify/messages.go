@@ -69,35 +69,24 @@ func (v *verifier) report(e extract.Entity, r record, target string, d diff) {
 // placeholders of deleted or expired ones (IsPlaceMsg 1); none when the group does
 // not exist. Pages walk back from the latest: each asks for the seqs below the
 // smallest seen (spec §8.14).
-func (v *verifier) readGroupHistory(ctx context.Context, groupID string) ([]tencentim.SimpleGroupMsg, error) {
+func (v *verifier) readGroupHistory(ctx context.Context, stream string) ([]tencentim.SimpleGroupMsg, error) {
 	var out []tencentim.SimpleGroupMsg
-	req := &tencentim.GroupMsgGetSimpleRequest{GroupID: groupID, ReqMsgNumber: tencentim.MaxGroupMsgGetSimple}
-	for {
-		var resp tencentim.GroupMsgGetSimpleResponse
-		err := v.c.Call(ctx, tencentim.CmdGroupMsgGetSimple, req, &resp)
-		if _, ok := refused(err); ok {
-			return nil, nil // no such group: every message is missing
-		}
-		if err != nil {
-			return nil, fmt.Errorf("group_msg_get_simple %s: %w", groupID, err)
-		}
-		page := resp.Messages()
-		if len(page) == 0 {
-			return out, nil
-		}
-		low := page[0].MsgSeq
-		for _, m := range page {
-			low = min(low, m.MsgSeq)
-			if m.IsPlaceMsg == 1 {
-				continue
-			}
-			out = append(out, m)
-		}
-		if low <= 1 || (req.ReqMsgSeq != 0 && low >= req.ReqMsgSeq+1) {
-			return out, nil
-		}
-		req.ReqMsgSeq = low - 1
+	// A topic's messages are a stream of their own with their own history
+	// (spec §8.14).
+	groupID, topicID := load.SplitTopicStream(stream)
+	err := tencentim.WalkGroupHistory(ctx, tencentim.GroupMsgGetSimpleRequest{GroupID: groupID, TopicID: topicID},
+		func(ctx context.Context, req *tencentim.GroupMsgGetSimpleRequest) (*tencentim.GroupMsgGetSimpleResponse, error) {
+			var resp tencentim.GroupMsgGetSimpleResponse
+			return &resp, v.c.Call(ctx, tencentim.CmdGroupMsgGetSimple, req, &resp)
+		},
+		func(page []tencentim.SimpleGroupMsg) bool { out = append(out, page...); return true })
+	if _, ok := refused(err); ok {
+		return nil, nil // no such group: every message is missing
 	}
+	if err != nil {
+		return nil, fmt.Errorf("group_msg_get_simple %s: %w", stream, err)
+	}
+	return out, nil
 }
 
 // directMessages reads each sampled conversation back with admin_getroammsg
@@ -164,32 +153,28 @@ func (v *verifier) beyondRetention(ts int64) {
 	v.beyond++
 }
 
-// roamPage is admin_getroammsg's MaxCnt; the target cuts pages at 13 KB anyway.
-const roamPage = 100
-
 // readRoam returns the messages of the conversation of a and b within [minTime,
-// maxTime] by (MsgSeq, MsgRandom); none when an account does not exist. Pages walk
-// back in time, each from the previous page's LastMsgTime and LastMsgKey.
+// maxTime] by (MsgSeq, MsgRandom); none when an account does not exist.
 func (v *verifier) readRoam(ctx context.Context, a, b string, minTime, maxTime int64) (map[[2]uint32]tencentim.RoamMsg, error) {
 	out := map[[2]uint32]tencentim.RoamMsg{}
-	req := &tencentim.AdminGetRoamMsgRequest{OperatorAccount: a, PeerAccount: b, MaxCnt: roamPage, MinTime: minTime, MaxTime: maxTime}
-	for {
-		var resp tencentim.AdminGetRoamMsgResponse
-		err := v.c.Call(ctx, tencentim.CmdAdminGetRoamMsg, req, &resp)
-		if _, ok := refused(err); ok {
-			return out, nil // an account does not exist: every message is missing
-		}
-		if err != nil {
-			return nil, fmt.Errorf("admin_getroammsg %s %s: %w", a, b, err)
-		}
-		for _, m := range resp.MsgList {
-			out[[2]uint32{m.MsgSeq, m.MsgRandom}] = m
-		}
-		if resp.Complete == 1 || len(resp.MsgList) == 0 || resp.LastMsgKey == req.LastMsgKey {
-			return out, nil
-		}
-		req.MaxTime, req.LastMsgKey = resp.LastMsgTime, resp.LastMsgKey
+	err := tencentim.WalkRoam(ctx, tencentim.AdminGetRoamMsgRequest{OperatorAccount: a, PeerAccount: b, MinTime: minTime, MaxTime: maxTime},
+		func(ctx context.Context, req *tencentim.AdminGetRoamMsgRequest) (*tencentim.AdminGetRoamMsgResponse, error) {
+			var resp tencentim.AdminGetRoamMsgResponse
+			return &resp, v.c.Call(ctx, tencentim.CmdAdminGetRoamMsg, req, &resp)
+		},
+		func(page []tencentim.RoamMsg) bool {
+			for _, m := range page {
+				out[[2]uint32{m.MsgSeq, m.MsgRandom}] = m
+			}
+			return true
+		})
+	if _, ok := refused(err); ok {
+		return out, nil // an account does not exist: every message is missing
 	}
+	if err != nil {
+		return nil, fmt.Errorf("admin_getroammsg %s %s: %w", a, b, err)
+	}
+	return out, nil
 }
 
 // diff collects what differs in one record.

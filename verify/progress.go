@@ -10,9 +10,18 @@ import (
 // read by whoever draws it (style.md habit 11: only cmd draws). Safe for
 // concurrent use.
 type Progress struct {
-	checkedN [6]atomic.Int64 // by index in entities
-	totals   [6]atomic.Int64
+	checkedN [nEntities]atomic.Int64 // by index in entities
+	totals   [nEntities]atomic.Int64
 	findings atomic.Int64
+}
+
+// nEntities is len(entities); init checks it.
+const nEntities = 7
+
+func init() {
+	if len(entities) != nEntities {
+		panic("verify: nEntities is not the number of entities")
+	}
 }
 
 // NewProgress returns zero counters.

@@ -45,6 +45,10 @@ type Config struct {
 	MaxFindings int
 	// Progress, when set, is updated as records are checked.
 	Progress *Progress
+	// Rejected, when set, names the records the migration's runs rejected (the
+	// checkpoint's rejects, as rejects.jsonl lists them): one the target does not
+	// hold is counted as rejected, not missing.
+	Rejected func(e extract.Entity, origin, legacyID string) (rule string, ok bool)
 }
 
 // DefaultMaxFindings is Config.MaxFindings' default.
@@ -89,6 +93,9 @@ type Counts struct {
 	// BeyondRetention are one-to-one messages older than the roaming retention
 	// that the target did not return: they cannot be verified.
 	BeyondRetention int64 `json:"beyond_retention,omitempty"`
+	// Rejected are records of the plan that the runs rejected (rejects.jsonl)
+	// and the target does not hold: not expected, so not in Expected.
+	Rejected int64 `json:"rejected,omitempty"`
 }
 
 // OK reports whether everything expected is present as sent.
@@ -141,6 +148,7 @@ var entities = []struct {
 	{extract.Members, load.PhaseMembers},
 	{extract.GroupMessages, load.PhaseGroupMessages},
 	{extract.DirectMessages, load.PhaseDirectMessages},
+	{extract.Friends, load.PhaseFriends},
 	{extract.Profiles, load.PhaseProfiles},
 }
 
@@ -164,7 +172,8 @@ func Run(ctx context.Context, c Caller, src load.Source, cfg Config) (*Result, e
 		cfg.Progress = NewProgress()
 	}
 	v := &verifier{c: c, cfg: cfg, tally: newTally(cfg.MaxFindings, cfg.Progress)}
-	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages, v.userProfiles}
+	v.tally.rejected = cfg.Rejected
+	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupMessages, v.directMessages, v.friends, v.userProfiles}
 	for _, step := range steps {
 		if err := step(ctx, src); err != nil {
 			return nil, err
@@ -299,6 +308,7 @@ func (v *verifier) eachBatch(ctx context.Context, src load.Source, ph load.Phase
 type tally struct {
 	progress *Progress
 	max      int
+	rejected func(e extract.Entity, origin, legacyID string) (string, bool)
 
 	mu       sync.Mutex
 	counts   map[extract.Entity]*Counts
@@ -336,6 +346,15 @@ func (t *tally) beyondRetention(e extract.Entity) {
 
 // find counts a record that is missing or different.
 func (t *tally) find(e extract.Entity, r record, target, kind, detail string, fields ...string) {
+	if kind == KindMissing && t.rejected != nil {
+		if _, ok := t.rejected(e, r.Origin, r.LegacyID); ok {
+			t.mu.Lock()
+			t.counts[e].Rejected++
+			t.mu.Unlock()
+			t.progress.checked(e)
+			return
+		}
+	}
 	t.mu.Lock()
 	c := t.counts[e]
 	c.Expected++
@@ -362,11 +381,11 @@ func (t *tally) result(sample float64, warnings []string) *Result {
 	res := &Result{Sample: sample, Warnings: warnings, FindingsDropped: t.dropped}
 	for i, e := range entities {
 		order[e.entity] = i
-		if c := t.counts[e.entity]; c.Expected > 0 || e.entity != extract.Profiles {
-			// Profiles have a row only when the plan sets some, so a
-			// migration without them reads as before.
-			res.Entities = append(res.Entities, *c)
+		c := *t.counts[e.entity]
+		if (e.entity == extract.Friends || e.entity == extract.Profiles) && c == (Counts{Entity: e.entity}) {
+			continue // friends are imported only when the mapping says so, profiles when users have some
 		}
+		res.Entities = append(res.Entities, c)
 	}
 	res.Findings = slices.Clone(t.findings)
 	slices.SortFunc(res.Findings, func(a, b Finding) int {

@@ -282,7 +282,10 @@ func (h *hung) Apply(ctx context.Context, b *checkpoint.Batch) error {
 func testWriterHungStore(t *testing.T, d Driver) {
 	s, _ := fresh(t, d)
 	h := &hung{Store: s}
-	w := checkpoint.NewWriter(h, checkpoint.WriterConfig{Interval: never, FlushTimeout: 50 * time.Millisecond})
+	// The timeout bounds the hung flushes, and then the flush of Close on the
+	// store that answers again: long enough for a real apply on a loaded machine
+	// (50 ms was not, under CI's parallel packages).
+	w := checkpoint.NewWriter(h, checkpoint.WriterConfig{Interval: never, FlushTimeout: 2 * time.Second})
 	h.hang.Store(true)
 	calls := []struct {
 		name string
@@ -305,7 +308,7 @@ func testWriterHungStore(t *testing.T, d Driver) {
 				t.Errorf("%s on a hung store = %v, want a deadline error", c.name, err)
 			}
 		case <-time.After(time.Minute):
-			t.Fatalf("%s on a hung store still waits after a minute; FlushTimeout is 50ms", c.name)
+			t.Fatalf("%s on a hung store still waits after a minute; FlushTimeout is 2s", c.name)
 		}
 	}
 	if err := w.Err(); !errors.Is(err, context.DeadlineExceeded) {

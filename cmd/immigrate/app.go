@@ -60,6 +60,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			verifyCommand(),
 			sandboxCommand(),
 			usersigCommand(),
+			initCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/immigrate/immigrate/extract"
 	"github.com/immigrate/immigrate/extract/synth"
 	"github.com/immigrate/immigrate/tencentim/sandbox"
 )
@@ -17,13 +18,17 @@ import (
 // deltaSource writes a small synthetic export to dir and returns a mapping that
 // imports it into the sandbox at url.
 func deltaSource(t *testing.T, dir, url string) string {
+	realtimeAfter := time.Now().Add(-45 * time.Hour).Truncate(time.Second)
 	t.Helper()
 	cfg := synth.Config{Seed: 11, Users: 30, Groups: 4, MembersMin: 2, MembersMax: 8, GroupMessages: 120, DirectMessages: 150}
 	if _, err := synth.WriteCSV(t.Context(), cfg, dir); err != nil {
 		t.Fatal(err)
 	}
-	// Rows are appended out of stream order: the reader sorts them.
+	// Rows are appended out of stream order: the reader sorts them. Messages
+	// after realtimeAfter are real-time ones (SyncFromOldSystem 5): only those the
+	// deltas add.
 	return pointAt(t, filepath.Join(dir, "csv.yaml"), url, func(s string) string {
+		s = strings.Replace(s, "sync:\n  default: 2\n", fmt.Sprintf("sync:\n  default: 2\n  realtime_after: %q\n", realtimeAfter.Format(time.RFC3339)), 1)
 		return strings.ReplaceAll(s, "sorted: true", "sorted: false")
 	})
 }
@@ -52,18 +57,7 @@ func grow(t *testing.T, dir string, at time.Time) {
 			"d-5,u01,u02," + ms(-36*time.Hour) + ",text,a later message between old friends,,,,,,,",
 		},
 	}
-	for name, lines := range rows {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendExport(t, dir, rows)
 }
 
 func stateJSON(t *testing.T, srv *sandbox.Server) []byte {
@@ -101,6 +95,15 @@ func TestDeltaRun(t *testing.T) {
 	if bytes.Equal(bulk, delta) {
 		t.Fatal("the delta run did not change the target")
 	}
+	// sync.realtime_after holds in a delta run: its one-to-one messages are
+	// real-time ones, unread by their recipients (spec §7.1: SyncFromOldSystem 5).
+	unread := map[string]int{}
+	for _, u := range srv.State().C2CUnread {
+		unread[u.UserID+" from "+u.PeerAccount] = u.Count
+	}
+	if unread["u01 from u900"] != 1 || unread["u02 from u01"] != 1 {
+		t.Errorf("unread after the delta: %v; want u01 from u900 and u02 from u01 at 1 (real-time messages)", unread)
+	}
 
 	// The same export grown, in one run into another sandbox.
 	ref, refURL := e2eSandbox(t, nil)
@@ -137,20 +140,103 @@ func TestDeltaRun(t *testing.T) {
 		t.Error("a run over an unchanged source changed the target")
 	}
 
-	// A second delta is not built yet: it is refused, not run on a partial view
-	// of what earlier generations imported.
-	f, err := os.OpenFile(filepath.Join(dir, "group_messages.csv"), os.O_APPEND|os.O_WRONLY, 0)
+	// A second delta: it is cut against the full plan the first was cut from, so
+	// it knows what generation 0 imported.
+	grow2(t, dir, at)
+	code, stdout, stderr = runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitOK || !strings.Contains(stderr, "delta (generation 2): 6 new records to import") {
+		t.Fatalf("second delta: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	second := stateJSON(t, srv)
+	ref2, ref2URL := e2eSandbox(t, nil)
+	ref2Dir := t.TempDir()
+	ref2Mapping := deltaSource(t, ref2Dir, ref2URL)
+	grow(t, ref2Dir, at)
+	grow2(t, ref2Dir, at)
+	if code, _, stderr := runCLI(t, t.Context(), "run", "-c", ref2Mapping, "--out", filepath.Join(ref2Dir, "out")); code != exitOK {
+		t.Fatalf("reference run: exit %d\n%s", code, stderr)
+	}
+	if want := stateJSON(t, ref2); !bytes.Equal(second, want) {
+		t.Errorf("bulk + two deltas differ from one run over the twice grown source:\n%s", firstDiff(second, want))
+	}
+	readJSON(t, filepath.Join(out, "run-report.json"), &rr)
+	readJSON(t, filepath.Join(ref2Dir, "out", "run-report.json"), &refRR)
+	if fmt.Sprint(rr.Entities) != fmt.Sprint(refRR.Entities) {
+		t.Errorf("counts after bulk + two deltas %v, one run over the twice grown source %v", rr.Entities, refRR.Entities)
+	}
+
+	// Verify compares with the whole source, not the delta plan's share.
+	code, doc, log := verifyCLI(t, mapping, out)
+	if code != exitOK || !doc.OK {
+		t.Fatalf("verify after two deltas: exit %d\n%s", code, log)
+	}
+	if c := doc.Result.Counts(extract.Users); c.Expected != 32 || c.Present != 32 {
+		t.Errorf("verify after two deltas, users: %+v; want the 30 + 2 of every generation", c)
+	}
+	if c := doc.Result.Counts(extract.DirectMessages); c.Present != 154 {
+		t.Errorf("verify after two deltas, direct messages: %+v; want 150 + 2 + 2 present", c)
+	}
+
+	// A group message older than its group's imported history can no longer be
+	// placed (spec §8.9): the third delta reports it with its own rule.
+	appendExport(t, dir, map[string][]string{
+		"group_messages.csv": {fmt.Sprintf("d-20,g1,u01,%d,text,late arrival,,,,,,,", at.Add(-35*time.Hour).UnixMilli())},
+	})
+	code, stdout, stderr = runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
+	if code != exitRejected || !strings.Contains(stderr, "delta (generation 3): 0 new records to import") ||
+		!strings.Contains(stderr, "1 new group messages can no longer be placed") {
+		t.Fatalf("third delta: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !bytes.Equal(stateJSON(t, srv), second) {
+		t.Error("the refused message changed the target")
+	}
+	rej, err := os.ReadFile(filepath.Join(out, "rejects.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(f, "d-6,g900,u01,%d,text,one more,,,,,,,\n", at.Add(-30*time.Hour).UnixMilli())
-	f.Close()
-	code, _, stderr = runCLI(t, t.Context(), "run", "-c", mapping, "--out", out)
-	if code != exitUsage || !strings.Contains(stderr, "a second delta run is not supported yet") {
-		t.Fatalf("second delta: exit %d\n%s", code, stderr)
+	if !strings.Contains(string(rej), `"legacy_id":"d-20"`) || !strings.Contains(string(rej), `"rule":"group_message.before_imported"`) {
+		t.Errorf("rejects.jsonl does not name d-20 with group_message.before_imported:\n%s", rej)
 	}
-	if !bytes.Equal(stateJSON(t, srv), delta) {
-		t.Error("the refused second delta changed the target")
+	// Verify knows it as rejected, not missing.
+	code, doc, log = verifyCLI(t, mapping, out)
+	if c := doc.Result.Counts(extract.GroupMessages); code != exitOK || c.Rejected != 1 || c.Missing != 0 {
+		t.Errorf("verify after the refused message: exit %d, group messages %+v\n%s", code, c, log)
+	}
+}
+
+// grow2 appends a second growth to the export in dir: a new user who joins the
+// new group, later messages in the new group and in g1, a new conversation and a
+// later message in an old one.
+func grow2(t *testing.T, dir string, at time.Time) {
+	t.Helper()
+	ms := func(d time.Duration) string { return fmt.Sprint(at.Add(d).UnixMilli()) }
+	appendExport(t, dir, map[string][]string{
+		"users.csv":         {"u901,Second Delta,,1664426389"},
+		"group_members.csv": {"g900,u901,member," + at.Add(-32*time.Hour).UTC().Format(time.RFC3339) + ","},
+		"group_messages.csv": {
+			"d-10,g900,u901," + ms(-30*time.Hour) + ",text,hello from the second delta,,,,,,,",
+			"d-11,g1,u01," + ms(-29*time.Hour) + ",text,g1 goes on,,,,,,,",
+		},
+		"direct_messages.csv": {
+			"d-12,u901,u900," + ms(-28*time.Hour) + ",text,second delta conversation,,,,,,,",
+			"d-13,u02,u01," + ms(-27*time.Hour) + ",text,and an old one goes on,,,,,,,",
+		},
+	})
+}
+
+func appendExport(t *testing.T, dir string, rows map[string][]string) {
+	t.Helper()
+	for name, lines := range rows {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -126,6 +126,7 @@ func runRun(c *cli.Context) error {
 		Rejects:           engineRejects,
 		Progress:          progress,
 		Checkpoint:        cp.Engine,
+		RoamingDays:       f.Target.RoamingDays,
 	})
 
 	fmt.Fprintf(stderr, "importing into %s ...\n", targetName(f))

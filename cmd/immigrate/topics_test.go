@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/immigrate/immigrate/extract"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -106,5 +107,11 @@ entities:
 	}
 	if again := srv.State(); !reflect.DeepEqual(again.Groups, st.Groups) {
 		t.Errorf("second run changed the groups")
+	}
+
+	// Verify reads each topic's own history (spec §8.14): every message present.
+	code, doc, log := verifyCLI(t, mapping, out)
+	if c := doc.Result.Counts(extract.GroupMessages); code != exitOK || c.Present != 4 || c.Expected != 4 {
+		t.Errorf("verify: exit %d, group messages %+v; want the 4 of the group and its topics present\n%s", code, c, log)
 	}
 }

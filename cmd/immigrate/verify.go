@@ -76,13 +76,17 @@ func runVerify(c *cli.Context) error {
 	}
 	defer tg.Close()
 
+	rejected, err := migration.RunRejects(ctx, f, out)
+	if err != nil {
+		return err
+	}
 	progress := verify.NewProgress()
 	if sample >= 100 {
 		// The spool's counts; a group that fell at the end of the validate pass
 		// is in them but not verified, so the totals may be a little high.
 		for e, ph := range map[extract.Entity]load.Phase{extract.Users: load.PhaseAccounts, extract.Groups: load.PhaseGroups,
 			extract.Members: load.PhaseMembers, extract.GroupMessages: load.PhaseGroupMessages, extract.DirectMessages: load.PhaseDirectMessages,
-			extract.Profiles: load.PhaseProfiles} {
+			extract.Friends: load.PhaseFriends, extract.Profiles: load.PhaseProfiles} {
 			progress.SetTotal(e, pl.Spool.Records(ph))
 		}
 	}
@@ -94,6 +98,7 @@ func runVerify(c *cli.Context) error {
 		// Each worker holds one stream's read-back: a bounded number, whatever
 		// load.concurrency allows the import.
 		Sample: sample, Workers: min(f.Load.Concurrency, verifyWorkers), RoamingDays: f.Target.RoamingDays, Progress: progress,
+		Rejected: rejected,
 	})
 	stop()
 	if err != nil {
@@ -126,9 +131,9 @@ func parseSample(s string) (float64, error) {
 
 // writeVerifySummary prints the per-entity table and the first findings.
 func writeVerifySummary(w io.Writer, res *verify.Result, out string) {
-	fmt.Fprintf(w, "\n%-16s %10s %10s %10s %10s %10s\n", "entity", "expected", "present", "missing", "different", "beyond ret.")
+	fmt.Fprintf(w, "\n%-16s %10s %10s %10s %10s %10s %10s\n", "entity", "expected", "present", "missing", "different", "beyond ret.", "rejected")
 	for _, c := range res.Entities {
-		fmt.Fprintf(w, "%-16s %10d %10d %10d %10d %10d\n", c.Entity, c.Expected, c.Present, c.Missing, c.Different, c.BeyondRetention)
+		fmt.Fprintf(w, "%-16s %10d %10d %10d %10d %10d %10d\n", c.Entity, c.Expected, c.Present, c.Missing, c.Different, c.BeyondRetention, c.Rejected)
 	}
 	for _, s := range res.Warnings {
 		fmt.Fprintf(w, "! %s\n", s)

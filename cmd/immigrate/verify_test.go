@@ -102,7 +102,7 @@ func planCounts(t *testing.T, out string) map[extract.Entity]int64 {
 	n := map[extract.Entity]int64{}
 	for e, ph := range map[extract.Entity]load.Phase{extract.Users: load.PhaseAccounts, extract.Groups: load.PhaseGroups,
 		extract.Members: load.PhaseMembers, extract.GroupMessages: load.PhaseGroupMessages, extract.DirectMessages: load.PhaseDirectMessages,
-		extract.Profiles: load.PhaseProfiles} {
+		extract.Friends: load.PhaseFriends, extract.Profiles: load.PhaseProfiles} {
 		if err := sp.Source().Records(t.Context(), ph, func(load.Record) error { n[e]++; return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestVerifyCleanRun(t *testing.T) {
 			t.Errorf("%s: %+v, want expected = present = %d (the plan's records)", c.Entity, c, want[c.Entity])
 		}
 	}
-	if len(doc.Result.Entities) != 6 || len(doc.Result.Findings) != 0 { // the demo has profiles
+	if len(doc.Result.Entities) != 7 || len(doc.Result.Findings) != 0 { // the demo has friends and profiles
 		t.Errorf("entities %+v, findings %+v", doc.Result.Entities, doc.Result.Findings)
 	}
 	if !strings.Contains(output, "comparing with the plan") {
@@ -160,6 +160,7 @@ type spoolIndex struct {
 	groupMsg map[string]load.Record // GroupId + Random
 	member   map[string]load.Record // GroupId/account
 	direct   map[string]load.Record // MsgSeq/MsgRandom
+	friend   map[string]load.Record // From_Account/To_Account
 	profile  map[string]load.Record // From_Account
 }
 
@@ -169,7 +170,7 @@ func indexSpool(t *testing.T, out string) spoolIndex {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := spoolIndex{map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}}
+	ix := spoolIndex{map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}}
 	src := sp.Source()
 	must := func(err error) {
 		if err != nil {
@@ -180,6 +181,12 @@ func indexSpool(t *testing.T, out string) spoolIndex {
 		var m tencentim.GroupMsg
 		must(json.Unmarshal(r.Payload, &m))
 		ix.groupMsg[fmt.Sprint(r.Stream, "/", m.Random)] = r
+		return nil
+	}))
+	must(src.Records(t.Context(), load.PhaseFriends, func(r load.Record) error {
+		var f tencentim.AddFriendItem
+		must(json.Unmarshal(r.Payload, &f))
+		ix.friend[r.Stream+"/"+f.ToAccount] = r
 		return nil
 	}))
 	must(src.Records(t.Context(), load.PhaseMembers, func(r load.Record) error {
@@ -274,6 +281,16 @@ func tamper(t *testing.T, srv *sandbox.Server, ix spoolIndex) []string {
 	c.Messages[5].MsgBody = json.RawMessage(tamperedBody)
 	add(extract.DirectMessages, verify.KindDifferent, []string{verify.FieldText}, ix.direct[fmt.Sprint(c.Messages[5].MsgSeq, "/", c.Messages[5].MsgRandom)])
 	c.Messages = slices.Delete(c.Messages, 2, 3)
+	// One friend is dropped (friend_get no longer lists it), another's remark
+	// changed.
+	if len(st.Friends) < 2 {
+		t.Fatalf("the target holds %d friends; the test needs 2", len(st.Friends))
+	}
+	f := st.Friends[0]
+	add(extract.Friends, verify.KindMissing, nil, ix.friend[f.FromAccount+"/"+f.ToAccount])
+	st.Friends = slices.Delete(st.Friends, 0, 1)
+	st.Friends[0].Remark += " (tampered)"
+	add(extract.Friends, verify.KindDifferent, []string{verify.FieldText}, ix.friend[st.Friends[0].FromAccount+"/"+st.Friends[0].ToAccount])
 	// A human is marked as a bot (its custom Kind, set by the profiles phase).
 	kind := -1
 	for i := range st.Accounts {

@@ -253,7 +253,13 @@ func (sb *sandboxProc) state(t *testing.T) []byte {
 // with the fast load settings; edit may change the text further.
 func writeMapping(t *testing.T, name, endpoint string, edit func(string) string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(env.data, "csv.yaml"))
+	return writeMappingIn(t, env.data, name, endpoint, edit)
+}
+
+// writeMappingIn is writeMapping for the export in dir.
+func writeMappingIn(t *testing.T, dir, name, endpoint string, edit func(string) string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "csv.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +275,7 @@ func writeMapping(t *testing.T, name, endpoint string, edit func(string) string)
 	if edit != nil {
 		s = edit(s)
 	}
-	path := filepath.Join(env.data, name+".yaml")
+	path := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -283,6 +289,7 @@ type runProc struct {
 	cmd    *exec.Cmd
 	start  time.Time
 	loaded chan struct{} // closed when the run starts its load
+	seen   chan struct{} // closed when stderr shows the watched line (startRunWatch)
 	done   chan struct{} // closed when the process exited
 	out    *bytes.Buffer // stdout and stderr, interleaved
 
@@ -300,10 +307,17 @@ func startRun(t *testing.T, mapping, out string, extra ...string) *runProc {
 
 func startRunKey(t *testing.T, key, mapping, out string, extra ...string) *runProc {
 	t.Helper()
+	return startRunWatch(t, key, "", mapping, out, extra...)
+}
+
+// startRunWatch is startRunKey that also closes the run's seen channel when a
+// line of its stderr contains watch ("" for never).
+func startRunWatch(t *testing.T, key, watch, mapping, out string, extra ...string) *runProc {
+	t.Helper()
 	args := append([]string{"run", "-c", mapping, "--out", out}, extra...)
 	cmd := exec.Command(env.bin, args...)
 	cmd.Env = append(os.Environ(), keyEnv+"="+key)
-	r := &runProc{cmd: cmd, loaded: make(chan struct{}), done: make(chan struct{}), out: &bytes.Buffer{}}
+	r := &runProc{cmd: cmd, loaded: make(chan struct{}), seen: make(chan struct{}), done: make(chan struct{}), out: &bytes.Buffer{}}
 	pr, pw := io.Pipe()
 	var mu sync.Mutex
 	cmd.Stdout = lockedWriter{&mu, r.out}
@@ -312,7 +326,7 @@ func startRunKey(t *testing.T, key, mapping, out string, extra ...string) *runPr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
+	var once, watched sync.Once
 	scanned := make(chan struct{})
 	go func() {
 		defer close(scanned)
@@ -321,6 +335,9 @@ func startRunKey(t *testing.T, key, mapping, out string, extra ...string) *runPr
 			line := sc.Text()
 			if strings.HasPrefix(line, "importing into ") {
 				once.Do(func() { r.loadAt = time.Now(); close(r.loaded) })
+			}
+			if watch != "" && strings.Contains(line, watch) {
+				watched.Do(func() { close(r.seen) })
 			}
 			mu.Lock()
 			r.out.WriteString(line + "\n")
@@ -390,6 +407,13 @@ func runToEnd(t *testing.T, mapping, out string, extra ...string) (int, *runProc
 // and the runs made.
 func killLoop(t *testing.T, rng *rand.Rand, mapping, out string, kills int) (killed, runs int) {
 	t.Helper()
+	return killLoopTimed(t, rng, mapping, out, kills, env.startup, env.load)
+}
+
+// killLoopTimed is killLoop for a migration whose uninterrupted run takes
+// startup to its load and load of load.
+func killLoopTimed(t *testing.T, rng *rand.Rand, mapping, out string, kills int, startup, load time.Duration) (killed, runs int) {
+	t.Helper()
 	var points []time.Duration // load-time points of the load kills, ascending
 	startups := 0
 	for range kills {
@@ -401,7 +425,7 @@ func killLoop(t *testing.T, rng *rand.Rand, mapping, out string, kills int) (kil
 		// a reference slowed by other work on the machine may have run below the
 		// configured rates, so the migration outlasts the last point even when
 		// later runs go faster than the reference did.
-		points = append(points, time.Duration(rng.Int64N(int64(env.load)*60/100)))
+		points = append(points, time.Duration(rng.Int64N(int64(load)*60/100)))
 	}
 	slices.Sort(points)
 	var loaded time.Duration // load time of the killed runs
@@ -413,7 +437,7 @@ func killLoop(t *testing.T, rng *rand.Rand, mapping, out string, kills int) (kil
 		case killed >= kills:
 		case startups > 0 && (len(points) == 0 || rng.IntN(startups+len(points)) < startups):
 			startups--
-			timer = time.After(time.Duration(rng.Int64N(int64(env.startup) + 1)))
+			timer = time.After(time.Duration(rng.Int64N(int64(startup) + 1)))
 		default:
 			p := points[0]
 			points = points[1:]
@@ -621,6 +645,20 @@ func status(t *testing.T, mapping, out string) string {
 	return string(b)
 }
 
+// crashKills is how many SIGKILLs a crash test makes: IMMIGRATE_CRASH_KILLS, or
+// def.
+func crashKills(t *testing.T, def int) int {
+	s := os.Getenv("IMMIGRATE_CRASH_KILLS")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("IMMIGRATE_CRASH_KILLS=%q: want a positive number", s)
+	}
+	return n
+}
+
 func rngFor(t *testing.T) *rand.Rand {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("IMMIGRATE_CRASH_SEED"); s != "" {
@@ -642,14 +680,7 @@ func rngFor(t *testing.T) *rand.Rand {
 // the target ends in exactly the state of an uninterrupted run (design §4).
 func TestCrash(t *testing.T) {
 	setup(t)
-	kills := 10
-	if s := os.Getenv("IMMIGRATE_CRASH_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("IMMIGRATE_CRASH_KILLS=%q: want a positive number", s)
-		}
-		kills = n
-	}
+	kills := crashKills(t, 10)
 	tests := []struct {
 		name   string
 		faults string
