@@ -3,6 +3,8 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -62,6 +64,10 @@ type EntitySource struct {
 	// A field not mapped here is read from the column of its canonical name when the
 	// source has one, else it is empty.
 	Columns map[string]string
+	// Custom (users only) maps a custom profile field's name to the source column
+	// holding it (spec §4.1 Tag_Profile_Custom_<name>). Unlike Columns, a mapped
+	// column must exist. At most MaxCustomFields.
+	Custom map[string]string
 	// Time is the timestamp format of the entity's time column; empty means
 	// DefaultTimeFormat.
 	Time TimeFormat
@@ -181,6 +187,17 @@ func validateSources(entities map[Entity]EntitySource, needFile bool) error {
 		if err := src.Time.Validate(); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrConfig, e, err)
 		}
+		if len(src.Custom) > 0 && e != Users {
+			return fmt.Errorf("%w: %s: custom profile fields belong to users", ErrConfig, e)
+		}
+		if len(src.Custom) > MaxCustomFields {
+			return fmt.Errorf("%w: %s: %d custom fields, at most %d", ErrConfig, e, len(src.Custom), MaxCustomFields)
+		}
+		for name, col := range src.Custom {
+			if name == "" || col == "" {
+				return fmt.Errorf("%w: %s: custom field %q mapped to column %q: both must be non-empty", ErrConfig, e, name, col)
+			}
+		}
 		for field, col := range src.Columns {
 			if !hasField(e, field) {
 				return fmt.Errorf("%w: %s: column mapping for unknown field %q", ErrConfig, e, field)
@@ -191,6 +208,31 @@ func validateSources(entities map[Entity]EntitySource, needFile bool) error {
 		}
 	}
 	return nil
+}
+
+// MaxCustomFields is the most custom profile fields a users source maps.
+const MaxCustomFields = 20
+
+// customPrefix names a custom profile field among a source's fields (decoder
+// messages, DroppedField.Field): "custom.Kind".
+const customPrefix = "custom."
+
+// sourceFields returns the fields a source reads: the entity's canonical ones,
+// then its custom profile fields by name, with the column mapped to each ("" when
+// the canonical name is the column) and whether it was mapped explicitly.
+func sourceFields(e Entity, src EntitySource) (fields, columns []string, mapped []bool, custom []string) {
+	for _, f := range entityFields[e] {
+		col, ok := src.Columns[f]
+		if !ok {
+			col = f
+		}
+		fields, columns, mapped = append(fields, f), append(columns, col), append(mapped, ok)
+	}
+	custom = slices.Sorted(maps.Keys(src.Custom))
+	for _, name := range custom {
+		fields, columns, mapped = append(fields, customPrefix+name), append(columns, src.Custom[name]), append(mapped, true)
+	}
+	return fields, columns, mapped, custom
 }
 
 func hasField(e Entity, field string) bool {

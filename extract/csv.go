@@ -64,7 +64,8 @@ type csvSource struct {
 	name    string // in origins: the file as configured
 	time    TimeFormat
 	sorted  bool
-	columns []string // per canonical field, the header name, "" if absent
+	columns []string // per canonical field (then custom field), the header name, "" if absent
+	custom  []string // the custom profile fields' names (sourceFields)
 	index   []int    // per canonical field, the header position, -1 if absent
 	used    []int    // header positions of present fields
 	width   int      // header field count
@@ -129,14 +130,12 @@ func (r *CSVReader) resolve(e Entity, src EntitySource) (*csvSource, error) {
 		}
 		pos[h] = i
 	}
-	fields := entityFields[e]
+	fields, cols, explicit, custom := sourceFields(e, src)
+	s.custom = custom
 	s.columns = make([]string, len(fields))
 	s.index = make([]int, len(fields))
 	for i, f := range fields {
-		col, mapped := src.Columns[f]
-		if !mapped {
-			col = f
-		}
+		col, mapped := cols[i], explicit[i]
 		p, ok := pos[col]
 		switch {
 		case ok && dup[col]:
@@ -192,7 +191,7 @@ type csvScan struct {
 	f    *os.File
 	cr   *csv.Reader
 	dec  *decoder
-	vals [maxFields]string
+	vals [maxRowFields]string
 	line int64 // start line of the last record read
 }
 
@@ -221,7 +220,7 @@ func (r *CSVReader) scan(ctx context.Context, e Entity) (*csvScan, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: header: %w", src.name, err)
 	}
-	return &csvScan{src: src, f: f, cr: cr, dec: newDecoder(e, src.columns, src.time, r.opt), line: 1}, nil
+	return &csvScan{src: src, f: f, cr: cr, dec: newDecoder(e, src.columns, src.custom, src.time, r.opt), line: 1}, nil
 }
 
 func (s *csvScan) close() {
@@ -263,7 +262,7 @@ func (s *csvScan) next(ctx context.Context) (vals []string, o Origin, err error)
 			continue
 		}
 		invalid := -1   // the first field that is not UTF-8 and cannot be dropped
-		var drop uint32 // the fields that are not UTF-8 and can be dropped
+		var drop uint64 // the fields that are not UTF-8 and can be dropped
 		for i, p := range s.src.index {
 			if p < 0 {
 				s.vals[i] = ""

@@ -3,6 +3,7 @@ package extract
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +13,10 @@ import (
 // Canonical field positions, matching entityFields. Decoders index a row of values in
 // canonical order with these.
 const (
-	fUserID, fUserNick, fUserFaceURL, fUserCreatedAt = 0, 1, 2, 3
+	fUserID, fUserNick, fUserFaceURL, fUserCreatedAt          = 0, 1, 2, 3
+	fUserGender, fUserBirthday, fUserLocation, fUserSignature = 4, 5, 6, 7
+	fUserAllowType, fUserLanguage, fUserLevel, fUserRole      = 8, 9, 10, 11
+	fUserCustom                                               = 12 // the first custom field (sourceFields)
 
 	fGroupID, fGroupOwnerID, fGroupType, fGroupName, fGroupIntroduction  = 0, 1, 2, 3, 4
 	fGroupNotification, fGroupFaceURL, fGroupMaxMembers, fGroupCreatedAt = 5, 6, 7, 8
@@ -37,6 +41,10 @@ const (
 // maxFields is the largest number of canonical fields of any entity.
 const maxFields = 19
 
+// maxRowFields is the most fields of one source row: the canonical ones and the
+// custom profile fields of users.
+const maxRowFields = maxFields + MaxCustomFields
+
 // timeField is the canonical position of each entity's one time field.
 var timeField = map[Entity]int{
 	Users: fUserCreatedAt, Groups: fGroupCreatedAt, Members: fMemberJoinedAt,
@@ -54,7 +62,9 @@ type decoder struct {
 	// droppable marks, per canonical field, an optional field that is dropped
 	// rather than skipping the record when it cannot be read; all false under
 	// Options.RejectUnreadable.
-	droppable [maxFields]bool
+	droppable [maxRowFields]bool
+	// custom names the custom profile fields after the canonical ones (users).
+	custom []string
 	// dropped collects the current row's dropped fields; reset starts a row and
 	// takeDropped hands them to its record.
 	dropped []DroppedField
@@ -66,8 +76,15 @@ type decoder struct {
 	onBad   func(BadRow)
 }
 
-func newDecoder(e Entity, columns []string, tf TimeFormat, opt Options) *decoder {
-	d := &decoder{entity: e, fields: entityFields[e], columns: columns, time: newTimeParser(tf),
+func newDecoder(e Entity, columns, custom []string, tf TimeFormat, opt Options) *decoder {
+	fields := entityFields[e]
+	if len(custom) > 0 {
+		fields = slices.Clone(fields)
+		for _, name := range custom {
+			fields = append(fields, customPrefix+name)
+		}
+	}
+	d := &decoder{entity: e, fields: fields, columns: columns, custom: custom, time: newTimeParser(tf),
 		anyTime: newTimeParser(TimeTimestamptz), onBad: opt.OnBadRow}
 	for _, name := range entityRequired[e] {
 		for i, f := range d.fields {
@@ -83,6 +100,10 @@ func newDecoder(e Entity, columns []string, tf TimeFormat, opt Options) *decoder
 					d.droppable[i] = true
 				}
 			}
+		}
+		// Custom profile fields are profile attributes like the others.
+		for i := len(entityFields[e]); i < len(d.fields); i++ {
+			d.droppable[i] = true
 		}
 	}
 	return d
@@ -197,8 +218,17 @@ func (d *decoder) user(v []string, o Origin) (User, bool) {
 	if !ok {
 		return User{}, false
 	}
-	return User{ID: v[fUserID], Nick: v[fUserNick], FaceURL: v[fUserFaceURL], CreatedAt: t, Origin: o,
-		Dropped: d.takeDropped()}, true
+	u := User{ID: v[fUserID], Nick: v[fUserNick], FaceURL: v[fUserFaceURL], CreatedAt: t,
+		Gender: v[fUserGender], Birthday: v[fUserBirthday], Location: v[fUserLocation], Signature: v[fUserSignature],
+		AllowType: v[fUserAllowType], Language: v[fUserLanguage], Level: v[fUserLevel], Role: v[fUserRole],
+		Origin: o}
+	for i, name := range d.custom {
+		if c := v[fUserCustom+i]; c != "" {
+			u.Custom = append(u.Custom, CustomField{Name: name, Value: c})
+		}
+	}
+	u.Dropped = d.takeDropped()
+	return u, true
 }
 
 func (d *decoder) group(v []string, o Origin) (Group, bool) {

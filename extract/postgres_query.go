@@ -17,7 +17,8 @@ import (
 // pgPlan is one entity's resolved query.
 type pgPlan struct {
 	entity    Entity
-	columns   []string // per canonical field, the result column, "" if absent
+	columns   []string // per canonical field (then custom field), the result column, "" if absent
+	custom    []string // the custom profile fields' names (sourceFields)
 	proj      []int    // canonical field of each projected value, in projection order
 	keyFields []int    // canonical fields that make Origin.Key
 	keyCount  int      // order key values after the projected ones
@@ -113,14 +114,11 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 		}
 		pos[fd.Name] = i
 	}
-	fields := entityFields[e]
-	p := &pgPlan{entity: e, columns: make([]string, len(fields)), time: src.Time}
+	fields, cols, explicit, custom := sourceFields(e, src)
+	p := &pgPlan{entity: e, columns: make([]string, len(fields)), custom: custom, time: src.Time}
 	oids := make([]uint32, len(fields))
 	for i, f := range fields {
-		col, mapped := src.Columns[f]
-		if !mapped {
-			col = f
-		}
+		col, mapped := cols[i], explicit[i]
 		j, ok := pos[col]
 		switch {
 		case ok && dup[col]:
@@ -138,7 +136,7 @@ func (r *PostgresReader) plan(ctx context.Context, c *pgx.Conn, e Entity, src En
 		}
 	}
 
-	if err := checkTypes(ctx, c, e, p.columns, oids); err != nil {
+	if err := checkTypes(ctx, c, e, fields, p.columns, oids); err != nil {
 		return nil, err
 	}
 

@@ -16,7 +16,7 @@ var textFormat = pgx.QueryResultFormats{pgx.TextFormatCode}
 
 // pgRow is one fetched row, every string a slice of one allocation.
 type pgRow struct {
-	vals   [maxFields]string // canonical order
+	vals   [maxRowFields]string // canonical order, then custom fields
 	keys   [maxOrderKeys]string
 	origin Origin
 }
@@ -108,7 +108,7 @@ func pgRead[T any](ctx context.Context, r *PostgresReader, e Entity, decode func
 	if r.opt.OnRead != nil {
 		r.opt.OnRead(e)
 	}
-	dec := newDecoder(e, p.columns, p.time, r.opt)
+	dec := newDecoder(e, p.columns, p.custom, p.time, r.opt)
 	sc := &pgScan{p: p, conn: c, rows: make([]pgRow, 0, min(r.pageSize+1, 4097)),
 		keyName: make([]string, len(p.keyFields)), keyProj: make([]int, len(p.keyFields))}
 	for i, f := range p.keyFields {

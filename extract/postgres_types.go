@@ -40,6 +40,9 @@ func kindOf(e Entity, f int) fieldKind {
 	if timeField[e] == f {
 		return kindTime
 	}
+	if f >= len(entityFields[e]) {
+		return kindText // a custom profile field
+	}
 	switch entityFields[e][f] {
 	case "id", "owner_id", "group_id", "user_id", "sender_id", "recipient_id", "friend_id", "topic_id", "creator_id":
 		return kindID
@@ -135,7 +138,7 @@ func typeHint(oid uint32, t pgType) string {
 
 // checkTypes refuses a projected column whose type cannot hold its field (issue 13).
 // oids holds each canonical field's column type, 0 where the field is absent.
-func checkTypes(ctx context.Context, c *pgx.Conn, e Entity, columns []string, oids []uint32) error {
+func checkTypes(ctx context.Context, c *pgx.Conn, e Entity, fields, columns []string, oids []uint32) error {
 	var want []int64
 	for f, oid := range oids {
 		if columns[f] != "" {
@@ -176,7 +179,7 @@ func checkTypes(ctx context.Context, c *pgx.Conn, e Entity, columns []string, oi
 		}
 		if why := fits(kindOf(e, f), oid, t); why != "" {
 			errs = append(errs, fmt.Sprintf("%s query: column %q (field %s) has type %s; %s: %s",
-				e, columns[f], entityFields[e][f], t.name, why, typeHint(oid, t)))
+				e, columns[f], fields[f], t.name, why, typeHint(oid, t)))
 		}
 	}
 	if len(errs) > 0 {

@@ -22,6 +22,11 @@ const (
 	// the source (a Slack mpim, a Mattermost G channel, a Zulip huddle); each is
 	// imported as a group of the mapping's group_dms.type.
 	GroupDMs Entity = "group_dms"
+	// Profiles is no source entity of its own: it names the profile fields of
+	// users (imported by portrait_set, spec §4) in counts, issues and rejects, so
+	// that a bad profile value rejects the profile and never the account. It is
+	// not among Entities, and a mapping cannot name it.
+	Profiles Entity = "profiles"
 )
 
 // Entities returns every entity, in migration order.
@@ -38,7 +43,8 @@ func (e Entity) Valid() bool {
 // entityFields holds the canonical field names of each entity, in the order the
 // readers project them. The mapping file maps source columns onto these names.
 var entityFields = map[Entity][]string{
-	Users: {"id", "nick", "face_url", "created_at"},
+	Users: {"id", "nick", "face_url", "created_at",
+		"gender", "birthday", "location", "signature", "allow_type", "language", "level", "role"},
 	Groups: {"id", "owner_id", "type", "name", "introduction", "notification", "face_url", "max_members", "created_at",
 		"support_topic"},
 	Members: {"group_id", "user_id", "role", "joined_at", "unread"},
@@ -75,7 +81,8 @@ var entityRequired = map[Entity][]string{
 // message cannot be changed, and one without its text, kind or media metadata is
 // a different message, so a message field that cannot be read skips the message.
 var entityOptional = map[Entity][]string{
-	Users:   {"nick", "face_url", "created_at"},
+	Users: {"nick", "face_url", "created_at",
+		"gender", "birthday", "location", "signature", "allow_type", "language", "level", "role"},
 	Groups:  {"introduction", "notification", "face_url", "max_members", "created_at"},
 	Members: {"role", "unread"},
 	Friends: {"remark", "added_at", "group"},
@@ -141,10 +148,25 @@ type User struct {
 	Nick      string
 	FaceURL   string
 	CreatedAt time.Time
-	Origin    Origin
+	// The profile fields, as the source spells them (transform normalizes them
+	// into portrait_set tags, spec §4): gender, birthday (a date or yyyymmdd),
+	// location, self-signature, friend-request policy, and the numbers language,
+	// level and role.
+	Gender, Birthday, Location, Signature, AllowType string
+	Language, Level, Role                            string
+	// Custom holds the non-empty custom profile fields (EntitySource.Custom), in
+	// the order of their names.
+	Custom []CustomField
+	Origin Origin
 	// Dropped lists the optional fields that could not be read; nil for most
 	// records.
 	Dropped []DroppedField
+}
+
+// CustomField is one custom profile field of a user: Name is the custom tag's
+// name without Tag_Profile_Custom_ (EntitySource.Custom).
+type CustomField struct {
+	Name, Value string
 }
 
 // Group is a legacy group.

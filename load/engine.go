@@ -111,7 +111,7 @@ const (
 var usedAPIs = []tencentim.Command{
 	tencentim.CmdAccountImport, tencentim.CmdMultiAccountImport, tencentim.CmdImportGroup,
 	tencentim.CmdImportGroupMember, tencentim.CmdImportGroupMsg, tencentim.CmdGroupMsgGetSimple,
-	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport, tencentim.CmdImportTopic,
+	tencentim.CmdSetUnreadMsgNum, tencentim.CmdImportMsg, tencentim.CmdFriendImport, tencentim.CmdPortraitSet, tencentim.CmdImportTopic,
 	tencentim.CmdAccountCheck, tencentim.CmdAdminGetRoamMsg, tencentim.CmdFriendGet, // first contact with a populated target (firstcontact.go)
 }
 

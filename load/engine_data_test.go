@@ -109,6 +109,7 @@ type memSource struct {
 	direct    []DirectMessage
 	unread    []Unread
 	friends   []Friend
+	profiles  []Profile
 
 	mu     sync.Mutex
 	called map[string]int // method → calls
@@ -160,6 +161,8 @@ func (s *memSource) Records(ctx context.Context, ph Phase, fn func(Record) error
 		return yieldAll(ctx, s.unread, fn)
 	case PhaseFriends:
 		return yieldAll(ctx, s.friends, fn)
+	case PhaseProfiles:
+		return yieldAll(ctx, s.profiles, fn)
 	case PhaseTopics:
 		return nil // the engine tests' dataset has no topics
 	case PhaseGroupDMs:
@@ -177,6 +180,7 @@ func (s *memSource) counts() map[Phase]int64 {
 		PhaseDirectMessages: int64(len(s.direct)),
 		PhaseUnread:         int64(len(s.unread)),
 		PhaseFriends:        int64(len(s.friends)),
+		PhaseProfiles:       int64(len(s.profiles)),
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 //	unread           tencentim.SetUnreadMsgNumRequest  (Stream: GroupId)
 //	direct_messages  tencentim.ImportMsgRequest        (Stream: ConversationStream)
 //	friends          tencentim.AddFriendItem           (Stream: From_Account)
+//	profiles         tencentim.PortraitSetRequest
 type phaseDef struct {
 	phase Phase
 	// entity is the legacy entity its rejects name (extract.Entity values, as in
@@ -135,6 +136,15 @@ func phases() []phaseDef {
 				return "", counted(MaxFriendImportBatch), nil
 			},
 			send: (*Engine).importFriends,
+		},
+		{
+			// A user's standard and custom profile fields beyond Nick and FaceUrl
+			// (which account_import sets): one portrait_set call per account, as
+			// its From_Account names one user (spec §4.1).
+			phase: PhaseProfiles, entity: "profiles", noun: "profiles", after: PhaseAccounts,
+			apis: []tencentim.Command{tencentim.CmdPortraitSet},
+			cut:  one,
+			send: func(e *Engine, ctx context.Context, _ string, b []Record) error { return e.setProfile(ctx, b[0]) },
 		},
 	}
 }

@@ -19,6 +19,7 @@ const (
 	PhaseUnread         Phase = "unread"
 	PhaseDirectMessages Phase = "direct_messages"
 	PhaseFriends        Phase = "friends"
+	PhaseProfiles       Phase = "profiles"
 )
 
 // Phases returns every phase in display order.

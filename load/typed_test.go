@@ -77,5 +77,13 @@ type Friend struct {
 
 func (f Friend) record() (Record, error) { return newRecord(f.Item, f.From, f.Req) }
 
+// Profile is one portrait_set request.
+type Profile struct {
+	Item
+	Req tencentim.PortraitSetRequest
+}
+
+func (p Profile) record() (Record, error) { return newRecord(p.Item, "", p.Req) }
+
 // conversationKey is ConversationStream, under the name the tests use.
 func conversationKey(from, to string) string { return ConversationStream(from, to) }

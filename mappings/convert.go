@@ -184,6 +184,13 @@ func (c *converter) entities(r *rawEntities, f *File) {
 				src.Columns[field] = c.text(col, joinPath(base+".columns", field))
 			}
 		}
+		if len(re.Custom) > 0 {
+			// A key may be the custom tag's name or the whole tag (spec §4.1).
+			src.Custom = make(map[string]string, len(re.Custom))
+			for name, col := range re.Custom {
+				src.Custom[strings.TrimPrefix(name, vocab.CustomTagPrefix)] = c.text(col, joinPath(base+".custom", name))
+			}
+		}
 		f.Entities[e] = src
 	}
 }

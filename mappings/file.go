@@ -2,6 +2,7 @@ package mappings
 
 import (
 	"encoding/json"
+	"maps"
 	"time"
 
 	"github.com/immigrate/immigrate/extract"
@@ -401,6 +402,9 @@ func cloneEntities(in map[extract.Entity]extract.EntitySource) map[extract.Entit
 				cols[k] = v
 			}
 			src.Columns = cols
+		}
+		if src.Custom != nil {
+			src.Custom = maps.Clone(src.Custom)
 		}
 		out[e] = src
 	}

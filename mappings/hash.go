@@ -41,7 +41,10 @@ type hashEntity struct {
 	File    string            `json:"file,omitempty"`
 	Query   string            `json:"query,omitempty"`
 	Columns map[string]string `json:"columns,omitempty"`
-	Time    string            `json:"time"`
+	// Custom is left out when empty, so a mapping without custom profile fields
+	// hashes as before the key existed.
+	Custom map[string]string `json:"custom,omitempty"`
+	Time   string            `json:"time"`
 }
 
 type hashKind struct {
@@ -134,6 +137,7 @@ func (f *File) hashInput() []byte {
 			File:    src.File,
 			Query:   strings.TrimSpace(src.Query),
 			Columns: cols,
+			Custom:  src.Custom,
 			Time:    string(src.Time),
 		}
 	}

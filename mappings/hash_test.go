@@ -178,6 +178,9 @@ func TestHashChangesWithTheMapping(t *testing.T) {
 		{"oversize", "group_create_time: clamp}", "group_create_time: clamp, oversize: truncate}"},
 		{"oversize split", "group_create_time: clamp}", "group_create_time: clamp, oversize: split}"},
 		{"self messages", "group_create_time: clamp}", "group_create_time: clamp, self_messages: to_group}"},
+		{"custom profile field", "nick: name}, time: unix}", "nick: name}, custom: {Kind: kind}, time: unix}"},
+		{"custom profile column", "nick: name}, time: unix}", "nick: name}, custom: {Kind: kind2}, time: unix}"},
+		{"profile column", "nick: name}", "nick: name, gender: sex}"},
 	}
 	seen := map[string]string{base: "base"}
 	for _, m := range mutations {

@@ -215,6 +215,16 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 			line: 7, path: "entities.users.columns.nick", msg: "must not be empty",
 		},
 		{
+			name: "custom profile field name too long",
+			doc:  strings.Replace(minimal, "{file: users.csv}", "{file: users.csv, custom: {Deactivated: off}}", 1),
+			line: 7, path: "entities.users.custom.Deactivated", msg: "must be 1-8 letters",
+		},
+		{
+			name: "custom profile fields of groups",
+			doc:  minimal + "  groups: {file: g.csv, custom: {Kind: kind}}\n",
+			line: 8, path: "entities.groups.custom", msg: "belong to users",
+		},
+		{
 			name: "bad time format",
 			doc:  strings.Replace(minimal, "{file: users.csv}", "{file: users.csv, time: epoch}", 1),
 			line: 7, path: "entities.users.time", msg: `"epoch" is neither`,

@@ -83,6 +83,7 @@ type rawEntity struct {
 	File    scalar            `yaml:"file"`
 	Query   scalar            `yaml:"query"`
 	Columns map[string]scalar `yaml:"columns"`
+	Custom  map[string]scalar `yaml:"custom"` // users: custom profile field → column
 	Time    scalar            `yaml:"time"`
 	Sorted  scalar            `yaml:"sorted"`
 }

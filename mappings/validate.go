@@ -213,6 +213,7 @@ func (f *File) validateEntities(l *errorList) {
 		if msg := checkTimeFormat(src.Time); msg != "" {
 			l.add(base+".time", msg)
 		}
+		f.validateCustom(l, e, base, src)
 		fields := extract.Fields(e)
 		for _, field := range sortedKeys(src.Columns) {
 			path := joinPath(base+".columns", field)

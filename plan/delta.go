@@ -302,9 +302,9 @@ func (k *rankKey) key(ph load.Phase, r load.Record) uint64 {
 		h.Write([]byte{0})
 	}
 	fmt.Fprintf(h, "%d", k.n)
-	if ph == load.PhaseUnread || k.payload {
-		// An unread count that changed is set again (set_unread_msg_num is
-		// idempotent).
+	if ph == load.PhaseUnread || ph == load.PhaseProfiles || k.payload {
+		// An unread count or a profile that changed is set again
+		// (set_unread_msg_num and portrait_set are idempotent).
 		h.Write(r.Payload)
 	}
 	return h.Sum64()

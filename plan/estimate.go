@@ -100,6 +100,7 @@ func estimate(phases []PhasePlan, rtt time.Duration) Plan {
 	}
 	acct, chain, direct := branches(phases)
 	friends := rowsOf(phases, planFriends)
+	profiles := rowsOf(phases, planProfiles)
 	sum := func(ps []PhasePlan, f func(PhasePlan) float64) float64 {
 		var s float64
 		for _, p := range ps {
@@ -122,7 +123,8 @@ func estimate(phases []PhasePlan, rtt time.Duration) Plan {
 		}
 		directT = sum(direct, f)
 		// Friends need only the accounts too: a third branch alongside.
-		return longest(acct, f) + max(chainT, directT, sum(friends, f)), chainT, directT
+		// So do the profiles: a fourth branch.
+		return longest(acct, f) + max(chainT, directT, sum(friends, f), sum(profiles, f)), chainT, directT
 	}
 	seconds := func(p PhasePlan) float64 { return p.Seconds }
 	cp := CriticalPath{Branch: "group"}
@@ -138,6 +140,10 @@ func estimate(phases []PhasePlan, rtt time.Duration) Plan {
 	if fs := sum(friends, seconds); fs > max(cp.GroupChainSeconds, cp.DirectSeconds) {
 		cp.Branch = "friends"
 		onPath = append(slices.Clone(acct), friends...)
+	}
+	if ps := sum(profiles, seconds); ps > max(cp.GroupChainSeconds, cp.DirectSeconds, sum(friends, seconds)) {
+		cp.Branch = "profiles"
+		onPath = append(slices.Clone(acct), profiles...)
 	}
 	var dom *PhasePlan
 	for i := range onPath {

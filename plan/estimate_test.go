@@ -222,3 +222,33 @@ func TestValidateLongestStreams(t *testing.T) {
 		t.Errorf("%d direct messages valid, want 16", got)
 	}
 }
+
+// TestEstimateProfilesBranch: the profiles phase needs only the accounts, so it
+// runs alongside the group chain and the one-to-one messages; when it is the
+// longest, it is the critical path's branch and the run lasts accounts + profiles.
+func TestEstimateProfilesBranch(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		calls    int64
+		branch   string
+		dominant string
+	}{
+		{"shorter than the messages", 100, "direct", planDirectMessages},
+		{"longest", 50_000, "profiles", planProfiles},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rows := planRows(100, 64, 10, 10, 70, 1_000, nil, nil)
+			rows = append(rows, PhasePlan{Phase: planProfiles, Command: tencentim.CmdPortraitSet.String(), Items: tt.calls, Calls: tt.calls,
+				Rate: 100, DocumentedRate: 200, InFlight: 64})
+			p := estimate(rows, 0)
+			cp := p.Critical
+			if cp.Branch != tt.branch || cp.Dominant != tt.dominant {
+				t.Errorf("branch %s, dominant %s; want %s, %s", cp.Branch, cp.Dominant, tt.branch, tt.dominant)
+			}
+			want := 0.1 + math.Max(10, float64(tt.calls)/100) // accounts, then the longest branch
+			if !near(cp.Seconds, want) {
+				t.Errorf("critical path %v s, want %v", cp.Seconds, want)
+			}
+		})
+	}
+}

@@ -150,6 +150,7 @@ const (
 	planDirectMessages = "direct_messages"
 	planFriends        = "friends"
 	planGroupDMs       = "group_dms"
+	planProfiles       = "profiles"
 )
 
 // PhasePlan is one phase's API calls and how long they take (see estimate.go).
@@ -208,8 +209,8 @@ type CriticalPath struct {
 	// Stream is the single stream the run waits for when Bound is BoundStream:
 	// the dominant phase's longest stream.
 	Stream *Stream `json:"stream,omitempty"`
-	// Branch says which branch after accounts is longest: "group", "direct" or
-	// "friends" (a third branch, when friends are imported).
+	// Branch says which branch after accounts is longest: "group", "direct",
+	// "friends" (a third branch, when friends are imported) or "profiles".
 	Branch string `json:"branch"`
 }
 
@@ -319,6 +320,11 @@ func (v *validator) plan(accounts int64) Plan {
 	if v.opt.Friends {
 		// One stream per user's list, in batches of load.MaxFriendImportBatch.
 		phases = append(phases, phase(planFriends, tencentim.CmdFriendImport, v.friendItems, v.friendCalls, streams, v.longestFriends))
+	}
+	if v.portraits > 0 {
+		// One portrait_set per profile (spec §4.1); a row only when there are
+		// profiles, so that a plan without them reads as before.
+		phases = append(phases, phase(planProfiles, tencentim.CmdPortraitSet, v.portraits, v.portraits, workers, nil))
 	}
 	return estimate(phases, v.opt.RTT)
 }

@@ -41,9 +41,9 @@ func (v *validator) trimConversations() {
 
 func (v *validator) result() (*ValidateResult, error) {
 	res := &ValidateResult{}
-	for _, e := range extract.Entities() {
+	for _, e := range validateEntities() {
 		c := *v.counts[e]
-		if (e == extract.Friends || e == extract.Topics || e == extract.GroupDMs) && c.Read == 0 {
+		if (e == extract.Friends || e == extract.Topics || e == extract.GroupDMs || e == extract.Profiles) && c.Read == 0 {
 			continue
 		}
 		if c.Read != c.Valid+c.Rejected+c.Skipped || c.Repaired > c.Valid {
@@ -88,11 +88,18 @@ func (v *validator) result() (*ValidateResult, error) {
 	return res, nil
 }
 
+// validateEntities are the entities the pass counts, in report order: the
+// profiles (of users) after the users.
+func validateEntities() []extract.Entity {
+	es := extract.Entities()
+	return slices.Insert(es, slices.Index(es, extract.Users)+1, extract.Profiles)
+}
+
 func entityIndex(e extract.Entity) int {
-	if i := slices.Index(extract.Entities(), e); i >= 0 {
+	if i := slices.Index(validateEntities(), e); i >= 0 {
 		return i
 	}
-	return len(extract.Entities())
+	return len(validateEntities())
 }
 
 func (v *validator) largestGroups(size func(GroupSize) int) []GroupSize {

@@ -45,6 +45,8 @@ func (l payloadLog) Payload(e extract.Entity, legacyID string, p any) error {
 		l[load.PhaseGroupDMs] = append(l[load.PhaseGroupDMs], spooled{legacyID, v.Group.GroupID, v})
 	case FriendPayload:
 		l[load.PhaseFriends] = append(l[load.PhaseFriends], spooled{legacyID, v.From, v.Item})
+	case tencentim.PortraitSetRequest:
+		l[load.PhaseProfiles] = append(l[load.PhaseProfiles], spooled{legacyID, "", v})
 	case tencentim.ImportMsgRequest:
 		l[load.PhaseDirectMessages] = append(l[load.PhaseDirectMessages], spooled{legacyID, load.ConversationStream(v.FromAccount, v.ToAccount), v})
 	default:
@@ -72,6 +74,11 @@ func spoolDataset() *memReader {
 		text("8", "", "u5", "u2", at(1), 9),
 		text("9", "", "ghost", "u2", at(2), 10),
 	)
+	// Profiles: two accepted (one with custom fields), one rejected (its account
+	// stays accepted).
+	r.users[1].Gender, r.users[1].Level = "f", "3"
+	r.users[2].Custom = []extract.CustomField{{Name: "Kind", Value: "bot"}}
+	r.users[3].Birthday = "not a date"
 	// Both directions of a mutual friendship, a one-way friend, and a friend who
 	// is not a user.
 	r.friends = append([]extract.Friend(nil),
@@ -118,6 +125,8 @@ func decodeAs(ph load.Phase, raw []byte) (any, error) {
 		return unmarshal(new(tencentim.AddFriendItem))
 	case load.PhaseGroupDMs:
 		return unmarshal(new(load.GroupDM))
+	case load.PhaseProfiles:
+		return unmarshal(new(tencentim.PortraitSetRequest))
 	}
 	return nil, fmt.Errorf("no phase %s", ph)
 }

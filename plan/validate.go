@@ -121,6 +121,7 @@ type validator struct {
 	// none of their counts.
 	unread        map[string]int64
 	profiles      int64 // accepted users with a Nick or FaceUrl (account_import)
+	portraits     int64 // accepted profiles: portrait_set calls
 	editionWanted int64 // accounts refused by the edition limit
 
 	// The import_group_msg calls of each group's accepted messages, cut as the
@@ -189,7 +190,7 @@ func newValidator(t *transform.Transformer, opt ValidateOptions) *validator {
 		msgCalls:       map[string]int64{},
 		unread:         map[string]int64{},
 	}
-	for _, e := range extract.Entities() {
+	for _, e := range append(extract.Entities(), extract.Profiles) {
 		v.counts[e] = &EntityCounts{Entity: e}
 	}
 	v.groupSeen, v.directSeen = seenset.New(opt.Seen), seenset.New(opt.Seen)
@@ -393,10 +394,31 @@ func (v *validator) user(u extract.User) error {
 			return err
 		}
 		if v.opt.Payloads != nil {
-			return v.payload(extract.Users, u.ID, res.Account)
+			if err := v.payload(extract.Users, u.ID, res.Account); err != nil {
+				return err
+			}
+		}
+		if transform.HasProfile(u) {
+			return v.profile(u, res.Account.UserID)
 		}
 	}
 	return nil
+}
+
+// profile checks the profile fields of an accepted user and spools its
+// portrait_set request (the profiles phase, after the accounts). A rejected
+// profile is counted under the profiles entity; the account stays accepted.
+func (v *validator) profile(u extract.User, userID string) error {
+	res := v.t.Profile(u, userID)
+	o, err := v.record(extract.Profiles, res.OK, res.Issues, u.Origin, u.ID)
+	if err != nil || (o != outcomeValid && o != outcomeRepaired) {
+		return err
+	}
+	v.portraits++
+	if err := v.spool(load.PhaseProfiles, "", u.Origin.String(), u.ID, res.Req); err != nil {
+		return err
+	}
+	return v.payload(extract.Profiles, u.ID, res.Req)
 }
 
 func (v *validator) group(g extract.Group) error {

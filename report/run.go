@@ -88,6 +88,7 @@ var entityPhase = map[extract.Entity]load.Phase{
 	extract.DirectMessages: load.PhaseDirectMessages,
 	extract.Friends:        load.PhaseFriends,
 	extract.GroupDMs:       load.PhaseGroupDMs,
+	extract.Profiles:       load.PhaseProfiles,
 }
 
 // Accounting combines the validate pass and the engine's counters into one line

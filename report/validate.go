@@ -249,6 +249,8 @@ func writePlan(b *bytes.Buffer, res *plan.ValidateResult) error {
 		branch = fmt.Sprintf("the one-to-one messages (%s) outlast the group phases (%s)", dur(cp.DirectSeconds), dur(cp.GroupChainSeconds))
 	case "friends":
 		branch = fmt.Sprintf("the friends outlast the group phases (%s) and the one-to-one messages (%s)", dur(cp.GroupChainSeconds), dur(cp.DirectSeconds))
+	case "profiles":
+		branch = fmt.Sprintf("the profiles outlast the group phases (%s) and the one-to-one messages (%s)", dur(cp.GroupChainSeconds), dur(cp.DirectSeconds))
 	}
 	fmt.Fprintf(b, "\nCritical path: accounts, then the group phases (groups → members → group messages → unread)\n"+
 		"alongside the one-to-one messages (design §3): %s.\n"+

@@ -102,6 +102,7 @@ func mark[T any](v T) T {
 	case *extract.Topic:
 		r.Origin.Source = markSource
 	case *extract.GroupDM:
+	case *profileRec:
 		r.Origin.Source = markSource
 	default:
 		panic(fmt.Sprintf("mark: unexpected record %T", v))
@@ -178,6 +179,19 @@ func run(t testing.TB, mod func(*Config), recs []any) runResult {
 	for pass := 0; pass < 6; pass++ {
 		for _, r := range recs {
 			switch r := r.(type) {
+			case profileRec:
+				if pass == 0 {
+					// The account first, as the validate pass does; its outcome is
+					// not the marked one.
+					u := r.User
+					u.Origin.Source = "users.csv"
+					o := tr.User(u)
+					res.outcomes = append(res.outcomes, outcome{r.ID, extract.Users, u.Origin, o.OK, o.Issues, o.Account})
+					if o.OK && HasProfile(r.User) {
+						p := tr.Profile(r.User, o.Account.UserID)
+						res.outcomes = append(res.outcomes, outcome{r.ID, extract.Profiles, r.Origin, p.OK, p.Issues, p.Req})
+					}
+				}
 			case extract.User:
 				if pass == 0 {
 					o := tr.User(r)
@@ -300,3 +314,14 @@ var collidingIDs = func() [2]string {
 		seen[r] = id
 	}
 }()
+
+// profileRec is a user whose profile fields are checked too (pass 0: User, then
+// Profile of the accepted account).
+type profileRec struct{ extract.User }
+
+// profile is user id with the profile fields mod sets.
+func profile(id string, mod func(*extract.User)) profileRec {
+	u := user(id)
+	mod(&u)
+	return profileRec{u}
+}

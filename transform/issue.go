@@ -205,6 +205,19 @@ const (
 	RuleMessageVideoMissing = "message.video.missing"
 	RuleMessageBodyTooLarge = "message.body.too_large"
 
+	// Profile fields (spec §4): they reject the profile, never the account.
+	RuleProfileGenderInvalid      = "profile.gender.invalid"
+	RuleProfileBirthdayInvalid    = "profile.birthday.invalid"
+	RuleProfileLocationTooLong    = "profile.location.too_long"
+	RuleProfileSignatureTooLong   = "profile.signature.too_long"
+	RuleProfileSignatureTruncated = "profile.signature.truncated"
+	RuleProfileAllowTypeInvalid   = "profile.allow_type.invalid"
+	RuleProfileLanguageInvalid    = "profile.language.invalid"
+	RuleProfileLevelInvalid       = "profile.level.invalid"
+	RuleProfileRoleInvalid        = "profile.role.invalid"
+	RuleProfileCustomTooLong      = "profile.custom.too_long"
+	RuleProfileCustomTruncated    = "profile.custom.truncated"
+
 	RuleFriendUserUnknown         = "friend.user.unknown"
 	RuleFriendUserRejected        = "friend.user.rejected"
 	RuleFriendFriendUnknown       = "friend.friend.unknown"
@@ -367,6 +380,18 @@ var catalog = []RuleInfo{
 	{RuleMessageURLInvalid, Reject, "rewritten media URL (messages.url_template) is not an absolute http(s) URL", "§6.2"},
 	{RuleMessageReactionsInvalid, Reject, "reactions is not JSON", "§6.2 (CloudCustomData)"},
 	{RuleGroupMessageCloudDropped, Warning, "CloudCustomData left out: import_group_msg does not document it", "§8.9"},
+
+	{RuleProfileGenderInvalid, Reject, "gender that is not m/male/1, f/female/2, u/unknown/0 or Gender_Type_*", "§4.2"},
+	{RuleProfileBirthdayInvalid, Reject, "birthday that is not a date (yyyy-mm-dd, yyyymmdd) before now", "§4.2 (uint32 yyyymmdd)"},
+	{RuleProfileLocationTooLong, Reject, "location longer than 16 bytes", "§4.2 (40605)"},
+	{RuleProfileSignatureTooLong, Reject, "signature longer than 500 bytes (long_names: reject)", "§4.1 (40601)"},
+	{RuleProfileSignatureTruncated, Repair, "signature truncated to 500 bytes", "§4.1 (40601)"},
+	{RuleProfileAllowTypeInvalid, Reject, "allow_type that is not need_confirm, allow_any, deny_any or AllowType_Type_*", "§4.2 (40605)"},
+	{RuleProfileLanguageInvalid, Reject, "language that is not an unsigned 32-bit integer", "§4.2 (40610)"},
+	{RuleProfileLevelInvalid, Reject, "level that is not an unsigned 32-bit integer", "§4.2 (40610)"},
+	{RuleProfileRoleInvalid, Reject, "role that is not an unsigned 32-bit integer", "§4.2 (40610)"},
+	{RuleProfileCustomTooLong, Reject, "custom profile field longer than 500 bytes (long_names: reject)", "§4.1 (40601)"},
+	{RuleProfileCustomTruncated, Repair, "custom profile field truncated to 500 bytes", "§4.1 (40601)"},
 
 	{RuleFriendUserUnknown, Reject, "friend list owner is not a known user", "§5.1 (30003)"},
 	{RuleFriendUserRejected, Reject, "friend list owner is a rejected user", "§5.1"},

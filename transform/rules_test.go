@@ -194,6 +194,24 @@ func ruleCases() []ruleCase {
 		{name: "rejected recipient", rule: RuleDirectMessageRecipientRejected, recs: base(user("a b"), mark(dmsg("1", "u1", "a b", later)))},
 		{name: "message to oneself", rule: RuleDirectMessageSelf, recs: base(mark(dmsg("1", "u1", "u1", later)))},
 
+		// Profiles: each rejects the profile only (TestProfileRejectKeepsAccount).
+		{name: "gender not understood", rule: RuleProfileGenderInvalid, recs: base(mark(profile("u9", func(u *extract.User) { u.Gender = "x" })))},
+		{name: "birthday not a date", rule: RuleProfileBirthdayInvalid, recs: base(mark(profile("u9", func(u *extract.User) { u.Birthday = "1990-02-30" })))},
+		{name: "birthday in the future", rule: RuleProfileBirthdayInvalid, recs: base(mark(profile("u9", func(u *extract.User) { u.Birthday = "29990101" })))},
+		{name: "location over 16 bytes", rule: RuleProfileLocationTooLong, recs: base(mark(profile("u9", func(u *extract.User) { u.Location = long(17) })))},
+		{name: "signature over 500 bytes rejected", rule: RuleProfileSignatureTooLong, mod: rejectLong,
+			recs: base(mark(profile("u9", func(u *extract.User) { u.Signature = long(501) })))},
+		{name: "signature truncated", rule: RuleProfileSignatureTruncated,
+			recs: base(mark(profile("u9", func(u *extract.User) { u.Signature = long(501) }))), ok: true},
+		{name: "allow type not understood", rule: RuleProfileAllowTypeInvalid, recs: base(mark(profile("u9", func(u *extract.User) { u.AllowType = "friends_only" })))},
+		{name: "language not a number", rule: RuleProfileLanguageInvalid, recs: base(mark(profile("u9", func(u *extract.User) { u.Language = "en" })))},
+		{name: "level negative", rule: RuleProfileLevelInvalid, recs: base(mark(profile("u9", func(u *extract.User) { u.Level = "-1" })))},
+		{name: "role past uint32", rule: RuleProfileRoleInvalid, recs: base(mark(profile("u9", func(u *extract.User) { u.Role = "4294967296" })))},
+		{name: "custom field over 500 bytes rejected", rule: RuleProfileCustomTooLong, mod: rejectLong,
+			recs: base(mark(profile("u9", func(u *extract.User) { u.Custom = []extract.CustomField{{Name: "Bio", Value: long(501)}} })))},
+		{name: "custom field truncated", rule: RuleProfileCustomTruncated,
+			recs: base(mark(profile("u9", func(u *extract.User) { u.Custom = []extract.CustomField{{Name: "Bio", Value: long(501)}} }))), ok: true},
+
 		// Friends.
 		{name: "friend of an unknown user", rule: RuleFriendUserUnknown, recs: base(mark(friend("ghost", "u1", later)))},
 		{name: "friend of a rejected user", rule: RuleFriendUserRejected, recs: base(user("a b"), mark(friend("a b", "u1", later)))},

@@ -16,7 +16,7 @@ type Progress struct {
 }
 
 // nEntities is len(entities); init checks it.
-const nEntities = 7
+const nEntities = 8
 
 func init() {
 	if len(entities) != nEntities {
@@ -47,8 +47,8 @@ func (p *Progress) Snapshot() ([]EntityProgress, int64) {
 	out := make([]EntityProgress, 0, len(entities))
 	for i, e := range entities {
 		ep := EntityProgress{Entity: e.entity, Checked: p.checkedN[i].Load(), Total: p.totals[i].Load()}
-		if e.entity == extract.GroupDMs && ep.Checked == 0 && ep.Total == 0 {
-			continue // group DMs only when there are some
+		if (e.entity == extract.GroupDMs || e.entity == extract.Profiles) && ep.Checked == 0 && ep.Total == 0 {
+			continue // group DMs and profiles only when there are some
 		}
 		out = append(out, ep)
 	}

@@ -150,6 +150,7 @@ var entities = []struct {
 	{extract.GroupMessages, load.PhaseGroupMessages},
 	{extract.DirectMessages, load.PhaseDirectMessages},
 	{extract.Friends, load.PhaseFriends},
+	{extract.Profiles, load.PhaseProfiles},
 }
 
 // Run reads back every record of src (the plan the import sends; sampled by
@@ -173,7 +174,7 @@ func Run(ctx context.Context, c Caller, src load.Source, cfg Config) (*Result, e
 	}
 	v := &verifier{c: c, cfg: cfg, tally: newTally(cfg.MaxFindings, cfg.Progress)}
 	v.tally.rejected = cfg.Rejected
-	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupDMs, v.groupMessages, v.directMessages, v.friends}
+	steps := []func(context.Context, load.Source) error{v.users, v.groups, v.members, v.groupDMs, v.groupMessages, v.directMessages, v.friends, v.userProfiles}
 	for _, step := range steps {
 		if err := step(ctx, src); err != nil {
 			return nil, err
@@ -382,8 +383,8 @@ func (t *tally) result(sample float64, warnings []string) *Result {
 	for i, e := range entities {
 		order[e.entity] = i
 		c := *t.counts[e.entity]
-		if (e.entity == extract.Friends || e.entity == extract.GroupDMs) && c == (Counts{Entity: e.entity}) {
-			continue // friends and group DMs only when there are some
+		if (e.entity == extract.Friends || e.entity == extract.GroupDMs || e.entity == extract.Profiles) && c == (Counts{Entity: e.entity}) {
+			continue // friends, group DMs and profiles only when there are some
 		}
 		res.Entities = append(res.Entities, c)
 	}

@@ -38,6 +38,7 @@ func generateCommand() *cli.Command {
 			&cli.IntFlag{Name: "conversations", Usage: "one-to-one conversations (default: one per 40 direct messages)"},
 			&cli.IntFlag{Name: "friends"},
 			&cli.IntFlag{Name: "group-dms", Usage: "group DMs: conversations of 3-6 users without a group"},
+			&cli.BoolFlag{Name: "profiles", Usage: "give users profile fields (gender, birthday, custom Kind and Active)"},
 			&cli.Float64Flag{Name: "bad-share", Usage: "share of each kind of bad record (at least one of each when > 0)", Value: 0.01},
 			&cli.StringSliceFlag{Name: "bad", Usage: "KIND=SHARE: override --bad-share for one kind (repeatable)"},
 			&cli.TimestampFlag{Name: "start", Usage: "start of the data's time range", Layout: time.RFC3339},
@@ -63,6 +64,7 @@ func runGenerate(c *cli.Context) error {
 		Conversations:  c.Int("conversations"),
 		Friends:        c.Int("friends"),
 		GroupDMs:       c.Int("group-dms"),
+		Profiles:       c.Bool("profiles"),
 		BadShare:       c.Float64("bad-share"),
 	}
 	if t := c.Timestamp("start"); t != nil {

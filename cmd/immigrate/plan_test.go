@@ -75,7 +75,8 @@ func TestRunReadsTheSourceOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer f.Close()
-				if _, err := fmt.Fprintln(f, "late_user,Late,,1700000000"); err != nil {
+				// Empty profile fields, as many as the header has (e2eData.Profiles).
+				if _, err := fmt.Fprintln(f, "late_user,Late,,1700000000,,,,"); err != nil {
 					t.Fatal(err)
 				}
 			},

@@ -44,7 +44,7 @@ import (
 // small groups and conversations, every kind of planted bad record.
 var e2eData = synth.Config{
 	Seed: 42, Users: 200, Groups: 20, MembersMin: 2, MembersMax: 40,
-	GroupMessages: 2000, DirectMessages: 2000, Conversations: 150, GroupDMs: 12, BadShare: 0.005,
+	GroupMessages: 2000, DirectMessages: 2000, Conversations: 150, GroupDMs: 12, BadShare: 0.005, Profiles: true,
 }
 
 // Sandbox credentials of the tests; not secrets of any real app.
@@ -67,6 +67,7 @@ load:
     group_msg_get_simple: 100000
     set_unread_msg_num: 100000
     importmsg: 100000
+    portrait_set: 100000
 `
 
 // cliSetup serialises urfave/cli's setup and flag parsing across the tests that
@@ -180,6 +181,8 @@ type expected struct {
 	// groupDMs are the GroupIds of the group DMs in groups, each one record of
 	// its own entity, its members included.
 	groupDMs map[string]bool
+	// profiles are the portrait_set requests, by UserID.
+	profiles map[string]tencentim.PortraitSetRequest
 }
 
 // collector is the payload and reject sink of the expectation's validate pass.
@@ -219,6 +222,8 @@ func (c collector) Payload(e extract.Entity, legacyID string, p any) error {
 			k[0], k[1] = k[1], k[0]
 		}
 		x.direct[k] = append(x.direct[k], v)
+	case tencentim.PortraitSetRequest:
+		x.profiles[v.FromAccount] = v
 	default:
 		return fmt.Errorf("unexpected payload %T for %s %s", p, e, legacyID)
 	}
@@ -250,6 +255,7 @@ func expect(t *testing.T, mapping string) *expected {
 		groupMsg:    map[string][]tencentim.GroupMsg{},
 		direct:      map[[2]string][]tencentim.ImportMsgRequest{},
 		groupDMs:    map[string]bool{},
+		profiles:    map[string]tencentim.PortraitSetRequest{},
 	}
 	sink := collector{x}
 	x.res, err = plan.Validate(t.Context(), r, tr, plan.ValidateOptions{Rejects: sink, Payloads: sink, BadRows: bad})
@@ -338,6 +344,8 @@ func checkState(t *testing.T, st sandbox.State, x *expected) {
 			eb.errorf("account %q listed twice", a.UserID)
 		case a.Nick != want.Nick || a.FaceURL != want.FaceURL:
 			eb.errorf("account %q: nick %q face %q, want %q %q", a.UserID, a.Nick, a.FaceURL, want.Nick, want.FaceURL)
+		case profileTags(a.Profile) != portraitTags(x.profiles[a.UserID]):
+			eb.errorf("account %q: profile %s, want %s", a.UserID, profileTags(a.Profile), portraitTags(x.profiles[a.UserID]))
 		}
 		seen[a.UserID] = true
 	}
@@ -776,7 +784,7 @@ func TestRunDemo(t *testing.T) {
 		demoDir = t.TempDir()
 		if _, err := synth.WriteCSV(t.Context(), synth.Config{
 			Seed: 1, Users: 40, Groups: 6, MembersMin: 3, MembersMax: 15,
-			GroupMessages: 2000, DirectMessages: 2500, Friends: 30, BadShare: 0.001,
+			GroupMessages: 2000, DirectMessages: 2500, Friends: 30, BadShare: 0.001, Profiles: true,
 		}, demoDir); err != nil {
 			t.Fatal(err)
 		}
@@ -1020,3 +1028,19 @@ func TestRunStops(t *testing.T) {
 		})
 	}
 }
+
+// profileTags lists a sandbox account's profile tags beyond Nick and FaceUrl
+// (account_import's) as tag=value, byte for byte, in tag order.
+func profileTags(items []tencentim.ProfileItem) string {
+	var out []string
+	for _, it := range items {
+		if it.Tag != tencentim.TagNick && it.Tag != tencentim.TagImage {
+			out = append(out, it.Tag+"="+string(it.Value))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// portraitTags is profileTags of what a portrait_set request sets.
+func portraitTags(req tencentim.PortraitSetRequest) string { return profileTags(req.ProfileItem) }

@@ -34,7 +34,7 @@ var update = flag.Bool("update", false, "rewrite testdata/demo (dataset and gold
 // same as a command line.
 var demoConfig = synth.Config{
 	Seed: 1, Users: 40, Groups: 6, MembersMin: 3, MembersMax: 15,
-	GroupMessages: 2000, DirectMessages: 2500, Friends: 30, GroupDMs: 8, BadShare: 0.001,
+	GroupMessages: 2000, DirectMessages: 2500, Friends: 30, GroupDMs: 8, BadShare: 0.001, Profiles: true,
 }
 
 // demoNow is the validation clock of the golden report.

@@ -86,7 +86,8 @@ func runVerify(c *cli.Context) error {
 		// is in them but not verified, so the totals may be a little high.
 		for e, ph := range map[extract.Entity]load.Phase{extract.Users: load.PhaseAccounts, extract.Groups: load.PhaseGroups,
 			extract.Members: load.PhaseMembers, extract.GroupMessages: load.PhaseGroupMessages, extract.DirectMessages: load.PhaseDirectMessages,
-			extract.Friends: load.PhaseFriends, extract.GroupDMs: load.PhaseGroupDMs} {
+			extract.Friends: load.PhaseFriends, extract.GroupDMs: load.PhaseGroupDMs,
+			extract.Profiles: load.PhaseProfiles} {
 			progress.SetTotal(e, pl.Spool.Records(ph))
 		}
 	}

@@ -102,7 +102,8 @@ func planCounts(t *testing.T, out string) map[extract.Entity]int64 {
 	n := map[extract.Entity]int64{}
 	for e, ph := range map[extract.Entity]load.Phase{extract.Users: load.PhaseAccounts, extract.Groups: load.PhaseGroups,
 		extract.Members: load.PhaseMembers, extract.GroupMessages: load.PhaseGroupMessages, extract.DirectMessages: load.PhaseDirectMessages,
-		extract.Friends: load.PhaseFriends, extract.GroupDMs: load.PhaseGroupDMs} {
+		extract.Friends: load.PhaseFriends, extract.GroupDMs: load.PhaseGroupDMs,
+		extract.Profiles: load.PhaseProfiles} {
 		if err := sp.Source().Records(t.Context(), ph, func(load.Record) error { n[e]++; return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +124,7 @@ func TestVerifyCleanRun(t *testing.T) {
 			t.Errorf("%s: %+v, want expected = present = %d (the plan's records)", c.Entity, c, want[c.Entity])
 		}
 	}
-	if len(doc.Result.Entities) != 7 || len(doc.Result.Findings) != 0 { // the demo has friends and group DMs
+	if len(doc.Result.Entities) != 8 || len(doc.Result.Findings) != 0 { // the demo has friends, group DMs and profiles
 		t.Errorf("entities %+v, findings %+v", doc.Result.Entities, doc.Result.Findings)
 	}
 	if !strings.Contains(output, "comparing with the plan") {
@@ -161,6 +162,7 @@ type spoolIndex struct {
 	member   map[string]load.Record // GroupId/account
 	direct   map[string]load.Record // MsgSeq/MsgRandom
 	friend   map[string]load.Record // From_Account/To_Account
+	profile  map[string]load.Record // From_Account
 }
 
 func indexSpool(t *testing.T, out string) spoolIndex {
@@ -169,7 +171,7 @@ func indexSpool(t *testing.T, out string) spoolIndex {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := spoolIndex{map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}}
+	ix := spoolIndex{map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}, map[string]load.Record{}}
 	src := sp.Source()
 	must := func(err error) {
 		if err != nil {
@@ -198,6 +200,12 @@ func indexSpool(t *testing.T, out string) spoolIndex {
 		var m tencentim.ImportMsgRequest
 		must(json.Unmarshal(r.Payload, &m))
 		ix.direct[fmt.Sprint(m.MsgSeq, "/", m.MsgRandom)] = r
+		return nil
+	}))
+	must(src.Records(t.Context(), load.PhaseProfiles, func(r load.Record) error {
+		var p tencentim.PortraitSetRequest
+		must(json.Unmarshal(r.Payload, &p))
+		ix.profile[p.FromAccount] = r
 		return nil
 	}))
 	return ix
@@ -284,6 +292,22 @@ func tamper(t *testing.T, srv *sandbox.Server, ix spoolIndex) []string {
 	st.Friends = slices.Delete(st.Friends, 0, 1)
 	st.Friends[0].Remark += " (tampered)"
 	add(extract.Friends, verify.KindDifferent, []string{verify.FieldText}, ix.friend[st.Friends[0].FromAccount+"/"+st.Friends[0].ToAccount])
+	// A human is marked as a bot (its custom Kind, set by the profiles phase).
+	kind := -1
+	for i := range st.Accounts {
+		if r, ok := ix.profile[st.Accounts[i].UserID]; ok && kind < 0 {
+			for j, p := range st.Accounts[i].Profile {
+				if p.Tag == "Tag_Profile_Custom_Kind" && string(p.Value) == `"human"` {
+					st.Accounts[i].Profile[j].Value = json.RawMessage(`"bot"`)
+					add(extract.Profiles, verify.KindDifferent, []string{verify.FieldText}, r)
+					kind = i
+				}
+			}
+		}
+	}
+	if kind < 0 {
+		t.Fatal("no account of the plan has the custom Kind human")
+	}
 	if err := srv.Restore(st); err != nil {
 		t.Fatalf("restore the tampered state: %v", err)
 	}

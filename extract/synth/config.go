@@ -40,6 +40,12 @@ type Config struct {
 	TopicGroups   int
 	Rich          bool
 	SplitMessages int
+	// Profiles gives the users profile fields (spec §4): a gender and a birthday
+	// for some, and the custom fields Kind (bot, guest or human) and Active (0 for
+	// deactivated users, else 1), which the mappings import in the profiles phase.
+	// They are a function of the user alone, so the rest of the dataset is the
+	// same with or without them.
+	Profiles bool
 	// BadShare is the share, for every kind of bad record, of its entity's valid
 	// records planted as that kind (0.01 = 1 %), at least one per kind when > 0.
 	BadShare float64

@@ -83,7 +83,7 @@ func WriteCSV(ctx context.Context, cfg Config, dir string) (Summary, error) {
 		header []string
 		rows   func(yield func(*csvRecord) bool)
 	}{
-		{extract.Users, usersFile, usersHeader, adapt(g.userRows, userRecord)},
+		{extract.Users, usersFile, g.usersHeader(), adapt(g.userRows, g.userRecord())},
 		{extract.Groups, groupsFile, groupsHeader, adapt(g.groupRows, groupRecord)},
 		{extract.Members, membersFile, membersHeader, adapt(g.memberRows, memberRecord)},
 		{extract.GroupMessages, groupMessagesFile, messagesHeader, adapt(g.groupMessageRows, groupMessageRecord)},
@@ -199,6 +199,31 @@ func optInt(v int64) string {
 		return ""
 	}
 	return strconv.FormatInt(v, 10)
+}
+
+// profileHeader are the users' profile columns (Config.Profiles).
+var profileHeader = []string{"gender", "birthday", "kind", "active"}
+
+func (g *generator) usersHeader() []string {
+	if !g.cfg.Profiles {
+		return usersHeader
+	}
+	return append(slices.Clone(usersHeader), profileHeader...)
+}
+
+func (g *generator) userRecord() func(*userRow, *csvRecord) {
+	if !g.cfg.Profiles {
+		return userRecord
+	}
+	return func(u *userRow, rec *csvRecord) {
+		rec.reset(8, u.plant)
+		rec.fields[0], rec.fields[1], rec.fields[2] = u.id, u.nick, u.face
+		rec.fields[3] = strconv.FormatInt(u.created.Unix(), 10)
+		rec.fields[4], rec.fields[5], rec.fields[6], rec.fields[7] = u.gender, "", u.kind, u.active
+		if !u.birthday.IsZero() {
+			rec.fields[5] = u.birthday.Format(time.DateOnly)
+		}
+	}
 }
 
 func userRecord(u *userRow, rec *csvRecord) {

@@ -37,6 +37,9 @@ func (g *generator) userRows(yield func(*userRow) bool) {
 	for i := range g.cfg.Users {
 		id := g.userID(i)
 		row = userRow{id: id, nick: nick(r), face: face(id), created: created()}
+		if g.cfg.Profiles {
+			g.profile(&row, i)
+		}
 		extras = extras[:0]
 		for _, k := range g.userBad[i] {
 			counter++
@@ -325,5 +328,28 @@ func (g *generator) friendRows(yield func(*friendRow) bool) {
 		if !yield(&row) {
 			return
 		}
+	}
+}
+
+// profile sets the profile fields of valid user i (Config.Profiles), from i alone
+// so that no other row changes: a third of the users are women, a third men and a
+// third say nothing; most have a birthday; one in 10 is a bot, one in 7 a guest,
+// one in 11 deactivated.
+func (g *generator) profile(u *userRow, i int) {
+	u.gender = [3]string{"f", "m", ""}[i%3]
+	if i%4 != 3 {
+		u.birthday = time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (i*7919)%(40*365))
+	}
+	switch {
+	case i%10 == 9:
+		u.kind = "bot"
+	case i%7 == 6:
+		u.kind = "guest"
+	default:
+		u.kind = "human"
+	}
+	u.active = "1"
+	if i%11 == 10 {
+		u.active = "0"
 	}
 }

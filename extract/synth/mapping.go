@@ -98,7 +98,7 @@ entities:
     file: users.csv
     columns: {id: user_id, nick: display_name, face_url: avatar_url, created_at: created}
     time: unix
-  groups:
+` + g.csvProfiles() + `  groups:
     file: groups.csv
     columns:
       id: group_id
@@ -192,8 +192,7 @@ func (g *generator) postgresMapping() []byte {
 	b.WriteString(`
 entities:
   users:
-    query: SELECT id, nickname AS nick, avatar_url AS face_url, created_at FROM users
-  groups:
+` + g.postgresUsers() + `  groups:
     query: |
       SELECT id, owner_id, group_type AS type, name, intro AS introduction,
              notice AS notification, avatar_url AS face_url, max_members, created_at
@@ -226,4 +225,21 @@ entities:
 	b.WriteString("\n")
 	b.WriteString(g.common())
 	return b.Bytes()
+}
+
+// csvProfiles maps the users' profile columns (Config.Profiles): gender and
+// birthday by their names, kind and active as custom profile fields.
+func (g *generator) csvProfiles() string {
+	if !g.cfg.Profiles {
+		return ""
+	}
+	return "    custom: {Kind: kind, Active: active}   # Tag_Profile_Custom_*: declare them in the console (spec §4)\n"
+}
+
+func (g *generator) postgresUsers() string {
+	if !g.cfg.Profiles {
+		return "    query: SELECT id, nickname AS nick, avatar_url AS face_url, created_at FROM users\n"
+	}
+	return "    query: SELECT id, nickname AS nick, avatar_url AS face_url, created_at, gender, birthday, kind, active FROM users\n" +
+		"    custom: {Kind: kind, Active: active}   # Tag_Profile_Custom_*: declare them in the console (spec §4)\n"
 }

@@ -96,9 +96,13 @@ func LoadPostgres(ctx context.Context, cfg Config, opt PostgresOptions) (Summary
 		rows   iter.Seq[*valued]
 	}
 	loads := []load{
-		{"users", []string{"id", "nickname", "avatar_url", "created_at"}, extract.Users,
+		{"users", []string{"id", "nickname", "avatar_url", "created_at", "gender", "birthday", "kind", "active"}, extract.Users,
 			rowValues(g.userRows, func(u *userRow, v []any) (plant, bool) {
 				v[0], v[1], v[2], v[3] = u.id, null(u.nick), null(u.face), u.created
+				v[4], v[5], v[6], v[7] = null(u.gender), nil, null(u.kind), null(u.active)
+				if !u.birthday.IsZero() {
+					v[5] = u.birthday
+				}
 				return u.plant, true
 			})},
 		{"chat_groups", []string{"id", "owner_id", "group_type", "name", "intro", "notice", "avatar_url", "max_members", "created_at"}, extract.Groups,

@@ -25,7 +25,10 @@ type plant struct {
 type userRow struct {
 	id, nick, face string
 	created        time.Time
-	plant          plant
+	// Profile fields (Config.Profiles): "" and the zero time when absent.
+	gender, kind, active string
+	birthday             time.Time
+	plant                plant
 }
 
 type groupRow struct {

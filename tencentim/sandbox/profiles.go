@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"encoding/json"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/immigrate/immigrate/tencentim"
 )
@@ -28,43 +30,62 @@ type valueKind int
 const (
 	kindStringOrInt valueKind = iota // unknown standard tags and custom tags
 	kindString
-	kindInt
+	kindUint32
 )
 
-// standardTags gives the value type of the standard profile tags the vendor's
-// samples use (spec §4.2); a value of another JSON type is 40610.
+// standardTags gives the value type of the standard profile tags: those of the
+// vendor's samples (spec §4.2) and the rest of the vendor's Profile Fields page
+// (NOT IN SEED; tencentim's Tag* constants). A value of another JSON type is
+// 40610.
 var standardTags = map[string]valueKind{
-	tencentim.TagNick:              kindString,
-	tencentim.TagImage:             kindString,
-	tencentim.TagAllowType:         kindString,
-	"Tag_Profile_IM_Gender":        kindString,
-	"Tag_Profile_IM_SelfSignature": kindString,
-	"Tag_Profile_IM_Location":      kindString,
-	"Tag_Profile_IM_BirthDay":      kindInt,
-	"Tag_Profile_IM_Language":      kindInt,
-	"Tag_Profile_IM_Level":         kindInt,
-	"Tag_Profile_IM_Role":          kindInt,
+	tencentim.TagNick:            kindString,
+	tencentim.TagImage:           kindString,
+	tencentim.TagAllowType:       kindString,
+	tencentim.TagGender:          kindString,
+	tencentim.TagSelfSignature:   kindString,
+	tencentim.TagLocation:        kindString,
+	tencentim.TagAdminForbidType: kindString,
+	tencentim.TagBirthDay:        kindUint32,
+	tencentim.TagLanguage:        kindUint32,
+	tencentim.TagLevel:           kindUint32,
+	tencentim.TagRole:            kindUint32,
+	tencentim.TagMsgSettings:     kindUint32,
 }
 
 // enumTags are standard tags with a closed set of values (40605 otherwise):
-// AllowType per spec §4.2; Gender per the values the vendor's samples use.
+// AllowType per spec §4.2; Gender per the values the vendor's samples use;
+// AdminForbidType per the vendor's Profile Fields page.
 var enumTags = map[string][]string{
-	tencentim.TagAllowType:  {"AllowType_Type_NeedConfirm", "AllowType_Type_DenyAny", "AllowType_Type_AllowAny"},
-	"Tag_Profile_IM_Gender": {"Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"},
+	tencentim.TagAllowType:       {tencentim.AllowTypeNeedConfirm, tencentim.AllowTypeDenyAny, tencentim.AllowTypeAllowAny},
+	tencentim.TagGender:          {tencentim.GenderUnknown, tencentim.GenderFemale, tencentim.GenderMale},
+	tencentim.TagAdminForbidType: {tencentim.AdminForbidTypeNone, tencentim.AdminForbidTypeSendOut},
 }
+
+// maxTagBytes are standard string tags shorter than the 500 bytes of every value:
+// Location is at most 16 bytes (vendor Profile Fields page). A longer value is an
+// incorrect standard-field value, 40605 (spec §4.1).
+var maxTagBytes = map[string]int{tencentim.TagLocation: tencentim.MaxLocationBytes}
 
 // profileValue validates one {Tag, Value} and returns the value in canonical JSON.
 func profileValue(tag string, v json.RawMessage) (json.RawMessage, *apiError) {
 	if !profileTagRE.MatchString(tag) {
 		return nil, errf(codeProfileNoTag, "profile tag "+tag+" does not exist")
 	}
+	if name, ok := strings.CutPrefix(tag, tencentim.CustomTagPrefix); ok && !tencentim.ValidCustomTagName(name) {
+		// A custom field's name is at most 8 letters (spec §4.2 supplement): no
+		// app can have declared this one.
+		return nil, errf(codeProfileNoTag, "custom profile tag "+tag+" does not exist (names are 1-8 letters)")
+	}
 	kind := standardTags[tag]
 	if s, ok := asString(v); ok {
-		if kind == kindInt {
+		if kind == kindUint32 {
 			return nil, errf(codeProfileValueType, tag+" must be an integer")
 		}
 		if len(s) > tencentim.MaxProfileValueBytes {
 			return nil, errf(codeValueTooLong, tag+" exceeds 500 bytes")
+		}
+		if n, ok := maxTagBytes[tag]; ok && len(s) > n {
+			return nil, errf(codeProfileBadValue, tag+" exceeds "+strconv.Itoa(n)+" bytes")
 		}
 		if allowed, ok := enumTags[tag]; ok && !slices.Contains(allowed, s) {
 			return nil, errf(codeProfileBadValue, "invalid value for "+tag)
@@ -74,6 +95,9 @@ func profileValue(tag string, v json.RawMessage) (json.RawMessage, *apiError) {
 	if n, ok := asUint64(v); ok {
 		if kind == kindString {
 			return nil, errf(codeProfileValueType, tag+" must be a string")
+		}
+		if kind == kindUint32 && n > math.MaxUint32 {
+			return nil, errf(codeProfileBadValue, tag+" exceeds the uint32 range")
 		}
 		return json.RawMessage(strconv.FormatUint(n, 10)), nil
 	}

@@ -74,6 +74,18 @@ func TestPortraitSetValidation(t *testing.T) {
 		{"negative integer", []tencentim.ProfileItem{profileItem("Tag_Profile_Custom_X", -1)}, 40610},
 		{"good then bad", []tencentim.ProfileItem{profileItem(tencentim.TagNick, "written?"), profileItem("Tag_Foo", "x")}, 40009},
 		{"missing value", []tencentim.ProfileItem{{Tag: tencentim.TagNick}}, 40001},
+		// Vendor Profile Fields page (NOT IN SEED; tencentim.Tag*): Location ≤ 16
+		// bytes, uint32 tags, AdminForbidType's two values; custom names of 1-8
+		// letters (spec §4.2 supplement).
+		{"Location 16 bytes", []tencentim.ProfileItem{profileItem(tencentim.TagLocation, strings.Repeat("l", 16))}, 0},
+		{"Location 17 bytes", []tencentim.ProfileItem{profileItem(tencentim.TagLocation, strings.Repeat("l", 17))}, 40605},
+		{"BirthDay uint32", []tencentim.ProfileItem{profileItem(tencentim.TagBirthDay, 19900419)}, 0},
+		{"BirthDay past uint32", []tencentim.ProfileItem{profileItem(tencentim.TagBirthDay, uint64(1)<<32)}, 40605},
+		{"Role as string", []tencentim.ProfileItem{profileItem(tencentim.TagRole, "admin")}, 40610},
+		{"AdminForbidType value", []tencentim.ProfileItem{profileItem(tencentim.TagAdminForbidType, "AdminForbid_Type_All")}, 40605},
+		{"custom name of 8 letters", []tencentim.ProfileItem{profileItem("Tag_Profile_Custom_Abcdefgh", "x")}, 0},
+		{"custom name of 9 letters", []tencentim.ProfileItem{profileItem("Tag_Profile_Custom_Abcdefghi", "x")}, 40009},
+		{"custom name with a digit", []tencentim.ProfileItem{profileItem("Tag_Profile_Custom_Kind2", "x")}, 40009},
 		{"empty list", []tencentim.ProfileItem{}, 40001},
 	}
 	for _, tc := range tests {

@@ -9,7 +9,11 @@ CREATE TABLE users (
     id          text,          -- the legacy user id, becomes the TIM UserID
     nickname    text,
     avatar_url  text,
-    created_at  timestamptz
+    created_at  timestamptz,
+    gender      text,          -- f | m (profile fields: NULL unless generated with profiles)
+    birthday    date,
+    kind        text,          -- bot | guest | human
+    active      text           -- 0 for a deactivated user, else 1
 );
 
 CREATE TABLE chat_groups (

@@ -37,7 +37,7 @@ import (
 // into consecutive parts.
 var dataset = synth.Config{
 	Seed: 5, Users: 3000, Groups: 300, MembersMin: 2, MembersMax: 40,
-	GroupMessages: 20000, DirectMessages: 20000, Friends: 4000, GroupDMs: 150, BadShare: 0.002,
+	GroupMessages: 20000, DirectMessages: 20000, Friends: 4000, GroupDMs: 150, BadShare: 0.002, Profiles: true,
 	TopicGroups: 6, Rich: true, SplitMessages: 20,
 }
 
@@ -68,6 +68,7 @@ load:
     set_unread_msg_num: 20000
     importmsg: 2000
     friend_import: 20000
+    portrait_set: 20000
   retries: 12
 `
 
@@ -499,6 +500,12 @@ func checkState(t *testing.T, got []byte) {
 	}
 	if len(a.Accounts) != len(b.Accounts) {
 		add("accounts: %d, want %d", len(a.Accounts), len(b.Accounts))
+	} else {
+		for i := range a.Accounts {
+			if x, y := a.Accounts[i], b.Accounts[i]; fmt.Sprint(x.Profile) != fmt.Sprint(y.Profile) {
+				add("account %s: profile %v, want %v", x.UserID, x.Profile, y.Profile)
+			}
+		}
 	}
 	want := map[string]sandbox.GroupState{}
 	for _, g := range b.Groups {
