@@ -102,6 +102,7 @@ func mark[T any](v T) T {
 	case *extract.Topic:
 		r.Origin.Source = markSource
 	case *extract.GroupDM:
+		r.Origin.Source = markSource
 	case *profileRec:
 		r.Origin.Source = markSource
 	default:
