@@ -102,6 +102,8 @@ func TestPresetMattermost(t *testing.T) {
 	}{
 		// 6 users: alice, bob, a guest, a deactivated user, erin, a bot.
 		{extract.Users, 6, 6, 0, 0},
+		// Every user has a Kind and an Active mark.
+		{extract.Profiles, 6, 6, 0, 0},
 		// 2 town-squares, a P channel, an O channel, the self-DM; not the archived channel nor the D and G channels.
 		{extract.Groups, 5, 5, 0, 0},
 		// The G channel, of 4 users.
@@ -159,6 +161,27 @@ func TestPresetMattermost(t *testing.T) {
 	}
 	if !maps.Equal(nicks, wantNicks) {
 		t.Errorf("accounts %v, want %v", nicks, wantNicks)
+	}
+	// Bots, guests and deactivated users are marked in their profiles.
+	marks := map[string]string{}
+	for _, a := range st.Accounts {
+		var kind, active string
+		for _, p := range a.Profile {
+			switch p.Tag {
+			case "Tag_Profile_Custom_Kind":
+				kind = string(p.Value)
+			case "Tag_Profile_Custom_Active":
+				active = string(p.Value)
+			}
+		}
+		marks[a.UserID] = kind + " " + active
+	}
+	wantMarks := map[string]string{
+		mmID("aliceu"): `"human" "1"`, mmID("bobu"): `"human" "1"`, mmID("carolu"): `"guest" "1"`,
+		mmID("daveu"): `"human" "0"`, mmID("erinu"): `"human" "1"`, mmID("deploybotu"): `"bot" "1"`,
+	}
+	if !maps.Equal(marks, wantMarks) {
+		t.Errorf("profile marks %v, want %v", marks, wantMarks)
 	}
 
 	groups := map[string]sandbox.GroupState{}
