@@ -244,6 +244,27 @@ func checkSynapseState(t *testing.T, st sandbox.State, longTarget string) {
 	if len(accounts) != len(wantAccounts) {
 		t.Errorf("sandbox has %d accounts, want %d: %v", len(accounts), len(wantAccounts), st.Accounts)
 	}
+	// The profiles phase marks bots, appservice users, guests, deactivated and
+	// remote users, as the seed's users rows say.
+	wantMarks := map[string]string{ // UserID → Kind Active
+		"alice:example.org": `"human" "1"`, "bob:example.org": `"human" "1"`, "dave:example.org": `"human" "0"`,
+		"1337:example.org": `"guest" "1"`, "hookshot:example.org": `"bot" "1"`, "telegram_777:example.org": `"appservice" "1"`,
+		longTarget: `"human" "1"`, "carol:matrix.org": `"remote" "1"`, "erin:chat.other.net:8448": `"remote" "1"`,
+	}
+	for id, want := range wantMarks {
+		var kind, active string
+		for _, p := range accounts[id].Profile {
+			switch p.Tag {
+			case "Tag_Profile_Custom_Kind":
+				kind = string(p.Value)
+			case "Tag_Profile_Custom_Active":
+				active = string(p.Value)
+			}
+		}
+		if got := kind + " " + active; got != want {
+			t.Errorf("account %s: profile marks %s, want %s", id, got, want)
+		}
+	}
 	for id, nick := range wantAccounts {
 		if a, ok := accounts[id]; !ok || a.Nick != nick {
 			t.Errorf("account %s: %+v (present %v), want nick %q", id, a, ok, nick)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,6 +112,7 @@ func TestPresetZulip(t *testing.T) {
 		"group_messages":  db.groupMessages,
 		"unread":          db.dmUnread,
 		"direct_messages": db.personal - db.self,
+		"profiles":        db.users, // every user's Kind and Active marks
 	}
 	if fmt.Sprint(phases) != fmt.Sprint(wantPhases) {
 		t.Errorf("plan: records per phase %v, want %v", phases, wantPhases)
@@ -166,6 +168,54 @@ func TestPresetZulip(t *testing.T) {
 	}
 	if len(accounts) != db.users {
 		t.Errorf("%d accounts, want %d: %v", len(accounts), db.users, accounts)
+	}
+	// Bots, guests and deactivated users are marked in their profiles, as the
+	// database's own columns say.
+	marks := map[string]string{}
+	for _, a := range st.Accounts {
+		var kind, active string
+		for _, p := range a.Profile {
+			switch p.Tag {
+			case "Tag_Profile_Custom_Kind":
+				kind = string(p.Value)
+			case "Tag_Profile_Custom_Active":
+				active = string(p.Value)
+			}
+		}
+		marks[a.UserID] = kind + " " + active
+	}
+	rows, err := conn.Query(t.Context(), `SELECT id::text, is_bot, role, is_active FROM zerver_userprofile`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMarks := map[string]string{}
+	kinds := map[string]int{}
+	for rows.Next() {
+		var id string
+		var bot, active bool
+		var role int
+		if err := rows.Scan(&id, &bot, &role, &active); err != nil {
+			t.Fatal(err)
+		}
+		kind := "human"
+		switch {
+		case bot:
+			kind = "bot"
+		case role == 600:
+			kind = "guest"
+		}
+		kinds[kind]++
+		a := "1"
+		if !active {
+			a, kinds["inactive"] = "0", kinds["inactive"]+1
+		}
+		wantMarks[id] = `"` + kind + `" "` + a + `"`
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if !maps.Equal(marks, wantMarks) || kinds["bot"] == 0 || kinds["guest"] == 0 || kinds["inactive"] == 0 {
+		t.Errorf("profile marks %v, want %v (the seed has bots, guests and deactivated users: %v)", marks, wantMarks, kinds)
 	}
 
 	// Groups, topics, members and group messages.
