@@ -68,9 +68,14 @@ func TestRunReportCoversEveryInvocation(t *testing.T) {
 		t.Fatalf("first run: exit %d, want %d (interrupted)\n%s", code, exitInterrupted, stderr)
 	}
 	first := readRunReport(t, out)
-	code, _, stderr = runCLIParallel(t, t.Context(), "run", "-c", mapping, "--out", out)
+	code, stdout, stderr := runCLIParallel(t, t.Context(), "run", "-c", mapping, "--out", out)
 	if code != exitOK {
 		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	// The plan's estimate is the whole migration's: the resume's own elapsed
+	// time is not set beside it (it would read as beating the lower bound).
+	if strings.Contains(stdout, "(the plan: at least ") || !strings.Contains(stdout, "(this invocation, the migration's 2nd; run-report.md") {
+		t.Errorf("second run's summary does not say its elapsed time is one invocation's:\n%s", stdout)
 	}
 	rr := readRunReport(t, out)
 	if len(rr.Invocations) != 2 || rr.Invocations[0].Outcome != "interrupted" || rr.Invocations[1].Outcome != "finished" {

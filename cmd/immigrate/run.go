@@ -143,8 +143,8 @@ func runRun(c *cli.Context) error {
 		runErr = err
 	}
 	if sum != nil {
-		report.WriteRunSummary(c.App.Writer, res, sum)
 		history, err := endHistory(ctx, out, cp.Now, pl.Started, sum, runErr)
+		report.WriteRunSummary(c.App.Writer, res, sum, len(history))
 		if err == nil {
 			err = report.WriteRunFiles(out, res, sum, pl.Started, history...)
 		}
