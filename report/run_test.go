@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,45 @@ func TestAccounting(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRunSummaryAtMeasuredRTT: the summary gives the plan's bound again at the
+// round trip the run measured when it is far from the one the plan assumed, and
+// not when it is close.
+func TestRunSummaryAtMeasuredRTT(t *testing.T) {
+	res := sampleResult()
+	// One conversation of 300 calls: stream-bound at 50 ms (15 s), rate-bound at 1 ms.
+	res.Plan = plan.Plan{Phases: []plan.PhasePlan{
+		{Phase: "direct_messages", Command: "openim/importmsg", Items: 300, Calls: 300, Rate: 190, DocumentedRate: 200, InFlight: 64,
+			LongestStream: &plan.Stream{A: "u01", B: "u02", Origin: "direct.csv:2", Calls: 300, Records: 300}},
+	}}.At(50 * time.Millisecond)
+	for _, tt := range []struct {
+		rtt      time.Duration
+		measured bool
+	}{
+		{time.Millisecond, true},
+		{40 * time.Millisecond, false},
+		{60 * time.Millisecond, false},
+		{150 * time.Millisecond, true},
+	} {
+		sum := &load.Summary{Elapsed: time.Minute, APIs: map[string]*load.APIStats{
+			"openim/importmsg":                      {Calls: 900, RTT: tt.rtt},
+			"group_open_http_svc/import_group_msg":  {Calls: 100, RTT: tt.rtt},
+			"im_open_login_svc/multiaccount_import": {Calls: 0, RTT: time.Hour}, // no calls: not counted
+		}}
+		var b bytes.Buffer
+		WriteRunSummary(&b, res, sum, 1)
+		out := b.String()
+		if !strings.Contains(out, "(the plan: at least ") {
+			t.Fatalf("rtt %v: no estimate beside the elapsed time:\n%s", tt.rtt, out)
+		}
+		at := res.Plan.At(tt.rtt).Critical
+		want := fmt.Sprintf("; at the %s round trips measured: at least %s, about %s)", rtt(tt.rtt.Seconds()), dur(at.Seconds), dur(at.PredictedSeconds))
+		if got := strings.Contains(out, want); got != tt.measured {
+			t.Errorf("rtt %v: measured estimate shown %v, want %v (%q):\n%s", tt.rtt, got, tt.measured, want, out)
+		}
+		if at.Seconds == res.Plan.Critical.Seconds {
+			t.Errorf("rtt %v: the estimate at the measured round trip equals the plan's (%v s): the test shows nothing", tt.rtt, at.Seconds)
+		}
+	}
 }
