@@ -58,7 +58,7 @@ func WriteRunSummary(w io.Writer, res *plan.ValidateResult, sum *load.Summary, i
 	}
 	fmt.Fprintf(w, "elapsed %s", sum.Elapsed.Round(time.Millisecond))
 	if invocations > 1 {
-		fmt.Fprintf(w, " (this invocation, the migration's %s; %s sets the whole migration's time beside the plan)", ordinal(invocations), "run-report.md")
+		fmt.Fprintf(w, " (this invocation, the migration's %s; run-report.md sets the whole migration's time beside the plan)", ordinal(invocations))
 	} else if e := res.Plan.Critical; e.Dominant != "" {
 		fmt.Fprintf(w, " (the plan: at least %s, about %s at %s round trips; %s", dur(e.Seconds), dur(e.PredictedSeconds),
 			rtt(res.Plan.RTTSeconds), bounding(res.Plan))
