@@ -319,6 +319,9 @@ type Summary struct {
 	APIs map[string]*APIStats
 	// Timeline is calls and failures per API over time, for the run report's chart.
 	Timeline []Sample
+	// RTT is the mean round trip of every attempt the target answered, over all
+	// APIs (the one the in-flight sizing uses); 0 when none was answered.
+	RTT time.Duration
 	// SentPastRetention counts the one-to-one messages sent to a populated target
 	// that were older than its roaming retention, so could not be read back
 	// first: the target's dedup dropped those it held (firstcontact.go), so they
@@ -405,6 +408,7 @@ func (e *Engine) summary() *Summary {
 		Phases:   make(map[Phase]*PhaseStats, len(phaseOrder)),
 		APIs:     make(map[string]*APIStats, len(e.apis)),
 		Timeline: tl.samples(apiNames()),
+		RTT:      e.measuredRTT(),
 	}
 	if e.fc != nil {
 		s.SentPastRetention = e.fc.pastRet.Load()

@@ -66,7 +66,7 @@ func WriteRunSummary(w io.Writer, res *plan.ValidateResult, sum *load.Summary, i
 		// different one (an in-process sandbox answers in microseconds), the
 		// assumed bound would read as beaten or as missed: give it again at the
 		// measured round trip.
-		if m := measuredRTT(sum); m > 0 && (m.Seconds() > 2*res.Plan.RTTSeconds || 2*m.Seconds() < res.Plan.RTTSeconds) {
+		if m := sum.RTT; m > 0 && (m.Seconds() > 2*res.Plan.RTTSeconds || 2*m.Seconds() < res.Plan.RTTSeconds) {
 			at := res.Plan.At(m).Critical
 			fmt.Fprintf(w, "; at the %s round trips measured: at least %s, about %s", rtt(m.Seconds()), dur(at.Seconds), dur(at.PredictedSeconds))
 		}
@@ -179,22 +179,4 @@ func ordinal(n int) string {
 		suffix = "th"
 	}
 	return strconv.Itoa(n) + suffix
-}
-
-// measuredRTT is the mean round trip of the run's answered calls over every API,
-// weighted by calls; 0 when there were none.
-func measuredRTT(sum *load.Summary) time.Duration {
-	var calls int64
-	var total float64
-	for _, a := range sum.APIs {
-		if a == nil || a.RTT <= 0 || a.Calls <= 0 {
-			continue
-		}
-		calls += a.Calls
-		total += float64(a.RTT) * float64(a.Calls)
-	}
-	if calls == 0 {
-		return 0
-	}
-	return time.Duration(total / float64(calls))
 }

@@ -183,6 +183,11 @@ func TestRunEstimatesAtItsRTT(t *testing.T) {
 		if !strings.Contains(stdout, summary) {
 			t.Errorf("run --rtt %s: the summary does not say %q beside the elapsed time:\n%s", tt.rtt, summary, stdout)
 		}
+		// At an assumed round trip of 0 the sandbox's measured one is far from
+		// it: the summary gives the bound again at the engine's measured RTT.
+		if measured := strings.Contains(stdout, " round trips measured: at least "); measured != (tt.rtt == "0s") {
+			t.Errorf("run --rtt %s: the bound at the measured round trip shown %v, want %v:\n%s", tt.rtt, measured, tt.rtt == "0s", stdout)
+		}
 	}
 }
 
